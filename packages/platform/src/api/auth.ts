@@ -1,0 +1,56 @@
+/**
+ * @module api/auth
+ * Workspace API keys. While none exists, loopback callers are let in (the out-of-the-box
+ * experience); once one exists every /api/v1 request needs a valid key. Keys are stored as
+ * SHA-256 hashes; a key made in the `default` workspace is valid in every workspace.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { HttpError } from "../errors.js";
+import type { Store } from "../store/store.js";
+import { nowIso } from "../time.js";
+import type { Principal } from "./context.js";
+
+export const API_KEY_PREFIX = "ra_ws_";
+export const API_KEY_HEADER = "X-RunAgents-API-Key";
+
+export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex");
+export const newToken = (): string => `${API_KEY_PREFIX}${randomBytes(24).toString("base64url")}`;
+
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
+export function presentedToken(req: IncomingMessage): string {
+  const header = req.headers["x-runagents-api-key"];
+  const direct = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (direct) return direct;
+  const auth = req.headers.authorization?.trim() ?? "";
+  const match = /^Bearer\s+(.+)$/i.exec(auth);
+  return match?.[1]?.trim() ?? "";
+}
+
+export async function authenticate(
+  store: Store,
+  req: IncomingMessage,
+  workspace: string,
+): Promise<Principal> {
+  const token = presentedToken(req);
+  if ((await store.countApiKeys()) === 0) {
+    if (isLoopback(req.socket.remoteAddress)) return { kind: "local" };
+    throw new HttpError(
+      401,
+      "an API key is required: create one with POST /api/v1/auth/api-keys from this machine",
+    );
+  }
+  if (!token) throw new HttpError(401, `missing API key: send it in the ${API_KEY_HEADER} header`);
+  const key = await store.findApiKeyByHash(hashToken(token));
+  const now = nowIso();
+  if (!key || (key.expiresAt && key.expiresAt <= now)) throw new HttpError(401, "invalid or expired API key");
+  if (key.workspace !== "default" && key.workspace !== workspace) {
+    throw new HttpError(403, `API key "${key.name}" is not valid for workspace "${workspace}"`);
+  }
+  await store.updateApiKey(key.id, { lastUsedAt: now });
+  return { kind: "api_key", id: key.id, name: key.name, workspace: key.workspace };
+}

@@ -1,0 +1,80 @@
+/**
+ * @module api/context
+ * What a route handler receives and returns.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { PlatformConfig } from "../config.js";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/store.js";
+import type { Router } from "./router.js";
+
+export interface Services {
+  store: Store;
+  config: PlatformConfig;
+  log: Logger;
+  /** The platform's own root URL as agents and tools reach it, e.g. http://127.0.0.1:8092 */
+  baseUrl(): string;
+  /** The /api/v1 routes, so one handler can run another (action plans reuse the upserts). */
+  api: Router<RouteDef>;
+}
+
+export type Principal = { kind: "local" } | { kind: "api_key"; id: string; name: string; workspace: string };
+
+export interface RequestContext {
+  services: Services;
+  store: Store;
+  workspace: string;
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The parsed JSON object body; `{}` when the request had none. */
+  body: Record<string, unknown>;
+  hasBody: boolean;
+  headers: IncomingHttpHeaders;
+  requestId: string;
+  principal: Principal;
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** For streaming answers: the handler writes the response itself. */
+  stream?: (res: ServerResponse) => Promise<void>;
+}
+
+export type Handler = (ctx: RequestContext) => Promise<Reply> | Reply;
+
+export interface RouteDef {
+  handler: Handler;
+  /** Reachable without an API key (health, the echo tool, the OpenAPI document). */
+  public?: boolean;
+  /** The handler reads the request stream itself; the server does not parse a JSON body. */
+  raw?: boolean;
+}
+
+export const ok = (body: unknown): Reply => ({ status: 200, body });
+export const created = (body: unknown): Reply => ({ status: 201, body });
+export const deleted = (): Reply => ({ status: 200, body: { status: "deleted" } });
+
+/** Run another /api/v1 route in-process with the caller's workspace and principal. */
+export async function dispatch(
+  ctx: RequestContext,
+  method: string,
+  path: string,
+  body: Record<string, unknown> = {},
+): Promise<Reply> {
+  const found = ctx.services.api.match(method, path);
+  if (found.kind !== "found") throw new Error(`dispatch: no route for ${method} ${path}`);
+  return found.match.handler.handler({
+    ...ctx,
+    method,
+    path,
+    params: found.match.params,
+    body,
+    hasBody: true,
+  });
+}

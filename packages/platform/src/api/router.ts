@@ -1,0 +1,77 @@
+/**
+ * @module api/router
+ * Method + path-pattern routing. Patterns use `:name` segments; where several patterns match,
+ * the one with more literal segments earlier wins, so `/policies/translate` beats
+ * `/policies/:name` whatever the registration order.
+ */
+
+export interface RouteMatch<H> {
+  handler: H;
+  params: Record<string, string>;
+}
+
+interface Route<H> {
+  method: string;
+  segments: string[];
+  handler: H;
+}
+
+export type RouteResult<H> =
+  | { kind: "found"; match: RouteMatch<H> }
+  | { kind: "method_not_allowed"; allow: string[] }
+  | { kind: "not_found" };
+
+export class Router<H> {
+  readonly #routes: Route<H>[] = [];
+
+  add(method: string, pattern: string, handler: H): this {
+    this.#routes.push({ method: method.toUpperCase(), segments: split(pattern), handler });
+    return this;
+  }
+
+  get patterns(): { method: string; path: string }[] {
+    return this.#routes.map((r) => ({ method: r.method, path: `/${r.segments.join("/")}` }));
+  }
+
+  match(method: string, path: string): RouteResult<H> {
+    const parts = split(path);
+    let best: { route: Route<H>; params: Record<string, string>; score: string } | undefined;
+    const allow = new Set<string>();
+    for (const route of this.#routes) {
+      const params = matchSegments(route.segments, parts);
+      if (!params) continue;
+      allow.add(route.method);
+      if (route.method !== method && !(method === "HEAD" && route.method === "GET")) continue;
+      const score = route.segments.map((s) => (s.startsWith(":") ? "0" : "1")).join("");
+      if (!best || score > best.score) best = { route, params, score };
+    }
+    if (best) return { kind: "found", match: { handler: best.route.handler, params: best.params } };
+    if (allow.size > 0) return { kind: "method_not_allowed", allow: [...allow].sort() };
+    return { kind: "not_found" };
+  }
+}
+
+function split(path: string): string[] {
+  return path.split("/").filter((s) => s.length > 0);
+}
+
+function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as string;
+    const part = parts[i] as string;
+    if (p.startsWith(":")) {
+      let value: string;
+      try {
+        value = decodeURIComponent(part);
+      } catch {
+        return undefined;
+      }
+      params[p.slice(1)] = value;
+    } else if (p !== part) {
+      return undefined;
+    }
+  }
+  return params;
+}

@@ -1,0 +1,4 @@
+import type { RouteDef } from "../context.js";
+import type { Router } from "../router.js";
+
+export function registerDeployDraftRoutes(_api: Router<RouteDef>): void {}

@@ -1,0 +1,46 @@
+/**
+ * @module api/routes
+ * Every route module registers itself here; the server knows nothing of resources.
+ */
+import type { RouteDef } from "../context.js";
+import type { Router } from "../router.js";
+import { registerActionRoutes } from "./actions.js";
+import { registerAgentRoutes } from "./agents.js";
+import { registerAnalyzeRoutes } from "./analyze.js";
+import { registerApiKeyRoutes } from "./api-keys.js";
+import { registerApprovalConnectorRoutes } from "./approval-connectors.js";
+import { registerApprovalRoutes } from "./approvals.js";
+import { registerCatalogRoutes } from "./catalog.js";
+import { registerContextExportRoutes } from "./context-export.js";
+import { registerDeployRoutes } from "./deploy.js";
+import { registerDeployDraftRoutes } from "./deploy-drafts.js";
+import { registerIdentityProviderRoutes } from "./identity-providers.js";
+import { registerModelRoutes } from "./models.js";
+import { registerOpenApiRoutes } from "./openapi.js";
+import { registerPolicyRoutes } from "./policies.js";
+import { registerRootRoutes } from "./root.js";
+import { registerRunRoutes } from "./runs.js";
+import { registerStarterKitRoutes } from "./starter-kit.js";
+import { registerToolRoutes } from "./tools.js";
+
+export function registerApiRoutes(api: Router<RouteDef>): void {
+  registerActionRoutes(api);
+  registerAgentRoutes(api);
+  registerAnalyzeRoutes(api);
+  registerApiKeyRoutes(api);
+  registerApprovalConnectorRoutes(api);
+  registerApprovalRoutes(api);
+  registerCatalogRoutes(api);
+  registerContextExportRoutes(api);
+  registerDeployDraftRoutes(api);
+  registerDeployRoutes(api);
+  registerIdentityProviderRoutes(api);
+  registerModelRoutes(api);
+  registerOpenApiRoutes(api);
+  registerPolicyRoutes(api);
+  registerRunRoutes(api);
+  registerStarterKitRoutes(api);
+  registerToolRoutes(api);
+}
+
+export { registerRootRoutes };

@@ -1,0 +1,20 @@
+/**
+ * @module api/routes/root
+ * Routes at the platform root: health and the starter kit's echo tool.
+ */
+import { ok, type RequestContext, type RouteDef } from "../context.js";
+import type { Router } from "../router.js";
+
+export function registerRootRoutes(root: Router<RouteDef>): void {
+  root.add("GET", "/healthz", { handler: health, public: true });
+  root.add("GET", "/", { handler: health, public: true });
+  root.add("POST", "/echo", { handler: echo, public: true });
+}
+
+const health = () => ok({ status: "ok", service: "runagents-platform" });
+
+/** The starter kit's echo tool: `POST /echo {"message": ...}`. */
+function echo(ctx: RequestContext) {
+  const message = typeof ctx.body.message === "string" ? ctx.body.message : JSON.stringify(ctx.body);
+  return ok({ reply: message, message, echo: true });
+}

@@ -1,0 +1,83 @@
+/**
+ * @module config
+ * Platform configuration: defaults, then environment, then command-line flags. Validated once,
+ * before anything listens.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+export interface PlatformConfig {
+  /** @default "127.0.0.1" (RUNAGENTS_HOST, --host) */
+  host: string;
+  /** @default 8092 (RUNAGENTS_PORT or PORT, --port); 0 picks a free port */
+  port: number;
+  /** @default "~/.runagents/platform" (RUNAGENTS_DATA_DIR, --data-dir) */
+  dataDir: string;
+  /** Largest accepted request body in bytes. @default 8 MiB (RUNAGENTS_MAX_BODY_BYTES) */
+  maxBodyBytes: number;
+  /** Seed the starter kit at start-up. @default true for `npm start` (--no-seed to skip) */
+  seedStarterKit: boolean;
+  /** AES-256 key material for secrets at rest (RUNAGENTS_SECRET_KEY); else a key file in dataDir */
+  secretKey: string | undefined;
+  /** OpenAI key the starter kit's playground-llm uses when set (OPENAI_API_KEY) */
+  openaiApiKey: string | undefined;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
+export function loadPlatformConfig(
+  argv: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): PlatformConfig {
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const host = flags.host ?? env.RUNAGENTS_HOST ?? "127.0.0.1";
+  const portText = flags.port ?? env.RUNAGENTS_PORT ?? env.PORT ?? "8092";
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new ConfigError(`invalid port "${portText}": expected a whole number from 0 to 65535`);
+  }
+  const maxText = env.RUNAGENTS_MAX_BODY_BYTES ?? String(8 * 1024 * 1024);
+  const maxBodyBytes = Number(maxText);
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+    throw new ConfigError(`invalid RUNAGENTS_MAX_BODY_BYTES "${maxText}": expected an integer >= 1024`);
+  }
+  const level = (flags["log-level"] ?? env.RUNAGENTS_LOG_LEVEL ?? "info").toLowerCase();
+  if (!(LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`invalid log level "${level}"; valid values: ${LEVELS.join(", ")}`);
+  }
+  return {
+    host,
+    port,
+    dataDir: flags["data-dir"] ?? env.RUNAGENTS_DATA_DIR ?? join(homedir(), ".runagents", "platform"),
+    maxBodyBytes,
+    seedStarterKit: !flags["no-seed"],
+    secretKey: env.RUNAGENTS_SECRET_KEY || undefined,
+    openaiApiKey: env.OPENAI_API_KEY || undefined,
+    logLevel: level as PlatformConfig["logLevel"],
+  };
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      "log-level": { type: "string" },
+      "no-seed": { type: "boolean" },
+    },
+  }).values;
+}

@@ -1,0 +1,10 @@
+/**
+ * @module @runagents/platform
+ * Public API: start the control plane in-process (tests, embedding) or through `main.ts`.
+ */
+
+export { ConfigError, loadPlatformConfig, type PlatformConfig } from "./config.js";
+export { HttpError } from "./errors.js";
+export { createLogger, type Logger, silentLogger } from "./log.js";
+export { openStore, type RunningPlatform, startPlatform } from "./platform.js";
+export type { Store } from "./store/store.js";

@@ -1,0 +1,96 @@
+/**
+ * @module platform
+ * The composition root: open the store, wire services and routes, listen, shut down cleanly.
+ */
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { isLoopback } from "./api/auth.js";
+import type { RouteDef, Services } from "./api/context.js";
+import { Router } from "./api/router.js";
+import { registerApiRoutes, registerRootRoutes } from "./api/routes/index.js";
+import { createRequestListener } from "./api/server.js";
+import { ConfigError, type PlatformConfig } from "./config.js";
+import { createLogger, type Logger } from "./log.js";
+import { createSecretBox, loadSecretKey } from "./store/crypto.js";
+import { openSqliteStore } from "./store/sqlite.js";
+import type { Store } from "./store/store.js";
+
+export interface RunningPlatform {
+  /** Root URL, e.g. http://127.0.0.1:8092 */
+  url: string;
+  port: number;
+  store: Store;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export function openStore(config: PlatformConfig): Store {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const box = createSecretBox(loadSecretKey(config.dataDir, config.secretKey));
+  return openSqliteStore(join(config.dataDir, "platform.db"), box);
+}
+
+export async function startPlatform(
+  config: PlatformConfig,
+  options: { logger?: Logger; store?: Store } = {},
+): Promise<RunningPlatform> {
+  const log = options.logger ?? createLogger({ level: config.logLevel });
+  const store = options.store ?? openStore(config);
+  const loopbackHost = config.host === "localhost" || isLoopback(config.host);
+  if (!loopbackHost && (await store.countApiKeys()) === 0) {
+    await store.close();
+    throw new ConfigError(
+      `refusing to listen on ${config.host} without a workspace API key: create one first with ` +
+        "`runagents-platform --create-api-key <name>` (or POST /api/v1/auth/api-keys while listening on 127.0.0.1)",
+    );
+  }
+
+  let baseUrl = "";
+  const api = new Router<RouteDef>();
+  const root = new Router<RouteDef>();
+  const services: Services = { store, config, log, baseUrl: () => baseUrl, api };
+  registerApiRoutes(api);
+  registerRootRoutes(root);
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
+  await listen(server, config.host, config.port);
+  const port = (server.address() as AddressInfo).port;
+  const displayHost = config.host.includes(":") ? `[${config.host}]` : config.host;
+  baseUrl = `http://${displayHost === "0.0.0.0" ? "127.0.0.1" : displayHost}:${port}`;
+
+  if ((await store.countApiKeys()) === 0) {
+    log.warn("no workspace API key exists: unauthenticated requests from loopback are allowed", {
+      hint: "create a key with POST /api/v1/auth/api-keys to require one",
+    });
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    store,
+    services,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * @module store/migrations
+ * Versioned schema. Append new entries; never edit one that has shipped.
+ */
+
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE resources (
+        workspace TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace, kind, name)
+      );
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        workspace TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        conversation_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        blocked_action_id TEXT NOT NULL DEFAULT '',
+        initial_message TEXT NOT NULL DEFAULT '',
+        invoke_url TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX runs_by_agent ON runs (workspace, agent_id, updated_at);
+      CREATE TABLE run_events (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        payload_hash TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      );
+      CREATE TABLE secrets (
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sealed TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace, name)
+      );
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        workspace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        last4 TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT NOT NULL DEFAULT '',
+        expires_at TEXT NOT NULL DEFAULT ''
+      );
+    `,
+  },
+];

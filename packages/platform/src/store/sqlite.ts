@@ -1,0 +1,378 @@
+/**
+ * @module store/sqlite
+ * The embedded default store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
+ * each method is one short transaction; `BEGIN IMMEDIATE` makes event sequencing safe even with
+ * several processes on the same file.
+ */
+import { randomUUID } from "node:crypto";
+import Database from "better-sqlite3";
+import { nowIso } from "../time.js";
+import type { SecretBox } from "./crypto.js";
+import { MIGRATIONS } from "./migrations.js";
+import {
+  type ApiKeyRecord,
+  type Doc,
+  type NewRun,
+  type NewRunEvent,
+  type ResourceKind,
+  type ResourceRecord,
+  type RunEventRecord,
+  type RunRecord,
+  type Store,
+  VersionConflictError,
+} from "./store.js";
+
+interface ResourceRow {
+  workspace: string;
+  kind: ResourceKind;
+  name: string;
+  doc: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+interface RunRow {
+  id: string;
+  workspace: string;
+  agent_id: string;
+  user_id: string;
+  conversation_id: string;
+  status: string;
+  blocked_action_id: string;
+  initial_message: string;
+  invoke_url: string;
+  created_at: string;
+  updated_at: string;
+}
+interface EventRow {
+  run_id: string;
+  seq: number;
+  id: string;
+  type: string;
+  actor: string;
+  payload_hash: string;
+  data: string;
+  created_at: string;
+}
+interface ApiKeyRow {
+  id: string;
+  workspace: string;
+  name: string;
+  prefix: string;
+  last4: string;
+  hash: string;
+  created_at: string;
+  last_used_at: string;
+  expires_at: string;
+}
+
+const toResource = <T extends Doc>(row: ResourceRow): ResourceRecord<T> => ({
+  workspace: row.workspace,
+  kind: row.kind,
+  name: row.name,
+  doc: JSON.parse(row.doc) as T,
+  version: row.version,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toRun = (row: RunRow): RunRecord => ({
+  id: row.id,
+  workspace: row.workspace,
+  agentId: row.agent_id,
+  userId: row.user_id,
+  conversationId: row.conversation_id,
+  status: row.status,
+  blockedActionId: row.blocked_action_id,
+  initialMessage: row.initial_message,
+  invokeUrl: row.invoke_url,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+const toEvent = (row: EventRow): RunEventRecord => ({
+  id: row.id,
+  runId: row.run_id,
+  seq: row.seq,
+  type: row.type,
+  actor: row.actor,
+  payloadHash: row.payload_hash,
+  data: JSON.parse(row.data) as Doc,
+  timestamp: row.created_at,
+});
+
+const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
+  id: row.id,
+  workspace: row.workspace,
+  name: row.name,
+  prefix: row.prefix,
+  last4: row.last4,
+  hash: row.hash,
+  createdAt: row.created_at,
+  lastUsedAt: row.last_used_at,
+  expiresAt: row.expires_at,
+});
+
+export function openSqliteStore(file: string, box: SecretBox): Store {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+
+  const appendEvent = db.transaction((runId: string, event: NewRunEvent): RunEventRecord => {
+    const { next } = db
+      .prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM run_events WHERE run_id = ?")
+      .get(runId) as { next: number };
+    const row: EventRow = {
+      run_id: runId,
+      seq: next,
+      id: randomUUID(),
+      type: event.type,
+      actor: event.actor ?? "",
+      payload_hash: event.payloadHash ?? "",
+      data: JSON.stringify(event.data ?? {}),
+      created_at: nowIso(),
+    };
+    db.prepare(
+      `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at)
+       VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at)`,
+    ).run(row);
+    db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").run(row.created_at, runId);
+    return toEvent(row);
+  });
+
+  const putResource = db.transaction(
+    (ws: string, kind: ResourceKind, name: string, doc: Doc, expectedVersion: number | undefined) => {
+      const existing = db
+        .prepare("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?")
+        .get(ws, kind, name) as ResourceRow | undefined;
+      const current = existing?.version ?? 0;
+      if (expectedVersion !== undefined && expectedVersion !== current) {
+        throw new VersionConflictError(expectedVersion, current);
+      }
+      const now = nowIso();
+      const row: ResourceRow = {
+        workspace: ws,
+        kind,
+        name,
+        doc: JSON.stringify(doc),
+        version: current + 1,
+        created_at: existing?.created_at ?? now,
+        updated_at: now,
+      };
+      db.prepare(
+        `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
+         VALUES (@workspace, @kind, @name, @doc, @version, @created_at, @updated_at)
+         ON CONFLICT (workspace, kind, name) DO UPDATE SET
+           doc = excluded.doc, version = excluded.version, updated_at = excluded.updated_at`,
+      ).run(row);
+      return { row, created: !existing };
+    },
+  );
+
+  const updateRun = db.transaction(
+    (ws: string, id: string, patch: Partial<RunRecord>, ifStatus: string[] | undefined) => {
+      const row = db.prepare("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
+        | RunRow
+        | undefined;
+      if (!row || (ifStatus && !ifStatus.includes(row.status))) return undefined;
+      const next: RunRow = {
+        ...row,
+        status: patch.status ?? row.status,
+        blocked_action_id: patch.blockedActionId ?? row.blocked_action_id,
+        initial_message: patch.initialMessage ?? row.initial_message,
+        invoke_url: patch.invokeUrl ?? row.invoke_url,
+        updated_at: nowIso(),
+      };
+      db.prepare(
+        `UPDATE runs SET status = @status, blocked_action_id = @blocked_action_id,
+           initial_message = @initial_message, invoke_url = @invoke_url, updated_at = @updated_at
+         WHERE id = @id`,
+      ).run(next);
+      return toRun(next);
+    },
+  );
+
+  return {
+    async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
+      const row = db
+        .prepare("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?")
+        .get(ws, kind, name) as ResourceRow | undefined;
+      return row ? toResource<T>(row) : undefined;
+    },
+    async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
+      const rows = db
+        .prepare("SELECT * FROM resources WHERE workspace = ? AND kind = ? ORDER BY name")
+        .all(ws, kind) as ResourceRow[];
+      return rows.map((row) => toResource<T>(row));
+    },
+    async putResource<T extends Doc>(
+      ws: string,
+      kind: ResourceKind,
+      name: string,
+      doc: T,
+      options: { expectedVersion?: number } = {},
+    ) {
+      const { row, created } = putResource.immediate(ws, kind, name, doc, options.expectedVersion);
+      return { record: toResource<T>(row), created };
+    },
+    async deleteResource(ws, kind, name) {
+      return (
+        db.prepare("DELETE FROM resources WHERE workspace = ? AND kind = ? AND name = ?").run(ws, kind, name)
+          .changes > 0
+      );
+    },
+
+    async createRun(run: NewRun) {
+      const now = nowIso();
+      const row: RunRow = {
+        id: run.id ?? randomUUID(),
+        workspace: run.workspace,
+        agent_id: run.agentId,
+        user_id: run.userId,
+        conversation_id: run.conversationId ?? "",
+        status: run.status ?? "RUNNING",
+        blocked_action_id: "",
+        initial_message: run.initialMessage ?? "",
+        invoke_url: run.invokeUrl ?? "",
+        created_at: now,
+        updated_at: now,
+      };
+      db.prepare(
+        `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
+           initial_message, invoke_url, created_at, updated_at)
+         VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
+           @initial_message, @invoke_url, @created_at, @updated_at)`,
+      ).run(row);
+      return toRun(row);
+    },
+    async getRun(ws, id) {
+      const row = db.prepare("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
+        | RunRow
+        | undefined;
+      return row ? toRun(row) : undefined;
+    },
+    async listRuns(ws, filter = {}) {
+      const clauses = ["workspace = ?"];
+      const args: unknown[] = [ws];
+      if (filter.agentId) {
+        clauses.push("agent_id = ?");
+        args.push(filter.agentId);
+      }
+      if (filter.status && filter.status.length > 0) {
+        clauses.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
+        args.push(...filter.status);
+      }
+      const rows = db
+        .prepare(`SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id`)
+        .all(...args) as RunRow[];
+      return rows.map(toRun);
+    },
+    async updateRun(ws, id, patch, ifStatus) {
+      return updateRun.immediate(ws, id, patch, ifStatus);
+    },
+    async appendEvent(ws, runId, event) {
+      const run = db.prepare("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
+      if (!run) throw new Error(`run ${runId} not found`);
+      return appendEvent.immediate(runId, event);
+    },
+    async listEvents(ws, runId, options = {}) {
+      const owned = db.prepare("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
+      if (!owned) return [];
+      const afterSeq = options.afterSeq ?? 0;
+      let rows: EventRow[];
+      if (options.tail !== undefined) {
+        rows = (
+          db
+            .prepare("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?")
+            .all(runId, afterSeq, options.tail) as EventRow[]
+        ).reverse();
+      } else {
+        rows = db
+          .prepare("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+          .all(runId, afterSeq, options.limit ?? -1) as EventRow[];
+      }
+      return rows.map(toEvent);
+    },
+
+    async putSecret(ws, name, values) {
+      db.prepare(
+        `INSERT INTO secrets (workspace, name, sealed, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (workspace, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+      ).run(ws, name, box.seal(JSON.stringify(values)), nowIso());
+    },
+    async getSecret(ws, name) {
+      const row = db.prepare("SELECT sealed FROM secrets WHERE workspace = ? AND name = ?").get(ws, name) as
+        | { sealed: string }
+        | undefined;
+      return row ? (JSON.parse(box.open(row.sealed)) as Record<string, string>) : undefined;
+    },
+    async deleteSecret(ws, name) {
+      db.prepare("DELETE FROM secrets WHERE workspace = ? AND name = ?").run(ws, name);
+    },
+
+    async createApiKey(key) {
+      db.prepare(
+        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at)
+         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt)`,
+      ).run(key);
+    },
+    async listApiKeys(ws) {
+      const rows = (
+        ws === undefined
+          ? db.prepare("SELECT * FROM api_keys ORDER BY created_at").all()
+          : db.prepare("SELECT * FROM api_keys WHERE workspace = ? ORDER BY created_at").all(ws)
+      ) as ApiKeyRow[];
+      return rows.map(toApiKey);
+    },
+    async countApiKeys() {
+      return (db.prepare("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
+    },
+    async findApiKeyByHash(hash) {
+      const row = db.prepare("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
+      return row ? toApiKey(row) : undefined;
+    },
+    async updateApiKey(id, patch) {
+      const row = db.prepare("SELECT * FROM api_keys WHERE id = ?").get(id) as ApiKeyRow | undefined;
+      if (!row) return;
+      db.prepare(
+        "UPDATE api_keys SET hash = ?, last4 = ?, last_used_at = ?, expires_at = ? WHERE id = ?",
+      ).run(
+        patch.hash ?? row.hash,
+        patch.last4 ?? row.last4,
+        patch.lastUsedAt ?? row.last_used_at,
+        patch.expiresAt ?? row.expires_at,
+        id,
+      );
+    },
+    async deleteApiKey(ws, id) {
+      return db.prepare("DELETE FROM api_keys WHERE id = ? AND workspace = ?").run(id, ws).changes > 0;
+    },
+
+    async close() {
+      db.close();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+  );
+  const applied = new Set(
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(
+        migration.version,
+        nowIso(),
+      );
+    }).immediate();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * @module store
+ * The one persistence interface. Everything above it speaks in records; nothing above it knows
+ * SQL. Named resources (agents, tools, policies, ...) are JSON documents keyed by
+ * (workspace, kind, name); runs and their events have tables of their own because they are
+ * filtered, ordered and appended to concurrently.
+ */
+
+export type ResourceKind =
+  | "agent"
+  | "tool"
+  | "model_provider"
+  | "policy"
+  | "identity_provider"
+  | "approval_connector"
+  | "approval_connector_activity"
+  | "deploy_draft"
+  | "analysis"
+  | "access_request"
+  | "blocked_action"
+  | "checkpoint"
+  | "idempotency"
+  | "setting";
+
+export type Doc = Record<string, unknown>;
+
+export interface ResourceRecord<T extends Doc = Doc> {
+  workspace: string;
+  kind: ResourceKind;
+  name: string;
+  doc: T;
+  /** Starts at 1 and grows by one on every write: optimistic concurrency for drafts. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunRecord {
+  id: string;
+  workspace: string;
+  agentId: string;
+  userId: string;
+  conversationId: string;
+  status: string;
+  blockedActionId: string;
+  initialMessage: string;
+  invokeUrl: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewRun = Pick<RunRecord, "workspace" | "agentId" | "userId"> &
+  Partial<Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status">>;
+
+export interface RunEventRecord {
+  id: string;
+  runId: string;
+  seq: number;
+  type: string;
+  actor: string;
+  payloadHash: string;
+  data: Doc;
+  timestamp: string;
+}
+
+export type NewRunEvent = Pick<RunEventRecord, "type"> &
+  Partial<Pick<RunEventRecord, "actor" | "payloadHash" | "data">>;
+
+export interface ApiKeyRecord {
+  id: string;
+  workspace: string;
+  name: string;
+  prefix: string;
+  last4: string;
+  hash: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+}
+
+export class VersionConflictError extends Error {
+  override name = "VersionConflictError";
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`version conflict: expected ${expected}, current is ${actual}`);
+  }
+}
+
+export interface Store {
+  getResource<T extends Doc = Doc>(
+    ws: string,
+    kind: ResourceKind,
+    name: string,
+  ): Promise<ResourceRecord<T> | undefined>;
+  listResources<T extends Doc = Doc>(ws: string, kind: ResourceKind): Promise<ResourceRecord<T>[]>;
+  /** Insert or replace. With `expectedVersion`, throws VersionConflictError unless it matches. */
+  putResource<T extends Doc>(
+    ws: string,
+    kind: ResourceKind,
+    name: string,
+    doc: T,
+    options?: { expectedVersion?: number },
+  ): Promise<{ record: ResourceRecord<T>; created: boolean }>;
+  deleteResource(ws: string, kind: ResourceKind, name: string): Promise<boolean>;
+
+  createRun(run: NewRun): Promise<RunRecord>;
+  getRun(ws: string, id: string): Promise<RunRecord | undefined>;
+  listRuns(ws: string, filter?: { agentId?: string; status?: string[] }): Promise<RunRecord[]>;
+  /**
+   * Apply `patch` only while the run's status is one of `ifStatus` (when given). Returns the
+   * updated run, or undefined when the run does not exist or its status did not match.
+   */
+  updateRun(
+    ws: string,
+    id: string,
+    patch: Partial<Pick<RunRecord, "status" | "blockedActionId" | "initialMessage" | "invokeUrl">>,
+    ifStatus?: string[],
+  ): Promise<RunRecord | undefined>;
+  /** Appends with the next `seq` for the run, assigned in the same transaction as the insert. */
+  appendEvent(ws: string, runId: string, event: NewRunEvent): Promise<RunEventRecord>;
+  /** Ascending by seq. `tail` keeps the last N; `limit` the first N after `afterSeq`. */
+  listEvents(
+    ws: string,
+    runId: string,
+    options?: { afterSeq?: number; limit?: number; tail?: number },
+  ): Promise<RunEventRecord[]>;
+
+  /** Secrets are encrypted at rest; only the egress and gateway read them back. */
+  putSecret(ws: string, name: string, values: Record<string, string>): Promise<void>;
+  getSecret(ws: string, name: string): Promise<Record<string, string> | undefined>;
+  deleteSecret(ws: string, name: string): Promise<void>;
+
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  listApiKeys(ws?: string): Promise<ApiKeyRecord[]>;
+  countApiKeys(): Promise<number>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  updateApiKey(
+    id: string,
+    patch: Partial<Pick<ApiKeyRecord, "hash" | "last4" | "lastUsedAt" | "expiresAt">>,
+  ): Promise<void>;
+  deleteApiKey(ws: string, id: string): Promise<boolean>;
+
+  close(): Promise<void>;
+}

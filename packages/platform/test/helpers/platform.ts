@@ -1,0 +1,72 @@
+/**
+ * Test helper: a real platform on an ephemeral port with a temporary data dir, its log lines
+ * captured, and a small fetch wrapper for raw HTTP.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadPlatformConfig, type PlatformConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { type RunningPlatform, startPlatform } from "../../src/platform.js";
+
+export interface TestPlatform extends RunningPlatform {
+  dataDir: string;
+  /** Every JSON log line the platform printed. */
+  logs: string[];
+  /** Base for API calls: `${url}/api/v1`. */
+  api: string;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** Stop and remove the data dir. */
+  destroy(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON, or undefined when the body is not JSON. */
+  json: unknown;
+}
+
+export async function startTestPlatform(
+  options: { dataDir?: string; env?: Record<string, string>; config?: Partial<PlatformConfig> } = {},
+): Promise<TestPlatform> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "runagents-platform-test-"));
+  const config = { ...loadPlatformConfig([], options.env ?? {}), port: 0, dataDir, ...options.config };
+  const logs: string[] = [];
+  const running = await startPlatform(config, {
+    logger: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
+  });
+  const api = `${running.url}/api/v1`;
+  return {
+    ...running,
+    dataDir,
+    logs,
+    api,
+    call: (method, path, body, headers) =>
+      request(path.startsWith("http") ? path : `${api}${path}`, method, body, headers),
+    async destroy() {
+      await running.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function request(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
+  const init: RequestInit = { method, headers: { "Content-Type": "application/json", ...headers } };
+  if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
