@@ -1,0 +1,139 @@
+/**
+ * @module
+ * `client.runs`: list (client-side user/conversation filter, newest first, limit), get, events (type
+ * filter, tail limit), timeline, wait (polls until COMPLETED or FAILED) and export (api-contract §2.3.4).
+ */
+
+import { abortedError, RunAgentsTimeoutError } from "../errors.js";
+import type {
+  Run,
+  RunEvent,
+  RunEventsOptions,
+  RunExport,
+  RunListOptions,
+  RunTimelineEntry,
+  RunWaitOptions,
+} from "./governance-types.js";
+import type { CallOptions, Query, Transport } from "./http.js";
+import { urlPath } from "./http.js";
+import { listOf } from "./parse.js";
+import { toRun, toRunEvent } from "./parse-governance.js";
+import { buildTimeline } from "./timeline.js";
+
+/** Only `COMPLETED` and `FAILED` end a run; `PAUSED_*` does not. */
+export function isTerminalRunStatus(status: string): boolean {
+  const normalized = status.trim().toUpperCase();
+  return normalized === "COMPLETED" || normalized === "FAILED";
+}
+
+/** Keep runs of `user`/`conversation` (when given), newest first by updated (else created) time, `limit`. */
+export function filterRuns(runs: readonly Run[], options: RunListOptions = {}): Run[] {
+  const user = (options.user ?? "").trim();
+  const conversation = (options.conversation ?? "").trim();
+  const limit = options.limit ?? 20;
+  const kept = runs.filter(
+    (run) =>
+      (user === "" || run.userId === user) && (conversation === "" || run.conversationId === conversation),
+  );
+  const key = (run: Run): string => run.updatedAt || run.createdAt;
+  kept.sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+  return limit > 0 ? kept.slice(0, limit) : kept;
+}
+
+/** Keep events of `type` (case-insensitive), ordered by sequence, then the last `limit`. */
+export function filterRunEvents(events: readonly RunEvent[], options: RunEventsOptions = {}): RunEvent[] {
+  const type = (options.type ?? "").trim().toLowerCase();
+  const limit = options.limit ?? 0;
+  const kept = events.filter((event) => type === "" || event.type.toLowerCase() === type);
+  kept.sort((a, b) => a.sequence - b.sequence);
+  return limit > 0 && kept.length > limit ? kept.slice(-limit) : kept;
+}
+
+function sleep(ms: number, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
+  const active = signals.filter((s): s is AbortSignal => s !== undefined);
+  const fired = active.find((s) => s.aborted);
+  if (fired) return Promise.reject(abortedError(fired.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      for (const s of active) s.removeEventListener("abort", onAbort);
+      reject(abortedError(active.find((s) => s.aborted)?.reason));
+    };
+    const timer = setTimeout(() => {
+      for (const s of active) s.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    for (const s of active) s.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export class RunsResource {
+  readonly #t: Transport;
+
+  constructor(transport: Transport) {
+    this.#t = transport;
+  }
+
+  /** GET /runs[?agent_id=&status=], then the client-side filters of {@link filterRuns}. */
+  async list(filters: RunListOptions = {}, options: CallOptions = {}): Promise<Run[]> {
+    const query: Record<string, string> = {};
+    const agent = (filters.agent ?? "").trim();
+    const status = (filters.status ?? "").trim();
+    if (agent !== "") query.agent_id = agent;
+    if (status !== "") query.status = status;
+    const runs = listOf(await this.#t.request("GET", "/runs", { ...options, query }), toRun);
+    return filterRuns(runs, filters);
+  }
+
+  /** GET /runs/{id} */
+  async get(runId: string, options: CallOptions = {}): Promise<Run> {
+    return toRun(await this.#t.request("GET", urlPath`/runs/${runId}`, options));
+  }
+
+  /** GET /runs/{id}/events; `?limit=` is sent only with a limit and no type filter. */
+  async events(
+    runId: string,
+    filters: RunEventsOptions = {},
+    options: CallOptions = {},
+  ): Promise<RunEvent[]> {
+    const query: Query = {};
+    const limit = filters.limit ?? 0;
+    if (limit > 0 && (filters.type ?? "").trim() === "") Object.assign(query, { limit });
+    const events = listOf(
+      await this.#t.request("GET", urlPath`/runs/${runId}/events`, { ...options, query }),
+      toRunEvent,
+    );
+    return filterRunEvents(events, filters);
+  }
+
+  /** The run's operator timeline (GET run, then GET events). */
+  async timeline(runId: string, options: CallOptions = {}): Promise<RunTimelineEntry[]> {
+    const run = await this.get(runId, options);
+    return buildTimeline(run, await this.events(runId, {}, options));
+  }
+
+  /** Run, events and timeline in one object. */
+  async export(runId: string, options: CallOptions = {}): Promise<RunExport> {
+    const run = await this.get(runId, options);
+    const events = await this.events(runId, {}, options);
+    return { run, events, timeline: buildTimeline(run, events) };
+  }
+
+  /**
+   * Poll GET /runs/{id} every `intervalMs` until the run is COMPLETED or FAILED. The deadline is checked
+   * after each poll; past it, throws RunAgentsTimeoutError. Paused runs keep being polled.
+   */
+  async wait(runId: string, options: RunWaitOptions & { signal?: AbortSignal } = {}): Promise<Run> {
+    const timeoutMs = Math.max(options.timeoutMs ?? 300_000, 0);
+    const intervalMs = Math.max(options.intervalMs ?? 2_000, 0);
+    const deadline = performance.now() + timeoutMs;
+    const call: CallOptions = options.signal ? { signal: options.signal } : {};
+    for (;;) {
+      const run = await this.get(runId, call);
+      if (isTerminalRunStatus(run.status)) return run;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) throw new RunAgentsTimeoutError(`timed out waiting for run '${runId}' to finish`);
+      await sleep(Math.min(intervalMs, remaining), [this.#t.signal, options.signal]);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * @module
+ * Public API of the `runagents` package. Everything exported here is public and covered by semver;
+ * `test/package.test.ts` pins the list of runtime exports. Nothing here imports node:http or
+ * node:child_process.
+ */
+
+export type { ActionsResource } from "./client/actions.js";
+export type { AgentsResource } from "./client/agents.js";
+export type { ApprovalsResource } from "./client/approvals.js";
+export { Client, type ClientOptions } from "./client/client.js";
+export type { ApprovalConnectorsResource } from "./client/connectors.js";
+export type {
+  ActionPlan,
+  ActionPlanApplyResponse,
+  ActionPlanValidationResponse,
+  ActionType,
+  ApprovalConnector,
+  ApprovalConnectorActivity,
+  ApprovalConnectorDefaults,
+  ApprovalConnectorDefaultsInput,
+  ApprovalConnectorTestResult,
+  ApprovalRequest,
+  ApprovalRule,
+  ApprovalScope,
+  ApproveInput,
+  IdentityProvider,
+  Policy,
+  PolicyRule,
+  Run,
+  RunEvent,
+  RunEventsOptions,
+  RunExport,
+  RunListOptions,
+  RunStatus,
+  RunTimelineEntry,
+  RunWaitOptions,
+} from "./client/governance-types.js";
+export { type CallOptions, type FetchLike, normalizeEndpoint, type Query } from "./client/http.js";
+export type { IdentityProvidersResource } from "./client/identity-providers.js";
+export type { ModelSpendResource, ModelsResource } from "./client/models.js";
+export type { PoliciesResource } from "./client/policies.js";
+export type { RunsResource } from "./client/runs.js";
+export type { ToolsResource } from "./client/tools.js";
+export type {
+  Agent,
+  AgentConfig,
+  AgentConfigLLM,
+  AgentConfigUpdate,
+  AgentModelUsage,
+  AnalysisResult,
+  DeleteResult,
+  DeployInput,
+  DeployLlmConfig,
+  DeployResult,
+  DeployToolToCreate,
+  InvokeInput,
+  InvokeResult,
+  InvokeStreamEvent,
+  JsonObject,
+  ModelProvider,
+  ModelProviderInput,
+  ModelSpendItem,
+  ModelSpendResponse,
+  ModelSpendSummary,
+  ProbeResult,
+  Tool,
+  ToolAuthType,
+  ToolCapability,
+  ToolCreateInput,
+  ToolScheme,
+} from "./client/types.js";
+export {
+  type AssistantMode,
+  type ConfigLocation,
+  configPath,
+  loadConfig,
+  type RunAgentsConfig,
+  saveConfig,
+} from "./config.js";
+export {
+  APIError,
+  ConfigError,
+  RunAgentsConnectionError,
+  RunAgentsError,
+  type RunAgentsErrorCode,
+  RunAgentsTimeoutError,
+  RunAgentsValidationError,
+} from "./errors.js";
