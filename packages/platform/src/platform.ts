@@ -3,7 +3,7 @@
  * The composition root: open the store, wire services and routes, listen, shut down cleanly.
  */
 import { mkdirSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { isLoopback } from "./api/auth.js";
@@ -55,6 +55,11 @@ export async function startPlatform(
   registerRootRoutes(root);
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
+  const inFlight = new Set<ServerResponse>();
+  server.on("request", (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once("close", () => inFlight.delete(res));
+  });
   await listen(server, config.host, config.port);
   const port = (server.address() as AddressInfo).port;
   const displayHost = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -77,6 +82,11 @@ export async function startPlatform(
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();
+          // Keep-alive connections whose last request is still in flight become idle when it
+          // ends; close them then rather than after the keep-alive timeout.
+          server.on("request", (_req, res: ServerResponse) => res.setHeader("Connection", "close"));
+          for (const res of inFlight)
+            res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
         });
         await store.close();
       })();

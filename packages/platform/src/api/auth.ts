@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { HttpError } from "../errors.js";
-import type { Store } from "../store/store.js";
+import type { ApiKeyRecord, Store } from "../store/store.js";
 import { nowIso } from "../time.js";
 import type { Principal } from "./context.js";
 
@@ -53,4 +53,28 @@ export async function authenticate(
   }
   await store.updateApiKey(key.id, { lastUsedAt: now });
   return { kind: "api_key", id: key.id, name: key.name, workspace: key.workspace };
+}
+
+/** Create a key: the record keeps only the token's hash; the token is returned once. */
+export async function issueApiKey(
+  store: Store,
+  workspace: string,
+  name: string,
+  expiresInDays?: number,
+): Promise<{ record: ApiKeyRecord; token: string }> {
+  const token = newToken();
+  const now = new Date();
+  const record: ApiKeyRecord = {
+    id: `key_${randomBytes(8).toString("hex")}`,
+    workspace,
+    name,
+    prefix: API_KEY_PREFIX,
+    last4: token.slice(-4),
+    hash: hashToken(token),
+    createdAt: now.toISOString(),
+    lastUsedAt: "",
+    expiresAt: expiresInDays ? new Date(now.getTime() + expiresInDays * 86_400_000).toISOString() : "",
+  };
+  await store.createApiKey(record);
+  return { record, token };
 }

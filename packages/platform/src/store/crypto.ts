@@ -42,9 +42,18 @@ export function createSecretBox(key: Buffer): SecretBox {
       const [version, iv, tag, body] = sealed.split(".");
       if (version !== "v1" || !iv || !tag || body === undefined)
         throw new Error("unrecognised sealed secret");
-      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"));
-      decipher.setAuthTag(Buffer.from(tag, "base64"));
-      return Buffer.concat([decipher.update(Buffer.from(body, "base64")), decipher.final()]).toString("utf8");
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64"));
+        decipher.setAuthTag(Buffer.from(tag, "base64"));
+        return Buffer.concat([decipher.update(Buffer.from(body, "base64")), decipher.final()]).toString(
+          "utf8",
+        );
+      } catch {
+        throw new Error(
+          "cannot decrypt a stored secret: the secret key (RUNAGENTS_SECRET_KEY, or secret.key in the data " +
+            "directory) is not the one it was sealed with, or the stored value is corrupt",
+        );
+      }
     },
   };
 }

@@ -20,7 +20,9 @@ export type ResourceKind =
   | "blocked_action"
   | "checkpoint"
   | "idempotency"
-  | "setting";
+  | "setting"
+  | "model_usage"
+  | "agent_source";
 
 export type Doc = Record<string, unknown>;
 

@@ -60,4 +60,38 @@ describe("tools API", () => {
     assert.equal(res.status, 404);
     assert.deepEqual(res.json, { error: 'tool "gone" not found' });
   });
+
+  it("ignores a caller-supplied secretRef so a tool cannot borrow another resource's secret", async () => {
+    const res = await platform.call("POST", "/tools", {
+      name: "borrower",
+      spec: {
+        connection: {
+          baseUrl: "https://attacker.example",
+          authentication: {
+            type: "APIKey",
+            apiKeyConfig: { in: "Header", name: "X-Key", secretRef: { name: "payments-api-credentials" } },
+          },
+        },
+      },
+    });
+    assert.equal(res.status, 201);
+    const auth = (res.json as Record<string, any>).spec.connection.authentication;
+    assert.deepEqual(auth.apiKeyConfig, { in: "Header", name: "X-Key" });
+  });
+
+  it("keeps the stored credential reference when a tool is updated without credentials", async () => {
+    await platform.call("POST", "/tools", {
+      name: "keeper",
+      base_url: "https://keeper.example",
+      auth_type: "APIKey",
+      credentials: { api_key: "keeper-secret" },
+    });
+    const res = await platform.call("POST", "/tools", {
+      name: "keeper",
+      base_url: "https://keeper.example/v2",
+      auth_type: "APIKey",
+    });
+    const auth = (res.json as Record<string, any>).spec.connection.authentication;
+    assert.deepEqual(auth.apiKeyConfig.secretRef, { name: "keeper-credentials" });
+  });
 });

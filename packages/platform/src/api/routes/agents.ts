@@ -1,4 +1,118 @@
-import type { RouteDef } from "../context.js";
+/**
+ * @module api/routes/agents
+ * Agents: list, get, config (get and partial update, with this month's model usage) and delete.
+ * Agents are created by `POST /deploy`.
+ *
+ * The agent JSON is the documented nested shape (`spec`, `status{phase, message}`) plus the flat
+ * keys clients read: `phase`, `image`, `required_tools` (names), `llm_config`, `llm_configs`,
+ * `system_prompt`, `identity_provider`, `policies`, `runtime`, `created_at`, `updated_at`.
+ * `status` stays an object (the Python SDK reads `status.phase`); clients wanting a string read
+ * the flat `phase`.
+ */
+import {
+  parseConfigUpdate,
+  requiredToolNames,
+  storedLlmConfigs,
+  updateAgentConfig,
+} from "../../deploy/agent-config.js";
+import { removeAgent } from "../../deploy/deploy-agent.js";
+import { notFound } from "../../errors.js";
+import { listUsage, monthPeriod, resolveModelProvider, usageRows } from "../../gateway/spend.js";
+import type { ResourceRecord } from "../../store/store.js";
+import { isObject, type Obj } from "../../validate.js";
+import { deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { providerRef } from "./models.js";
 
-export function registerAgentRoutes(_api: Router<RouteDef>): void {}
+export function registerAgentRoutes(api: Router<RouteDef>): void {
+  api.add("GET", "/agents", { handler: listAgents });
+  api.add("GET", "/agents/:name", { handler: getAgent });
+  api.add("DELETE", "/agents/:name", { handler: deleteAgent });
+  api.add("GET", "/agents/:name/config", { handler: getConfig });
+  api.add("PUT", "/agents/:name/config", { handler: putConfig });
+}
+
+async function listAgents(ctx: RequestContext) {
+  const records = await ctx.store.listResources(ctx.workspace, "agent");
+  return ok(records.map((r) => agentView(r, ctx.workspace)));
+}
+
+async function getAgent(ctx: RequestContext) {
+  return ok(agentView(await loadAgent(ctx, ctx.params.name as string), ctx.workspace));
+}
+
+async function deleteAgent(ctx: RequestContext) {
+  const name = ctx.params.name as string;
+  if (!(await removeAgent(ctx.store, ctx.workspace, name))) throw notFound(`agent ${name} not found`);
+  return deleted();
+}
+
+async function getConfig(ctx: RequestContext) {
+  const record = await loadAgent(ctx, ctx.params.name as string);
+  return ok(await agentConfigView(ctx, record));
+}
+
+async function putConfig(ctx: RequestContext) {
+  const name = ctx.params.name as string;
+  const update = parseConfigUpdate(ctx.body);
+  const record = await updateAgentConfig(ctx.store, ctx.workspace, name, update);
+  return ok(await agentConfigView(ctx, record));
+}
+
+async function loadAgent(ctx: RequestContext, name: string): Promise<ResourceRecord> {
+  const record = await ctx.store.getResource(ctx.workspace, "agent", name);
+  if (!record) throw notFound(`agent ${name} not found`);
+  return record;
+}
+
+/** AgentConfig (api-contract §3.2), with model providers resolved and this month's usage. */
+async function agentConfigView(ctx: RequestContext, record: ResourceRecord): Promise<Obj> {
+  const spec = isObject(record.doc.spec) ? record.doc.spec : {};
+  const providers = (await ctx.store.listResources(ctx.workspace, "model_provider")).map(providerRef);
+  const configs = storedLlmConfigs(record.doc).map((c) => ({
+    ...c,
+    model_provider: resolveModelProvider(providers, c),
+  }));
+  const period = monthPeriod(new Date());
+  const usage = await listUsage(ctx.store, ctx.workspace, period, record.name);
+  return {
+    agent_name: record.name,
+    namespace: ctx.workspace,
+    image: text(spec.image),
+    runtime: text(spec.runtime),
+    system_prompt: text(spec.systemPrompt),
+    identity_provider: text(spec.identityProvider),
+    llm_configs: configs,
+    model_usage: usageRows(record.name, configs, usage, period),
+    required_tools: requiredToolNames(record.doc),
+    policies: stringList(spec.policies),
+  };
+}
+
+/** Nested shape plus the flat keys the Go CLI and the Python SDK read. */
+export function agentView(record: ResourceRecord, workspace: string): Obj {
+  const spec = isObject(record.doc.spec) ? record.doc.spec : {};
+  const status = isObject(record.doc.status) ? record.doc.status : { phase: "Pending", message: "" };
+  return {
+    name: record.name,
+    namespace: workspace,
+    labels: isObject(record.doc.labels) ? record.doc.labels : {},
+    spec,
+    status,
+    phase: text(status.phase) || "Pending",
+    image: text(spec.image),
+    required_tools: requiredToolNames(record.doc),
+    llm_config: isObject(spec.llmConfig) ? spec.llmConfig : null,
+    llm_configs: storedLlmConfigs(record.doc),
+    system_prompt: text(spec.systemPrompt),
+    identity_provider: text(spec.identityProvider),
+    policies: stringList(spec.policies),
+    runtime: text(spec.runtime),
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+const text = (value: unknown): string => (typeof value === "string" ? value : "");
+const stringList = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];

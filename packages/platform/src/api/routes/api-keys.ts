@@ -1,4 +1,138 @@
-import type { RouteDef } from "../context.js";
+/**
+ * @module api/routes/api-keys
+ * Workspace API keys and the workspace auth settings. A token is shown once, in the create or
+ * rotate answer; only its SHA-256 hash is stored. Key views use the documented camelCase names.
+ */
+import { randomUUID } from "node:crypto";
+import { conflict, HttpError, notFound } from "../../errors.js";
+import type { ApiKeyRecord } from "../../store/store.js";
+import { nowIso } from "../../time.js";
+import { type Obj, requireString } from "../../validate.js";
+import { API_KEY_HEADER, API_KEY_PREFIX, hashToken, newToken } from "../auth.js";
+import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 
-export function registerApiKeyRoutes(_api: Router<RouteDef>): void {}
+export const SESSION_IDLE_TIMEOUT = { default: 60, min: 5, max: 1440 } as const;
+const MAX_NAME_LENGTH = 128;
+/** A label people read (and the approver identity of decisions made with the key). */
+const KEY_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@:()-]*$/u;
+const MAX_EXPIRES_IN_DAYS = 3650;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export function registerApiKeyRoutes(api: Router<RouteDef>): void {
+  api.add("GET", "/auth/api-keys", { handler: listKeys });
+  api.add("POST", "/auth/api-keys", { handler: createKey });
+  api.add("DELETE", "/auth/api-keys/:id", { handler: revokeKey });
+  api.add("POST", "/auth/api-keys/:id/rotate", { handler: rotateKey });
+  api.add("GET", "/settings/auth", { handler: getAuthSettings });
+  api.add("PUT", "/settings/auth", { handler: putAuthSettings });
+}
+
+async function listKeys(ctx: RequestContext) {
+  return ok((await ctx.store.listApiKeys(ctx.workspace)).map(keyView));
+}
+
+async function createKey(ctx: RequestContext) {
+  const name = requireString(ctx.body, "name").trim();
+  if (name.length > MAX_NAME_LENGTH || !KEY_NAME.test(name)) {
+    throw new HttpError(
+      400,
+      `invalid name "${name.slice(0, MAX_NAME_LENGTH)}": use at most ${MAX_NAME_LENGTH} letters, digits, spaces and . _ - @ : ( ), starting with a letter or digit`,
+    );
+  }
+  const days = expiresInDays(ctx.body);
+  const existing = await ctx.store.listApiKeys(ctx.workspace);
+  if (existing.some((k) => k.name === name)) throw conflict(`api key "${name}" already exists`);
+  const token = newToken();
+  const now = nowIso();
+  const key: ApiKeyRecord = {
+    id: randomUUID(),
+    workspace: ctx.workspace,
+    name,
+    prefix: API_KEY_PREFIX,
+    last4: token.slice(-4),
+    hash: hashToken(token),
+    createdAt: now,
+    lastUsedAt: "",
+    expiresAt: days === undefined ? "" : expiry(days),
+  };
+  await ctx.store.createApiKey(key);
+  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name });
+  return created({ key: keyView(key), token, header: API_KEY_HEADER });
+}
+
+async function revokeKey(ctx: RequestContext) {
+  const id = ctx.params.id as string;
+  if (!(await ctx.store.deleteApiKey(ctx.workspace, id))) throw notFound(`api key ${id} not found`);
+  ctx.services.log.info("api key revoked", { workspace: ctx.workspace, key_id: id });
+  return deleted();
+}
+
+async function rotateKey(ctx: RequestContext) {
+  const id = ctx.params.id as string;
+  const days = expiresInDays(ctx.body);
+  const key = (await ctx.store.listApiKeys(ctx.workspace)).find((k) => k.id === id);
+  if (!key) throw notFound(`api key ${id} not found`);
+  const token = newToken();
+  const patch = {
+    hash: hashToken(token),
+    last4: token.slice(-4),
+    ...(days === undefined ? {} : { expiresAt: expiry(days) }),
+  };
+  await ctx.store.updateApiKey(id, patch);
+  ctx.services.log.info("api key rotated", { workspace: ctx.workspace, key_id: id });
+  return ok({ key: keyView({ ...key, ...patch }), token, header: API_KEY_HEADER });
+}
+
+async function getAuthSettings(ctx: RequestContext) {
+  return ok(await authSettings(ctx));
+}
+
+async function putAuthSettings(ctx: RequestContext) {
+  const value = ctx.body.sessionIdleTimeoutMinutes;
+  const { min, max } = SESSION_IDLE_TIMEOUT;
+  if (value === undefined || value === null)
+    throw new HttpError(400, "sessionIdleTimeoutMinutes is required");
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new HttpError(400, `sessionIdleTimeoutMinutes must be an integer from ${min} to ${max}`);
+  }
+  await ctx.store.putResource(ctx.workspace, "setting", "auth", { sessionIdleTimeoutMinutes: value });
+  return ok(await authSettings(ctx));
+}
+
+async function authSettings(ctx: RequestContext): Promise<Obj> {
+  const stored = await ctx.store.getResource(ctx.workspace, "setting", "auth");
+  const timeout = stored?.doc.sessionIdleTimeoutMinutes;
+  return {
+    sessionIdleTimeoutMinutes: typeof timeout === "number" ? timeout : SESSION_IDLE_TIMEOUT.default,
+    minSessionIdleTimeoutMinutes: SESSION_IDLE_TIMEOUT.min,
+    maxSessionIdleTimeoutMinutes: SESSION_IDLE_TIMEOUT.max,
+    programmaticHeader: API_KEY_HEADER,
+    apiKeyPrefix: API_KEY_PREFIX,
+    apiKeyCount: (await ctx.store.listApiKeys(ctx.workspace)).length,
+  };
+}
+
+function expiresInDays(body: Obj): number | undefined {
+  const value = body.expiresInDays;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_EXPIRES_IN_DAYS) {
+    throw new HttpError(400, `expiresInDays must be an integer from 1 to ${MAX_EXPIRES_IN_DAYS}`);
+  }
+  return value;
+}
+
+const expiry = (days: number): string => new Date(Date.now() + days * DAY_MS).toISOString();
+
+/** The documented WorkspaceApiKey: never the hash, never the token. */
+export function keyView(key: ApiKeyRecord): Obj {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    last4: key.last4,
+    createdAt: key.createdAt,
+    ...(key.lastUsedAt ? { lastUsedAt: key.lastUsedAt } : {}),
+    ...(key.expiresAt ? { expiresAt: key.expiresAt } : {}),
+  };
+}

@@ -1,4 +1,98 @@
-import type { RouteDef } from "../context.js";
+/**
+ * @module api/routes/approvals
+ * Access requests: list, get, create (201, or 200 when a pending one for the same call is
+ * reused), approve and reject. Also served under the legacy `/governance/requests` paths.
+ */
+import { HttpError } from "../../errors.js";
+import {
+  createOrReuseRequest,
+  listRequests,
+  loadRequest,
+  requestView,
+} from "../../governance/access-requests.js";
+import { normalizeDecision, parseDuration, REQUEST_STATUSES } from "../../governance/approvals.js";
+import { approveRequest, rejectRequest } from "../../governance/decisions.js";
+import { loadRun } from "../../governance/runs.js";
+import { checkName, type Obj, optionalString, requireString } from "../../validate.js";
+import { created, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { decisionContext } from "./runs.js";
 
-export function registerApprovalRoutes(_api: Router<RouteDef>): void {}
+export function registerApprovalRoutes(api: Router<RouteDef>): void {
+  for (const base of ["/approvals/requests", "/governance/requests"]) {
+    api.add("GET", base, { handler: list });
+    api.add("POST", base, { handler: create });
+    api.add("GET", `${base}/:id`, { handler: get });
+    api.add("POST", `${base}/:id/approve`, { handler: approve });
+    api.add("POST", `${base}/:id/reject`, { handler: reject });
+  }
+}
+
+async function list(ctx: RequestContext) {
+  const rawStatus = (ctx.query.get("status") ?? "").trim().toUpperCase();
+  if (rawStatus && !(REQUEST_STATUSES as readonly string[]).includes(rawStatus)) {
+    throw new HttpError(400, `query parameter status must be one of ${REQUEST_STATUSES.join(", ")}`);
+  }
+  const records = await listRequests(ctx.store, ctx.workspace, {
+    status: rawStatus,
+    runId: (ctx.query.get("run_id") ?? "").trim(),
+    agentId: (ctx.query.get("agent_id") ?? "").trim(),
+  });
+  return ok(records.map(requestView));
+}
+
+async function get(ctx: RequestContext) {
+  return ok(requestView(await loadRequest(ctx.store, ctx.workspace, ctx.params.id as string)));
+}
+
+async function create(ctx: RequestContext) {
+  const body = ctx.body;
+  const subject = requireString(body, "subject").trim();
+  const toolId = checkName(body.tool_id, "tool_id");
+  let agentId =
+    body.agent_id === undefined || body.agent_id === "" ? "" : checkName(body.agent_id, "agent_id");
+  const runId = trimmed(body, "run_id");
+  const duration = trimmed(body, "duration").toLowerCase();
+  if (duration) parseDuration(duration);
+  if (runId) {
+    const run = await loadRun(ctx.store, ctx.workspace, runId);
+    agentId ||= run.agentId;
+  }
+  const { record, created: isNew } = await createOrReuseRequest(ctx.store, ctx.workspace, {
+    subject,
+    toolId,
+    agentId,
+    duration,
+    runId,
+    actionId: trimmed(body, "action_id"),
+    capability: trimmed(body, "capability"),
+    payloadHash: trimmed(body, "payload_hash"),
+    toolMethod: trimmed(body, "tool_method"),
+    toolUrl: trimmed(body, "tool_url"),
+  });
+  return isNew ? created(requestView(record)) : ok(requestView(record));
+}
+
+async function approve(ctx: RequestContext) {
+  const { scope, duration } = normalizeDecision(
+    optionalString(ctx.body, "scope"),
+    optionalString(ctx.body, "duration"),
+  );
+  const record = await approveRequest(decisionContext(ctx), ctx.params.id as string, {
+    scope,
+    duration,
+    reason: trimmed(ctx.body, "reason"),
+  });
+  return ok(requestView(record));
+}
+
+async function reject(ctx: RequestContext) {
+  const record = await rejectRequest(
+    decisionContext(ctx),
+    ctx.params.id as string,
+    trimmed(ctx.body, "reason"),
+  );
+  return ok(requestView(record));
+}
+
+const trimmed = (body: Obj, key: string): string => optionalString(body, key)?.trim() ?? "";

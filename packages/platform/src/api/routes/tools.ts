@@ -7,8 +7,6 @@
 import { HttpError, notFound } from "../../errors.js";
 import type { Doc, ResourceRecord } from "../../store/store.js";
 import { nowIso } from "../../time.js";
-import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
-import type { Router } from "../router.js";
 import {
   checkHttpUrl,
   checkName,
@@ -19,7 +17,9 @@ import {
   optionalObject,
   optionalString,
   requireObject,
-} from "../validate.js";
+} from "../../validate.js";
+import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
+import type { Router } from "../router.js";
 import { probeUrl } from "./probe.js";
 
 const AUTH_TYPES = ["None", "APIKey", "OAuth2"] as const;
@@ -110,6 +110,7 @@ export function parseToolBody(body: Obj): { name: string; spec: Obj; credentials
     checkHttpUrl(connection.baseUrl, "spec.connection.baseUrl");
     const auth = optionalObject(connection, "authentication", "spec.connection.authentication") ?? {};
     auth.type = oneOf(auth.type ?? "None", AUTH_TYPES, "spec.connection.authentication.type");
+    stripSecretRefs(auth);
     connection.authentication = auth;
     connection.port ??= defaultPort(connection.baseUrl as string);
     connection.scheme ??= schemeOf(connection.baseUrl as string);
@@ -163,6 +164,12 @@ function parseCapabilities(value: unknown): Obj[] {
   });
 }
 
+/** Secret references are the platform's to set: a caller must not point a tool at another secret. */
+function stripSecretRefs(auth: Obj): void {
+  if (isObject(auth.apiKeyConfig)) delete auth.apiKeyConfig.secretRef;
+  if (isObject(auth.oauth2Config)) delete auth.oauth2Config.credentialsSecretRef;
+}
+
 function keepSecretRefs(spec: Obj, previous: unknown): void {
   const prevAuth =
     isObject(previous) && isObject(previous.connection) ? previous.connection.authentication : undefined;
@@ -171,9 +178,6 @@ function keepSecretRefs(spec: Obj, previous: unknown): void {
   for (const key of ["apiKeyConfig", "oauth2Config"]) {
     const prev = prevAuth[key];
     if (isObject(prev)) auth[key] = { ...prev, ...(isObject(auth[key]) ? auth[key] : {}) };
-  }
-  if (isObject(auth.apiKeyConfig) && isObject(prevAuth.apiKeyConfig) && prevAuth.apiKeyConfig.secretRef) {
-    auth.apiKeyConfig.secretRef = prevAuth.apiKeyConfig.secretRef;
   }
 }
 

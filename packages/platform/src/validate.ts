@@ -2,7 +2,7 @@
  * @module api/validate
  * Small checks for request bodies and path names. Each failure is a 400 naming the field.
  */
-import { HttpError } from "../errors.js";
+import { HttpError } from "./errors.js";
 
 export type Obj = Record<string, unknown>;
 

@@ -1,0 +1,242 @@
+/**
+ * @module api/openapi-doc
+ * An OpenAPI 3.1 document generated from the /api/v1 routes that are actually registered, so it
+ * can never advertise a path the server does not answer. Summaries come from a small table keyed
+ * by `METHOD path` (path parameters written `{}` so their names do not matter); anything not in
+ * the table gets a generated one.
+ */
+import { API_KEY_HEADER } from "./auth.js";
+import type { RouteDef } from "./context.js";
+import type { Router } from "./router.js";
+
+type Obj = Record<string, unknown>;
+
+const SUMMARIES: Record<string, string> = {
+  "GET /agents": "List agents",
+  "GET /agents/{}": "Get an agent",
+  "DELETE /agents/{}": "Delete an agent and its resources",
+  "GET /agents/{}/config": "Get an agent's configuration",
+  "PUT /agents/{}/config": "Update an agent's configuration",
+  "POST /agents/{}/invoke": "Invoke an agent",
+  "POST /agents/{}/invoke/stream": "Invoke an agent and stream its answer (SSE)",
+  "POST /deploy": "Deploy an agent",
+  "POST /deploy/preview": "Preview a deploy without side effects",
+  "GET /deploy-drafts": "List deploy drafts",
+  "POST /deploy-drafts": "Create a deploy draft",
+  "GET /deploy-drafts/{}": "Get a deploy draft",
+  "PATCH /deploy-drafts/{}": "Update a deploy draft (optimistic concurrency)",
+  "DELETE /deploy-drafts/{}": "Delete a deploy draft",
+  "POST /deploy-drafts/{}/complete": "Complete a deploy draft",
+  "POST /deploy-drafts/{}/abandon": "Abandon a deploy draft",
+  "POST /analyze": "Analyze agent source files",
+  "GET /analysis/{}": "Get a cached analysis",
+  "POST /requirements": "Detect requirements and the entry point",
+  "GET /tools": "List tools",
+  "POST /tools": "Create or update a tool",
+  "GET /tools/{}": "Get a tool",
+  "DELETE /tools/{}": "Delete a tool",
+  "POST /tools/probe": "Probe a URL for reachability",
+  "POST /tools/{}/test": "Probe a registered tool and record the result",
+  "GET /model-providers": "List model providers",
+  "POST /model-providers": "Create or update a model provider",
+  "GET /model-providers/{}": "Get a model provider",
+  "DELETE /model-providers/{}": "Delete a model provider",
+  "GET /model-spend": "Model spend per agent and model",
+  "POST /chat/completions": "OpenAI-compatible chat completions (LLM gateway)",
+  "POST /v1/chat/completions": "OpenAI-compatible chat completions (LLM gateway alias)",
+  "GET /runs": "List runs",
+  "POST /runs": "Create a run",
+  "GET /runs/{}": "Get a run",
+  "PATCH /runs/{}": "Change a run's status",
+  "GET /runs/{}/events": "List a run's events",
+  "POST /runs/{}/events": "Append an event to a run",
+  "POST /runs/{}/actions": "Record a tool call blocked for approval",
+  "GET /runs/{}/actions/{}": "Get a blocked action",
+  "POST /runs/{}/actions/{}/approve": "Approve a blocked action",
+  "GET /approvals/requests": "List access requests",
+  "POST /approvals/requests": "Create (or reuse) an access request",
+  "GET /approvals/requests/{}": "Get an access request",
+  "POST /approvals/requests/{}/approve": "Approve an access request",
+  "POST /approvals/requests/{}/reject": "Reject an access request",
+  "GET /governance/requests": "List access requests (legacy alias of /approvals/requests)",
+  "POST /governance/requests": "Create (or reuse) an access request (legacy alias)",
+  "GET /governance/requests/{}": "Get an access request (legacy alias)",
+  "POST /governance/requests/{}/approve": "Approve an access request (legacy alias)",
+  "POST /governance/requests/{}/reject": "Reject an access request (legacy alias)",
+  "POST /actions/validate": "Validate an action plan",
+  "POST /actions/apply": "Apply an action plan",
+  "GET /catalog": "Search the agent catalog",
+  "GET /catalog/{}": "Get a catalog manifest",
+  "GET /catalog/{}/versions": "List a catalog agent's versions",
+  "GET /policies": "List policies",
+  "POST /policies": "Create or update a policy",
+  "POST /policies/translate": "Translate plain language into policy rules",
+  "GET /policies/{}": "Get a policy",
+  "PUT /policies/{}": "Create or replace a policy",
+  "DELETE /policies/{}": "Delete a policy",
+  "GET /approval-connectors": "List approval connectors",
+  "POST /approval-connectors": "Create an approval connector",
+  "POST /approval-connectors/test": "Send a test message through a connector configuration",
+  "GET /approval-connectors/defaults": "Get approval delivery defaults",
+  "PUT /approval-connectors/defaults": "Set approval delivery defaults",
+  "GET /approval-connectors/activity": "Recent approval connector deliveries",
+  "GET /approval-connectors/{}": "Get an approval connector",
+  "PATCH /approval-connectors/{}": "Update an approval connector",
+  "DELETE /approval-connectors/{}": "Delete an approval connector",
+  "GET /identity-providers": "List identity providers",
+  "POST /identity-providers": "Create or update an identity provider",
+  "GET /identity-providers/{}": "Get an identity provider",
+  "DELETE /identity-providers/{}": "Delete an identity provider",
+  "GET /context/export": "Export the workspace context",
+  "POST /starter-kit": "Seed the starter kit",
+  "GET /auth/api-keys": "List workspace API keys",
+  "POST /auth/api-keys": "Create a workspace API key (the token is shown once)",
+  "DELETE /auth/api-keys/{}": "Revoke a workspace API key",
+  "POST /auth/api-keys/{}/rotate": "Rotate a workspace API key (the new token is shown once)",
+  "GET /settings/auth": "Get the workspace auth settings",
+  "PUT /settings/auth": "Change the session idle timeout",
+  "GET /openapi.json": "This OpenAPI document",
+};
+
+/** Success statuses other than a plain 200 (contract §2.2). */
+const SUCCESS: Record<string, string[]> = {
+  "POST /deploy": ["201"],
+  "POST /tools": ["201", "200"],
+  "POST /model-providers": ["201", "200"],
+  "POST /policies": ["201", "200"],
+  "PUT /policies/{}": ["200", "201"],
+  "POST /approval-connectors": ["201"],
+  "POST /identity-providers": ["201", "200"],
+  "POST /runs": ["201"],
+  "POST /runs/{}/events": ["201"],
+  "POST /runs/{}/actions": ["201"],
+  "POST /analyze": ["201"],
+  "POST /starter-kit": ["201", "200"],
+  "POST /deploy-drafts": ["201"],
+  "POST /auth/api-keys": ["201"],
+  "POST /approvals/requests": ["201", "200"],
+  "POST /governance/requests": ["201", "200"],
+  "POST /builds": ["202"],
+};
+
+const STATUS_TEXT: Record<string, string> = { "200": "OK", "201": "Created", "202": "Accepted" };
+const ERROR_CODES = ["400", "401", "403", "404", "409"] as const;
+
+/** `/tools/:name` → `/tools/{name}` */
+export const toOpenApiPath = (pattern: string): string => pattern.replace(/:([^/]+)/g, "{$1}");
+const tableKey = (method: string, path: string): string => `${method} ${path.replace(/\{[^}]+\}/g, "{}")}`;
+
+export function buildOpenApiDocument(api: Router<RouteDef>): Obj {
+  const paths: Record<string, Obj> = {};
+  const tags = new Set<string>();
+  for (const { method, path: pattern } of api.patterns) {
+    const path = toOpenApiPath(pattern);
+    const item = paths[path] ?? {};
+    paths[path] = item;
+    const verb = method.toLowerCase();
+    if (item[verb]) continue;
+    const found = api.match(method, pattern);
+    const isPublic = found.kind === "found" && found.match.handler.public === true;
+    const tag = pattern.split("/").find((s) => s.length > 0) ?? "root";
+    tags.add(tag);
+    item[verb] = operation(method, path, tag, isPublic);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "RunAgents Platform API",
+      version: "v1alpha",
+      description:
+        "The RunAgents control plane API. Every path is also served under /api/v1/workspaces/{workspace}.",
+    },
+    servers: [
+      { url: "/api/v1", description: "The default workspace" },
+      {
+        url: "/api/v1/workspaces/{workspace}",
+        description: "A named workspace",
+        variables: { workspace: { default: "default" } },
+      },
+    ],
+    security: [{ workspaceApiKey: [] }, { bearerAuth: [] }],
+    tags: [...tags].sort().map((name) => ({ name })),
+    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
+    components: {
+      securitySchemes: {
+        workspaceApiKey: { type: "apiKey", in: "header", name: API_KEY_HEADER },
+        bearerAuth: { type: "http", scheme: "bearer" },
+      },
+      schemas: {
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: { error: { type: "string" }, code: { type: "string" } },
+        },
+      },
+      responses: Object.fromEntries(
+        ERROR_CODES.map((code) => [
+          `Error${code}`,
+          { description: `Error ${code}`, content: jsonContent({ $ref: "#/components/schemas/Error" }) },
+        ]),
+      ),
+    },
+  };
+}
+
+function operation(method: string, path: string, tag: string, isPublic: boolean): Obj {
+  const key = tableKey(method, path);
+  const success = SUCCESS[key] ?? ["200"];
+  const params = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+    name: m[1],
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+  const op: Obj = {
+    operationId: operationId(method, path),
+    summary: SUMMARIES[key] ?? generatedSummary(method, path),
+    tags: [tag],
+    responses: {
+      ...Object.fromEntries(
+        success.map((code) => [
+          code,
+          { description: STATUS_TEXT[code] ?? "Success", content: jsonContent({}) },
+        ]),
+      ),
+      ...Object.fromEntries(
+        ERROR_CODES.map((code) => [code, { $ref: `#/components/responses/Error${code}` }]),
+      ),
+    },
+  };
+  if (params.length > 0) op.parameters = params;
+  if (method === "POST" || method === "PUT" || method === "PATCH") {
+    op.requestBody = { required: false, content: jsonContent({ type: "object" }) };
+  }
+  if (isPublic) op.security = [];
+  return op;
+}
+
+const jsonContent = (schema: Obj): Obj => ({ "application/json": { schema } });
+
+function operationId(method: string, path: string): string {
+  const words = path
+    .split("/")
+    .filter((s) => s.length > 0)
+    .map((s) => (s.startsWith("{") ? `by-${s.slice(1, -1)}` : s))
+    .join("-")
+    .split(/[^A-Za-z0-9]+/)
+    .filter((w) => w.length > 0);
+  return [method.toLowerCase(), ...words.map((w) => w[0]?.toUpperCase() + w.slice(1))].join("");
+}
+
+function generatedSummary(method: string, path: string): string {
+  const segments = path.split("/").filter((s) => s.length > 0);
+  const last = segments.at(-1) ?? "";
+  const literals = segments.filter((s) => !s.startsWith("{")).map((s) => s.replace(/[-_.]/g, " "));
+  const subject = literals.join(" ") || "the API root";
+  if (last.startsWith("{")) {
+    const verb = { GET: "Get", DELETE: "Delete", PUT: "Replace", PATCH: "Update" }[method] ?? method;
+    return `${verb} one of ${subject} by ${last.slice(1, -1)}`;
+  }
+  const verb = { GET: "Read", POST: "Post to", PUT: "Replace", PATCH: "Update", DELETE: "Delete" }[method];
+  return `${verb ?? method} ${subject}`;
+}

@@ -1,0 +1,292 @@
+/**
+ * @module gateway/spend
+ * Model usage and spend per agent × model per calendar month (UTC).
+ *
+ * Usage is stored as `model_usage` resources named `<agent>|<model_provider>|<model>|<YYYY-MM>`;
+ * each carries token counts, a request count and the estimated spend, priced when the call is
+ * recorded (so a later price change does not rewrite history). Rows are matched to an agent's
+ * `llm_configs` by model (the gateway maps a call to a role through its model name); usage of a
+ * model that no config names (or of an agent since deleted) still counts, as an `Uncapped` row.
+ * Usage survives the agent's deletion: deleting and redeploying does not reset a budget.
+ *
+ * Status of a row: `Uncapped` without a budget, `Budget reached` when spend >= budget (a budget
+ * of 0 blocks at once), `Near budget` at >= 80 %, otherwise `Active`.
+ */
+import { type Doc, type Store, VersionConflictError } from "../store/store.js";
+import { estimateCostUsd, type ModelPrice, priceFor, roundUsd } from "./pricing.js";
+
+export const NEAR_BUDGET_RATIO = 0.8;
+export const TOP_MODELS_LIMIT = 10;
+
+/** One model mapping of an agent, in the wire shape of AgentConfigLLM. */
+export interface AgentLlmConfig {
+  role: string;
+  model_provider: string;
+  provider: string;
+  model: string;
+  monthly_budget_usd: number | null;
+}
+
+export type UsageStatus = "Active" | "Near budget" | "Budget reached" | "Uncapped";
+
+/** AgentModelUsage (api-contract §3.2). */
+export interface AgentModelUsage {
+  label: string;
+  role: string;
+  model_provider: string;
+  provider: string;
+  model: string;
+  monthly_budget_usd: number | null;
+  estimated_spend_usd: number;
+  remaining_budget_usd: number | null;
+  period_start: string;
+  period_end: string;
+  status: UsageStatus;
+}
+
+/** ModelSpendItem: a usage row plus the agent it belongs to. */
+export interface ModelSpendItem extends AgentModelUsage {
+  agent_name: string;
+  agent_namespace: string;
+}
+
+export interface ModelSpendResponse {
+  summary: {
+    total_estimated_spend_usd: number;
+    total_budget_usd: number;
+    remaining_budget_usd: number;
+    budgeted_model_count: number;
+    near_budget_count: number;
+    blocked_count: number;
+    uncapped_spend_usd: number;
+    period_start: string;
+    period_end: string;
+  };
+  warnings: ModelSpendItem[];
+  top_models: ModelSpendItem[];
+}
+
+/** The stored `model_usage` document. */
+export interface UsageDoc extends Doc {
+  agent_name: string;
+  model_provider: string;
+  provider: string;
+  model: string;
+  /** YYYY-MM (UTC). */
+  period: string;
+  input_tokens: number;
+  output_tokens: number;
+  requests: number;
+  estimated_spend_usd: number;
+  last_used_at: string;
+}
+
+export interface UsageInput {
+  agent: string;
+  model: string;
+  /** Registered ModelProvider name that served the call. */
+  modelProvider?: string;
+  /** Provider type (openai, anthropic, ...). */
+  provider?: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Known cost; otherwise estimated from `pricing` / the built-in table. */
+  costUsd?: number;
+  /** The provider's `spec.pricing` overrides. */
+  pricing?: Readonly<Record<string, ModelPrice>>;
+  at?: Date;
+}
+
+export interface Period {
+  key: string;
+  start: string;
+  end: string;
+}
+
+/** The calendar month (UTC) containing `at`; `end` is its last millisecond. */
+export function monthPeriod(at: Date = new Date()): Period {
+  const year = at.getUTCFullYear();
+  const month = at.getUTCMonth();
+  const start = new Date(Date.UTC(year, month, 1));
+  const next = new Date(Date.UTC(year, month + 1, 1));
+  return {
+    key: start.toISOString().slice(0, 7),
+    start: start.toISOString(),
+    end: new Date(next.getTime() - 1).toISOString(),
+  };
+}
+
+export const usageKey = (agent: string, modelProvider: string, model: string, period: string): string =>
+  `${agent}|${modelProvider}|${model}|${period}`;
+
+/** Adds one call's tokens and cost to the month's usage record (safe under concurrent writers). */
+export async function recordModelUsage(store: Store, ws: string, input: UsageInput): Promise<UsageDoc> {
+  const at = input.at ?? new Date();
+  const period = monthPeriod(at).key;
+  const inputTokens = Math.max(0, Math.round(input.inputTokens));
+  const outputTokens = Math.max(0, Math.round(input.outputTokens));
+  const cost =
+    input.costUsd ??
+    estimateCostUsd(
+      priceFor(input.model, { pricing: input.pricing, providerType: input.provider }),
+      inputTokens,
+      outputTokens,
+    );
+  const name = usageKey(input.agent, input.modelProvider ?? "", input.model, period);
+  for (;;) {
+    const existing = await store.getResource<UsageDoc>(ws, "model_usage", name);
+    const prev = existing?.doc;
+    const doc: UsageDoc = {
+      agent_name: input.agent,
+      model_provider: input.modelProvider ?? "",
+      provider: input.provider ?? prev?.provider ?? "",
+      model: input.model,
+      period,
+      input_tokens: (prev?.input_tokens ?? 0) + inputTokens,
+      output_tokens: (prev?.output_tokens ?? 0) + outputTokens,
+      requests: (prev?.requests ?? 0) + 1,
+      estimated_spend_usd: roundUsd((prev?.estimated_spend_usd ?? 0) + Math.max(0, cost)),
+      last_used_at: at.toISOString(),
+    };
+    try {
+      await store.putResource(ws, "model_usage", name, doc, { expectedVersion: existing?.version ?? 0 });
+      return doc;
+    } catch (err) {
+      if (!(err instanceof VersionConflictError)) throw err;
+    }
+  }
+}
+
+/** Usage records of one month (optionally of one agent). */
+export async function listUsage(
+  store: Store,
+  ws: string,
+  period: Period,
+  agent?: string,
+): Promise<UsageDoc[]> {
+  const records = await store.listResources<UsageDoc>(ws, "model_usage");
+  return records
+    .map((r) => r.doc)
+    .filter((d) => d.period === period.key && (agent === undefined || d.agent_name === agent));
+}
+
+/** The usage rows of one agent: one per config, plus one per unconfigured model it used. */
+export function usageRows(
+  agent: string,
+  configs: readonly AgentLlmConfig[],
+  usage: readonly UsageDoc[],
+  period: Period,
+): AgentModelUsage[] {
+  const mine = usage.filter((u) => u.agent_name === agent);
+  const spendByModel = new Map<string, { spend: number; provider: string; modelProvider: string }>();
+  for (const u of mine) {
+    const entry = spendByModel.get(u.model) ?? {
+      spend: 0,
+      provider: u.provider,
+      modelProvider: u.model_provider,
+    };
+    entry.spend += u.estimated_spend_usd;
+    spendByModel.set(u.model, entry);
+  }
+  const rows: AgentModelUsage[] = [];
+  const counted = new Set<string>();
+  for (const cfg of configs) {
+    const spend = counted.has(cfg.model) ? 0 : (spendByModel.get(cfg.model)?.spend ?? 0);
+    counted.add(cfg.model);
+    rows.push(makeRow(cfg, spend, period));
+  }
+  for (const [model, entry] of spendByModel) {
+    if (counted.has(model)) continue;
+    const cfg = { role: "", model_provider: entry.modelProvider, provider: entry.provider, model };
+    rows.push(makeRow({ ...cfg, monthly_budget_usd: null }, entry.spend, period));
+  }
+  return rows;
+}
+
+function makeRow(cfg: AgentLlmConfig, rawSpend: number, period: Period): AgentModelUsage {
+  const spend = roundUsd(rawSpend);
+  const budget = cfg.monthly_budget_usd;
+  let status: UsageStatus = "Uncapped";
+  if (budget !== null) {
+    if (spend >= budget) status = "Budget reached";
+    else if (spend >= budget * NEAR_BUDGET_RATIO) status = "Near budget";
+    else status = "Active";
+  }
+  return {
+    label: `${cfg.role || "unconfigured"}: ${cfg.provider ? `${cfg.provider}/` : ""}${cfg.model}`,
+    role: cfg.role,
+    model_provider: cfg.model_provider,
+    provider: cfg.provider,
+    model: cfg.model,
+    monthly_budget_usd: budget,
+    estimated_spend_usd: spend,
+    remaining_budget_usd: budget === null ? null : roundUsd(Math.max(0, budget - spend)),
+    period_start: period.start,
+    period_end: period.end,
+    status,
+  };
+}
+
+/** GET /model-spend: every agent's rows this month, plus usage of agents no longer deployed. */
+export function summarizeSpend(
+  namespace: string,
+  agents: readonly { name: string; configs: readonly AgentLlmConfig[] }[],
+  usage: readonly UsageDoc[],
+  period: Period,
+): ModelSpendResponse {
+  const items: ModelSpendItem[] = [];
+  const known = new Set(agents.map((a) => a.name));
+  const orphans = [...new Set(usage.map((u) => u.agent_name).filter((n) => !known.has(n)))];
+  for (const agent of [...agents, ...orphans.map((name) => ({ name, configs: [] }))]) {
+    for (const row of usageRows(agent.name, agent.configs, usage, period)) {
+      items.push({ ...row, agent_name: agent.name, agent_namespace: namespace });
+    }
+  }
+  const budgeted = items.filter((i) => i.monthly_budget_usd !== null);
+  const sum = (list: ModelSpendItem[], f: (i: ModelSpendItem) => number) =>
+    roundUsd(list.reduce((total, i) => total + f(i), 0));
+  const ratio = (i: ModelSpendItem) =>
+    i.monthly_budget_usd ? i.estimated_spend_usd / i.monthly_budget_usd : Number.POSITIVE_INFINITY;
+  return {
+    summary: {
+      total_estimated_spend_usd: sum(items, (i) => i.estimated_spend_usd),
+      total_budget_usd: sum(budgeted, (i) => i.monthly_budget_usd ?? 0),
+      remaining_budget_usd: sum(budgeted, (i) => i.remaining_budget_usd ?? 0),
+      budgeted_model_count: budgeted.length,
+      near_budget_count: items.filter((i) => i.status === "Near budget").length,
+      blocked_count: items.filter((i) => i.status === "Budget reached").length,
+      uncapped_spend_usd: sum(
+        items.filter((i) => i.status === "Uncapped"),
+        (i) => i.estimated_spend_usd,
+      ),
+      period_start: period.start,
+      period_end: period.end,
+    },
+    warnings: items
+      .filter((i) => i.status === "Near budget" || i.status === "Budget reached")
+      .sort((a, b) => ratio(b) - ratio(a)),
+    top_models: items
+      .filter((i) => i.estimated_spend_usd > 0)
+      .sort((a, b) => b.estimated_spend_usd - a.estimated_spend_usd)
+      .slice(0, TOP_MODELS_LIMIT),
+  };
+}
+
+/** A registered provider as routing sees it. */
+export interface ProviderRef {
+  name: string;
+  provider: string;
+  models: readonly string[];
+}
+
+/**
+ * The registered provider serving `cfg`: its explicit `model_provider`, else one whose `models`
+ * include the model, preferring a name or type equal to `cfg.provider`; "" when none does.
+ */
+export function resolveModelProvider(providers: readonly ProviderRef[], cfg: AgentLlmConfig): string {
+  if (cfg.model_provider) return cfg.model_provider;
+  const serving = providers.filter((p) => p.models.includes(cfg.model));
+  const preferred =
+    serving.find((p) => p.name === cfg.provider) ?? serving.find((p) => p.provider === cfg.provider);
+  return (preferred ?? serving[0])?.name ?? "";
+}

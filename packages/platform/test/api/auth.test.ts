@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { authenticate } from "../../src/api/auth.js";
+import { ConfigError, loadPlatformConfig } from "../../src/config.js";
+import { silentLogger } from "../../src/log.js";
+import { openStore, startPlatform } from "../../src/platform.js";
+import { request, startTestPlatform, type TestPlatform } from "../helpers/platform.js";
+
+type Json = Record<string, any>;
+
+describe("API-key authentication over HTTP", () => {
+  let platform: TestPlatform;
+  let first: Json;
+  const withKey = (token: string) => ({ "X-RunAgents-API-Key": token });
+
+  before(async () => {
+    platform = await startTestPlatform();
+  });
+  after(() => platform.destroy());
+
+  it("lets loopback callers in while no key exists, and creates the first key without one", async () => {
+    assert.equal((await platform.call("GET", "/tools")).status, 200);
+    const res = await platform.call("POST", "/auth/api-keys", { name: "first" });
+    assert.equal(res.status, 201);
+    first = res.json as Json;
+  });
+
+  it("then answers 401 JSON to a request without a key", async () => {
+    const res = await platform.call("GET", "/tools");
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+    assert.deepEqual(res.json, { error: "missing API key: send it in the X-RunAgents-API-Key header" });
+    const create = await platform.call("POST", "/auth/api-keys", { name: "sneaky" });
+    assert.equal(create.status, 401, "creating more keys needs a key too");
+  });
+
+  it("accepts the key in X-RunAgents-API-Key and as Authorization: Bearer", async () => {
+    assert.equal((await platform.call("GET", "/tools", undefined, withKey(first.token))).status, 200);
+    const bearer = await platform.call("GET", "/tools", undefined, {
+      Authorization: `Bearer ${first.token}`,
+    });
+    assert.equal(bearer.status, 200);
+    const lower = await platform.call("GET", "/tools", undefined, { authorization: `bearer ${first.token}` });
+    assert.equal(lower.status, 200);
+  });
+
+  it("answers 401 to a wrong key in either header", async () => {
+    for (const headers of [withKey("ra_ws_wrong"), { Authorization: "Bearer ra_ws_wrong" }]) {
+      const res = await platform.call("GET", "/tools", undefined, headers);
+      assert.equal(res.status, 401);
+      assert.deepEqual(res.json, { error: "invalid or expired API key" });
+    }
+  });
+
+  it("keeps public routes open: the OpenAPI document and the health check", async () => {
+    assert.equal((await platform.call("GET", "/openapi.json")).status, 200);
+    assert.equal((await request(`${platform.url}/healthz`, "GET")).status, 200);
+  });
+
+  it("stops accepting a revoked token", async () => {
+    const doomed = (await platform.call("POST", "/auth/api-keys", { name: "doomed" }, withKey(first.token)))
+      .json as Json;
+    assert.equal((await platform.call("GET", "/tools", undefined, withKey(doomed.token))).status, 200);
+    const del = await platform.call(
+      "DELETE",
+      `/auth/api-keys/${doomed.key.id}`,
+      undefined,
+      withKey(first.token),
+    );
+    assert.equal(del.status, 200);
+    const res = await platform.call("GET", "/tools", undefined, withKey(doomed.token));
+    assert.equal(res.status, 401);
+    assert.deepEqual(res.json, { error: "invalid or expired API key" });
+  });
+
+  it("stops accepting a rotated-away token and accepts the new one", async () => {
+    const old = (await platform.call("POST", "/auth/api-keys", { name: "rotated" }, withKey(first.token)))
+      .json as Json;
+    const rotated = await platform.call(
+      "POST",
+      `/auth/api-keys/${old.key.id}/rotate`,
+      {},
+      withKey(old.token),
+    );
+    assert.equal(rotated.status, 200);
+    const fresh = (rotated.json as Json).token as string;
+    assert.equal((await platform.call("GET", "/tools", undefined, withKey(old.token))).status, 401);
+    assert.equal((await platform.call("GET", "/tools", undefined, withKey(fresh))).status, 200);
+  });
+
+  it("answers 401 to an expired key", async () => {
+    const key = (await platform.call("POST", "/auth/api-keys", { name: "expiring" }, withKey(first.token)))
+      .json as Json;
+    await platform.store.updateApiKey(key.key.id, { expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const res = await platform.call("GET", "/tools", undefined, withKey(key.token));
+    assert.equal(res.status, 401);
+    assert.deepEqual(res.json, { error: "invalid or expired API key" });
+  });
+
+  it("answers 403 to a key from another workspace; a default key works everywhere", async () => {
+    const res = await platform.call(
+      "POST",
+      "/workspaces/team-a/auth/api-keys",
+      { name: "team-a" },
+      withKey(first.token),
+    );
+    assert.equal(res.status, 201);
+    const teamA = (res.json as Json).token as string;
+    assert.equal(
+      (await platform.call("GET", "/workspaces/team-a/tools", undefined, withKey(teamA))).status,
+      200,
+    );
+    for (const path of ["/workspaces/team-b/tools", "/tools"]) {
+      const denied = await platform.call("GET", path, undefined, withKey(teamA));
+      assert.equal(denied.status, 403, path);
+      const ws = path === "/tools" ? "default" : "team-b";
+      assert.deepEqual(denied.json, { error: `API key "team-a" is not valid for workspace "${ws}"` });
+    }
+    assert.equal(
+      (await platform.call("GET", "/workspaces/team-b/tools", undefined, withKey(first.token))).status,
+      200,
+    );
+  });
+
+  it("never shows a token in a list response or a log line", async () => {
+    const list = await platform.call("GET", "/auth/api-keys", undefined, withKey(first.token));
+    assert.ok(!list.text.includes(first.token));
+    assert.ok(!list.text.includes(first.token.slice(6)));
+    const logs = platform.logs.join("\n");
+    assert.ok(platform.logs.length > 0);
+    assert.ok(!logs.includes(first.token.slice(6)), "no token in the logs");
+    assert.ok(!logs.includes("ra_ws_"), "no token fragment at all in the logs");
+  });
+});
+
+describe("authenticate() for non-loopback callers", () => {
+  const fakeRequest = (remoteAddress: string, headers: Record<string, string> = {}) =>
+    ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
+
+  it("refuses a remote caller while no key exists, saying how to create one", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "runagents-auth-test-"));
+    const store = openStore({ ...loadPlatformConfig([], {}), dataDir });
+    try {
+      await assert.rejects(authenticate(store, fakeRequest("10.1.2.3"), "default"), {
+        status: 401,
+        message: "an API key is required: create one with POST /api/v1/auth/api-keys from this machine",
+      });
+      assert.deepEqual(await authenticate(store, fakeRequest("::ffff:127.0.0.1"), "default"), {
+        kind: "local",
+      });
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("listening beyond loopback", () => {
+  it("refuses to start on 0.0.0.0 without a key, and starts once one exists", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "runagents-auth-test-"));
+    const config = { ...loadPlatformConfig([], {}), dataDir, port: 0, host: "0.0.0.0" };
+    try {
+      await assert.rejects(startPlatform(config, { logger: silentLogger }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /refusing to listen on 0\.0\.0\.0 without a workspace API key/);
+        assert.match(err.message, /POST \/api\/v1\/auth\/api-keys/);
+        return true;
+      });
+      const local = await startTestPlatform({ dataDir, config: { host: "127.0.0.1" } });
+      const token = ((await local.call("POST", "/auth/api-keys", { name: "ops" })).json as Json).token;
+      await local.close();
+
+      const open = await startPlatform(config, { logger: silentLogger });
+      try {
+        const noKey = await request(`${open.url}/api/v1/tools`, "GET");
+        assert.equal(noKey.status, 401);
+        const withKey = await request(`${open.url}/api/v1/tools`, "GET", undefined, {
+          "X-RunAgents-API-Key": token,
+        });
+        assert.equal(withKey.status, 200);
+      } finally {
+        await open.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
