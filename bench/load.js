@@ -12,7 +12,14 @@ export async function load(url, { requests, concurrency, method = "GET", headers
     new Promise((resolve) => {
       const started = process.hrtime.bigint();
       const req = http.request(
-        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method, headers },
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname + target.search,
+          method,
+          headers,
+        },
         (res) => {
           res.resume();
           res.on("end", () => {
@@ -53,7 +60,9 @@ const round = (n) => Math.round(n * 100) / 100;
 
 export function printTable(title, rows) {
   console.log(`\n${title}`);
-  console.log(`${"".padEnd(28)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"errors".padStart(8)}`);
+  console.log(
+    `${"".padEnd(28)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"errors".padStart(8)}`,
+  );
   for (const [label, r] of rows) {
     console.log(
       `${label.padEnd(28)}${String(r.rps).padStart(10)}${String(r.p50_ms).padStart(10)}${String(r.p99_ms).padStart(10)}${String(r.failures).padStart(8)}`,

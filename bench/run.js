@@ -27,5 +27,8 @@ if (!name || !scenarios.includes(name)) {
   process.exit(2);
 }
 const scenario = await import(join(here, "scenarios", `${name}.js`));
-const result = await scenario.run({ requests: Number(values.requests), concurrency: Number(values.concurrency) });
+const result = await scenario.run({
+  requests: Number(values.requests),
+  concurrency: Number(values.concurrency),
+});
 console.log(`BENCH_JSON ${JSON.stringify({ scenario: name, at: new Date().toISOString(), ...result })}`);

@@ -15,8 +15,13 @@ export async function run({ requests, concurrency }) {
   );
   const api = `${platform.url}/api/v1`;
   const post = (path, body) =>
-    fetch(`${api}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  for (let i = 0; i < 20; i++) await post("/tools", { name: `tool-${i}`, base_url: `https://tool-${i}.example` });
+    fetch(`${api}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  for (let i = 0; i < 20; i++)
+    await post("/tools", { name: `tool-${i}`, base_url: `https://tool-${i}.example` });
   const listBody = await (await fetch(`${api}/tools`)).text();
   const run = await (await post("/runs", { agent_id: "bench", user_id: "bench" })).json();
 
