@@ -1,8 +1,18 @@
 // A small closed-loop load generator over keep-alive HTTP (node:http Agent), for loopback only.
+// It runs in a worker thread so that it never shares an event loop with the server it measures.
 import http from "node:http";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
 /** Sends `requests` requests with `concurrency` in flight; returns throughput and latency percentiles. */
-export async function load(url, { requests, concurrency, method = "GET", headers = {}, body }) {
+export function load(url, options) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { url, options } });
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+}
+
+async function generate(url, { requests, concurrency, method = "GET", headers = {}, body }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const target = new URL(url);
   const latencies = [];
@@ -68,4 +78,8 @@ export function printTable(title, rows) {
       `${label.padEnd(28)}${String(r.rps).padStart(10)}${String(r.p50_ms).padStart(10)}${String(r.p99_ms).padStart(10)}${String(r.failures).padStart(8)}`,
     );
   }
+}
+
+if (!isMainThread && workerData?.url) {
+  parentPort.postMessage(await generate(workerData.url, workerData.options));
 }

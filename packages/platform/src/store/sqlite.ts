@@ -118,7 +118,18 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   db.pragma("journal_mode = WAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  // WAL + NORMAL never corrupts the database; a power cut may lose the last commits, a crash does not.
+  db.pragma("synchronous = NORMAL");
   migrate(db);
+  const statements = new Map<string, Database.Statement>();
+  const stmt = (sql: string): Database.Statement => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
 
   const appendEvent = db.transaction((runId: string, event: NewRunEvent): RunEventRecord => {
     const { next } = db
@@ -134,11 +145,11 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       data: JSON.stringify(event.data ?? {}),
       created_at: nowIso(),
     };
-    db.prepare(
+    stmt(
       `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at)
        VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at)`,
     ).run(row);
-    db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").run(row.created_at, runId);
+    stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(row.created_at, runId);
     return toEvent(row);
   });
 
@@ -161,7 +172,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         created_at: existing?.created_at ?? now,
         updated_at: now,
       };
-      db.prepare(
+      stmt(
         `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
          VALUES (@workspace, @kind, @name, @doc, @version, @created_at, @updated_at)
          ON CONFLICT (workspace, kind, name) DO UPDATE SET
@@ -173,7 +184,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
   const updateRun = db.transaction(
     (ws: string, id: string, patch: Partial<RunRecord>, ifStatus: string[] | undefined) => {
-      const row = db.prepare("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
+      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
         | RunRow
         | undefined;
       if (!row || (ifStatus && !ifStatus.includes(row.status))) return undefined;
@@ -185,7 +196,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         invoke_url: patch.invokeUrl ?? row.invoke_url,
         updated_at: nowIso(),
       };
-      db.prepare(
+      stmt(
         `UPDATE runs SET status = @status, blocked_action_id = @blocked_action_id,
            initial_message = @initial_message, invoke_url = @invoke_url, updated_at = @updated_at
          WHERE id = @id`,
@@ -219,7 +230,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
     async deleteResource(ws, kind, name) {
       return (
-        db.prepare("DELETE FROM resources WHERE workspace = ? AND kind = ? AND name = ?").run(ws, kind, name)
+        stmt("DELETE FROM resources WHERE workspace = ? AND kind = ? AND name = ?").run(ws, kind, name)
           .changes > 0
       );
     },
@@ -239,7 +250,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         created_at: now,
         updated_at: now,
       };
-      db.prepare(
+      stmt(
         `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
            initial_message, invoke_url, created_at, updated_at)
          VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
@@ -248,7 +259,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return toRun(row);
     },
     async getRun(ws, id) {
-      const row = db.prepare("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
+      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
         | RunRow
         | undefined;
       return row ? toRun(row) : undefined;
@@ -273,12 +284,12 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return updateRun.immediate(ws, id, patch, ifStatus);
     },
     async appendEvent(ws, runId, event) {
-      const run = db.prepare("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
+      const run = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
       if (!run) throw new Error(`run ${runId} not found`);
       return appendEvent.immediate(runId, event);
     },
     async listEvents(ws, runId, options = {}) {
-      const owned = db.prepare("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
+      const owned = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
       if (!owned) return [];
       const afterSeq = options.afterSeq ?? 0;
       let rows: EventRow[];
@@ -297,23 +308,23 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
 
     async putSecret(ws, name, values) {
-      db.prepare(
+      stmt(
         `INSERT INTO secrets (workspace, name, sealed, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (workspace, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
       ).run(ws, name, box.seal(JSON.stringify(values)), nowIso());
     },
     async getSecret(ws, name) {
-      const row = db.prepare("SELECT sealed FROM secrets WHERE workspace = ? AND name = ?").get(ws, name) as
+      const row = stmt("SELECT sealed FROM secrets WHERE workspace = ? AND name = ?").get(ws, name) as
         | { sealed: string }
         | undefined;
       return row ? (JSON.parse(box.open(row.sealed)) as Record<string, string>) : undefined;
     },
     async deleteSecret(ws, name) {
-      db.prepare("DELETE FROM secrets WHERE workspace = ? AND name = ?").run(ws, name);
+      stmt("DELETE FROM secrets WHERE workspace = ? AND name = ?").run(ws, name);
     },
 
     async createApiKey(key) {
-      db.prepare(
+      stmt(
         `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at)
          VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt)`,
       ).run(key);
@@ -321,22 +332,22 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     async listApiKeys(ws) {
       const rows = (
         ws === undefined
-          ? db.prepare("SELECT * FROM api_keys ORDER BY created_at").all()
-          : db.prepare("SELECT * FROM api_keys WHERE workspace = ? ORDER BY created_at").all(ws)
+          ? stmt("SELECT * FROM api_keys ORDER BY created_at").all()
+          : stmt("SELECT * FROM api_keys WHERE workspace = ? ORDER BY created_at").all(ws)
       ) as ApiKeyRow[];
       return rows.map(toApiKey);
     },
     async countApiKeys() {
-      return (db.prepare("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
+      return (stmt("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
     },
     async findApiKeyByHash(hash) {
-      const row = db.prepare("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
+      const row = stmt("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
       return row ? toApiKey(row) : undefined;
     },
     async updateApiKey(id, patch) {
-      const row = db.prepare("SELECT * FROM api_keys WHERE id = ?").get(id) as ApiKeyRow | undefined;
+      const row = stmt("SELECT * FROM api_keys WHERE id = ?").get(id) as ApiKeyRow | undefined;
       if (!row) return;
-      db.prepare(
+      stmt(
         "UPDATE api_keys SET hash = ?, last4 = ?, last_used_at = ?, expires_at = ? WHERE id = ?",
       ).run(
         patch.hash ?? row.hash,
@@ -347,7 +358,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       );
     },
     async deleteApiKey(ws, id) {
-      return db.prepare("DELETE FROM api_keys WHERE id = ? AND workspace = ?").run(id, ws).changes > 0;
+      return stmt("DELETE FROM api_keys WHERE id = ? AND workspace = ?").run(id, ws).changes > 0;
     },
 
     async close() {
