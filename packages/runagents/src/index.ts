@@ -1,10 +1,41 @@
 /**
  * @module
- * Public API of the `runagents` package. Everything exported here is public and covered by semver;
+ * Public API of the `runagents` package: the platform `Client` and, from `./agent`, the `Agent`
+ * helper and `tool()` that agent code uses. Everything exported here is public and covered by semver;
  * `test/package.test.ts` pins the list of runtime exports. Nothing here imports node:http or
  * node:child_process.
  */
 
+export {
+  Agent,
+  type AgentOptions,
+  ApprovalRequired,
+  type CallToolOptions,
+  type ChatCompletion,
+  type ChatMessage,
+  type ChatOptions,
+  type ChatToolCall,
+  type ChatUsage,
+  ConsentRequired,
+  executeToolCall,
+  type HandlerRequest,
+  isApprovalRequired,
+  isConsentRequired,
+  LLMGatewayError,
+  type OpenAITool,
+  type ResumeInfo,
+  type RunContext,
+  type Session,
+  type ToolCallRequest,
+  type ToolFunction,
+  ToolNotConfigured,
+  type ToolOptions,
+  type ToolParameters,
+  type ToolResultMessage,
+  ToolUnreachable,
+  toOpenAITools,
+  tool,
+} from "./agent/index.js";
 export type { ActionsResource } from "./client/actions.js";
 export type { AgentsResource } from "./client/agents.js";
 export type { ApprovalsResource } from "./client/approvals.js";
@@ -43,7 +74,8 @@ export type { PoliciesResource } from "./client/policies.js";
 export type { RunsResource } from "./client/runs.js";
 export type { ToolsResource } from "./client/tools.js";
 export type {
-  Agent,
+  /** The platform's view of a deployed agent (`client.agents.get`); `Agent` is the helper class. */
+  Agent as AgentInfo,
   AgentConfig,
   AgentConfigLLM,
   AgentConfigUpdate,

@@ -17,17 +17,37 @@ test("the public runtime exports are exactly the expected names", async () => {
   const api = await import(new URL("dist/src/index.js", packageRoot).href);
   assert.deepEqual(Object.keys(api).sort(), [
     "APIError",
+    "Agent",
+    "ApprovalRequired",
     "Client",
     "ConfigError",
+    "ConsentRequired",
+    "LLMGatewayError",
     "RunAgentsConnectionError",
     "RunAgentsError",
     "RunAgentsTimeoutError",
     "RunAgentsValidationError",
+    "ToolNotConfigured",
+    "ToolUnreachable",
     "configPath",
+    "executeToolCall",
+    "isApprovalRequired",
+    "isConsentRequired",
     "loadConfig",
     "normalizeEndpoint",
     "saveConfig",
+    "toOpenAITools",
+    "tool",
   ]);
+});
+
+test("runagents/agent and runagents/runtime export what agent code and the platform need", async () => {
+  const agent = await import(new URL("dist/src/agent/index.js", packageRoot).href);
+  for (const name of ["Agent", "tool", "toOpenAITools", "executeToolCall", "ToolNotConfigured"]) {
+    assert.equal(typeof agent[name], "function", name);
+  }
+  const runtime = await import(new URL("dist/src/runtime/index.js", packageRoot).href);
+  assert.equal(typeof runtime.serve, "function");
 });
 
 test("the package root never reaches node:http or node:child_process", () => {

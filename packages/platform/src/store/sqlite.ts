@@ -184,9 +184,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
   const updateRun = db.transaction(
     (ws: string, id: string, patch: Partial<RunRecord>, ifStatus: string[] | undefined) => {
-      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
-        | RunRow
-        | undefined;
+      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as RunRow | undefined;
       if (!row || (ifStatus && !ifStatus.includes(row.status))) return undefined;
       const next: RunRow = {
         ...row,
@@ -259,9 +257,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return toRun(row);
     },
     async getRun(ws, id) {
-      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
-        | RunRow
-        | undefined;
+      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as RunRow | undefined;
       return row ? toRun(row) : undefined;
     },
     async listRuns(ws, filter = {}) {
@@ -347,9 +343,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     async updateApiKey(id, patch) {
       const row = stmt("SELECT * FROM api_keys WHERE id = ?").get(id) as ApiKeyRow | undefined;
       if (!row) return;
-      stmt(
-        "UPDATE api_keys SET hash = ?, last4 = ?, last_used_at = ?, expires_at = ? WHERE id = ?",
-      ).run(
+      stmt("UPDATE api_keys SET hash = ?, last4 = ?, last_used_at = ?, expires_at = ? WHERE id = ?").run(
         patch.hash ?? row.hash,
         patch.last4 ?? row.last4,
         patch.lastUsedAt ?? row.last_used_at,

@@ -1,0 +1,106 @@
+/**
+ * @module
+ * The runtime's only writes to the platform: run checkpoints (`POST /runs/{run}/checkpoint`, read
+ * back on resume) and tool-result reports (`POST /runs/{run}/tool-result`, fire-and-forget).
+ */
+
+import { type JsonRecord, parseJsonObject } from "../agent/json.js";
+import type { ChatMessage, OpenAITool } from "../agent/llm.js";
+import { describeNetworkError } from "../agent/tool-http.js";
+import type { ToolRoute } from "./env.js";
+import type { Logger } from "./log.js";
+
+/** A blocked or not-yet-run call of a paused assistant turn. */
+export interface PendingCall {
+  tool_call_id: string;
+  function_name: string;
+  /** The model's raw argument string, replayed byte for byte. */
+  arguments: string;
+  method: string;
+  url: string;
+  tool_name: string;
+  /** The request body the blocked call sent (absent for GET-like methods). */
+  body?: string;
+}
+
+export interface Checkpoint {
+  action_id: string;
+  messages: ChatMessage[];
+  pending_calls: PendingCall[];
+  tool_defs: OpenAITool[];
+  tool_routes: Record<string, ToolRoute>;
+  model: string;
+  system_prompt: string;
+  llm_gateway_url: string;
+  resume_mode?: "user_handler";
+  user_request?: JsonRecord;
+  resume_state?: JsonRecord;
+}
+
+export interface ToolResultReport {
+  tool_call_id: string;
+  function_name: string;
+  arguments: string;
+  result: string;
+  tool_id: string;
+  turn: number;
+}
+
+export interface Governance {
+  /** Best effort: failures are logged, never thrown. */
+  storeCheckpoint(runId: string | undefined, checkpoint: Checkpoint): Promise<void>;
+  /** `undefined` when missing, empty or unreachable. */
+  fetchCheckpoint(runId: string, actionId: string): Promise<JsonRecord | undefined>;
+  /** Fire-and-forget. */
+  reportToolResult(runId: string | undefined, report: ToolResultReport): void;
+}
+
+export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger: Logger): Governance {
+  const runUrl = (runId: string): string => `${baseUrl}/runs/${encodeURIComponent(runId)}`;
+  const post = (url: string, body: unknown, timeoutMs: number): Promise<Response> =>
+    fetchFn(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  return {
+    async storeCheckpoint(runId, checkpoint) {
+      if (!runId || !checkpoint.action_id) {
+        logger.warn("cannot checkpoint: missing run_id or action_id", { run_id: runId ?? "" });
+        return;
+      }
+      try {
+        const response = await post(`${runUrl(runId)}/checkpoint`, checkpoint, 10_000);
+        const text = await response.text();
+        if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+        const stored = parseJsonObject(text);
+        logger.info("checkpoint_stored", { run_id: runId, action_id: checkpoint.action_id, id: stored?.id });
+      } catch (error) {
+        logger.warn("checkpoint_failed", { run_id: runId, error: describeNetworkError(error) });
+      }
+    },
+    async fetchCheckpoint(runId, actionId) {
+      try {
+        const response = await fetchFn(`${runUrl(runId)}/checkpoint/${encodeURIComponent(actionId)}`, {
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await response.text();
+        if (!response.ok) return undefined;
+        const checkpoint = parseJsonObject(text);
+        return checkpoint && Object.keys(checkpoint).length > 0 ? checkpoint : undefined;
+      } catch (error) {
+        logger.warn("checkpoint_fetch_failed", { run_id: runId, error: describeNetworkError(error) });
+        return undefined;
+      }
+    },
+    reportToolResult(runId, report) {
+      if (!runId) return;
+      post(`${runUrl(runId)}/tool-result`, report, 5_000)
+        .then((response) => response.arrayBuffer())
+        .catch((error: unknown) => {
+          logger.warn("tool_result_report_failed", { run_id: runId, error: describeNetworkError(error) });
+        });
+    },
+  };
+}

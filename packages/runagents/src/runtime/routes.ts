@@ -1,0 +1,199 @@
+/**
+ * @module
+ * The runtime's endpoints: health, readiness, invoke (JSON and SSE), resume, and the AWS Bedrock
+ * AgentCore container contract (`POST /invocations`, `GET /ping`).
+ */
+
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isRecord, type JsonRecord } from "../agent/json.js";
+import { describeNetworkError } from "../agent/tool-http.js";
+import { runInRequest } from "./context.js";
+import { toolCacheKey } from "./conversation.js";
+import { ClientAbort, header, readJsonObject, sendJson } from "./http-io.js";
+import { invokeStream, invokeSync } from "./invoke.js";
+import { prepareResume, runResume } from "./resume.js";
+import { NO_EVENTS, SseWriter } from "./sse.js";
+import type { Invocation, Runtime } from "./types.js";
+
+export function health(rt: Runtime, res: ServerResponse): void {
+  const body: JsonRecord = {
+    status: "ok",
+    agent: rt.config.agentName,
+    model: rt.config.model,
+    tools: rt.config.toolDefinitions.length,
+    user_code: rt.handler !== undefined,
+  };
+  if (rt.handlerError) body.user_code_error = rt.handlerError;
+  sendJson(res, 200, body);
+}
+
+/**
+ * `GET /readyz`: user code loaded and the gateway's `/healthz` answers 2xx within 5 s. The probe URL
+ * is the gateway URL cut before its last `/v1` segment (`http://gw/v1/p/openai` → `http://gw/healthz`).
+ */
+export async function ready(rt: Runtime, res: ServerResponse, fetchFn: typeof fetch): Promise<void> {
+  if (rt.handlerError) {
+    sendJson(res, 503, { status: "not ready", user_code: false, error: rt.handlerError });
+    return;
+  }
+  const url = `${rt.config.llmGatewayUrl.replace(/\/+$/, "")}/`;
+  const cut = url.lastIndexOf("/v1/");
+  const probe = `${(cut === -1 ? url : url.slice(0, cut)).replace(/\/+$/, "")}/healthz`;
+  try {
+    const response = await fetchFn(probe, { signal: AbortSignal.timeout(5000) });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    sendJson(res, 200, { status: "ready", llm_gateway: "reachable" });
+  } catch (error) {
+    sendJson(res, 503, { status: "not ready", llm_gateway: describeNetworkError(error) });
+  }
+}
+
+export type InvokeFlavour = "invoke" | "stream" | "agentcore";
+
+export async function invoke(
+  rt: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  flavour: InvokeFlavour,
+): Promise<void> {
+  const requestId = header(req, "x-request-id") ?? randomUUID();
+  const body = await readJsonObject(req);
+  if (!body.ok) return sendJson(res, body.status, { error: body.error });
+  const parsed = parseInvocation(body.value, req, requestId, new ClientAbort(res), flavour === "agentcore");
+  if (typeof parsed === "string") return sendJson(res, 400, { error: parsed });
+  if (rt.handlerError) {
+    return sendJson(res, 500, {
+      error: `user code failed to load: ${rt.handlerError}`,
+      request_id: requestId,
+    });
+  }
+  const streaming = flavour === "stream" || (flavour === "agentcore" && wantsStream(req));
+  const work = async (): Promise<void> => {
+    if (streaming) {
+      await invokeStream(rt, parsed, new SseWriter(res, requestId));
+      return;
+    }
+    const reply = await invokeSync(rt, parsed);
+    sendJson(res, reply.status, reply.body);
+  };
+  // A user handler runs in a request context of its own (with its trace session).
+  if (rt.handler) await work();
+  else await runInRequest({ ...identity(parsed), policy: rt.policy, trace: undefined }, work);
+  rt.logger.info("invoke_complete", { request_id: requestId, handler: rt.handler ? "user" : "builtin" });
+}
+
+export async function resume(
+  rt: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rest: string,
+): Promise<void> {
+  const streaming = rest.endsWith("/stream");
+  const actionId = safeDecode(streaming ? rest.slice(0, -"/stream".length) : rest);
+  const requestId = header(req, "x-request-id") ?? randomUUID();
+  const body = (await readJsonObject(req, true)) as { ok: true; value: JsonRecord };
+  const runId = header(req, "x-run-id") ?? stringField(body.value, "run_id");
+  if (!runId)
+    return sendJson(res, 400, {
+      error: "X-Run-ID header or run_id in body is required",
+      request_id: requestId,
+    });
+  const abort = new ClientAbort(res);
+  const userId = header(req, "x-end-user-id") ?? stringField(body.value, "user_id");
+  const base = { requestId, runId, userId, actionId: undefined, policy: rt.policy, trace: undefined };
+  await runInRequest(base, async () => {
+    let prepared: Awaited<ReturnType<typeof prepareResume>>;
+    try {
+      prepared = await prepareResume(rt, { actionId, requestId, runId, userId, abort });
+    } catch (error) {
+      return sendJson(res, 502, {
+        error: `resume failed: ${(error as Error).message}`,
+        request_id: requestId,
+      });
+    }
+    if (prepared.kind === "error") return sendJson(res, prepared.reply.status, prepared.reply.body);
+    const state = {
+      ...base,
+      userId: prepared.inv.userId,
+      actionId: prepared.kind === "handler" ? actionId : undefined,
+    };
+    await runInRequest(state, async () => {
+      if (!streaming) {
+        const reply = await runResume(rt, prepared, actionId, NO_EVENTS);
+        if (reply) sendJson(res, reply.status, reply.body);
+        return;
+      }
+      const writer = new SseWriter(res, requestId);
+      await runResume(rt, prepared, actionId, writer);
+      writer.end();
+    });
+  });
+}
+
+function parseInvocation(
+  body: JsonRecord,
+  req: IncomingMessage,
+  requestId: string,
+  abort: ClientAbort,
+  agentcore: boolean,
+): Invocation | string {
+  let message: unknown = body.message;
+  let history: unknown = body.history;
+  if (agentcore && !message) {
+    message = body.prompt || (typeof body.input === "string" ? body.input : undefined);
+    if (!message && Array.isArray(body.messages) && body.messages.length > 0) {
+      const last: unknown = body.messages.at(-1);
+      message = isRecord(last) ? last.content : undefined;
+      history ??= body.messages.slice(0, -1);
+    }
+  }
+  if (!message) return "message is required";
+  if (typeof message !== "string") return "message must be a string";
+  if (history !== undefined && history !== null && !Array.isArray(history)) return "history must be an array";
+  return {
+    message,
+    history: Array.isArray(history) ? history : [],
+    requestId,
+    runId: header(req, "x-run-id") ?? stringField(body, "run_id"),
+    userId: header(req, "x-end-user-id"),
+    toolCache: toolCache(body.tool_cache),
+    abort,
+  };
+}
+
+/** `tool_cache: [{function_name, arguments, result}]`; later duplicates win; empty means none. */
+function toolCache(raw: unknown): Map<string, string> | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  const cache = new Map<string, string>();
+  for (const entry of raw) {
+    if (!isRecord(entry) || typeof entry.function_name !== "string") continue;
+    const args =
+      typeof entry.arguments === "string" ? entry.arguments : JSON.stringify(entry.arguments ?? {});
+    const result = typeof entry.result === "string" ? entry.result : JSON.stringify(entry.result ?? "");
+    cache.set(toolCacheKey(entry.function_name, args), result);
+  }
+  return cache;
+}
+
+function identity(inv: Invocation) {
+  return { requestId: inv.requestId, runId: inv.runId, userId: inv.userId, actionId: undefined };
+}
+
+function stringField(body: JsonRecord, key: string): string | undefined {
+  const value = body[key];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function wantsStream(req: IncomingMessage): boolean {
+  return (header(req, "accept") ?? "").includes("text/event-stream");
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * @module
+ * `serve()`: build the runtime (config, outbound instrumentation, governance client, user handler)
+ * and answer HTTP/1.1 with keep-alive on `node:http`.
+ */
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Env, loadRuntimeConfig, type RuntimeConfig } from "./env.js";
+import { createGovernance } from "./governance.js";
+import { describeHandler, type LoadedHandler, loadUserHandler } from "./handler-loader.js";
+import type { Callable } from "./handler-params.js";
+import { sendJson } from "./http-io.js";
+import { createLogger, type Logger } from "./log.js";
+import { createOutboundPolicy } from "./outbound.js";
+import { installOutbound } from "./outbound-fetch.js";
+import { health, invoke, ready, resume } from "./routes.js";
+import type { Runtime } from "./types.js";
+
+export interface ServeOptions {
+  /** Where to read the environment contract. Default: `process.env`. */
+  env?: Env;
+  /** Overrides `PORT` (0 picks a free port). */
+  port?: number;
+  /** Overrides `HOST`. */
+  host?: string;
+  /** A handler function; when set, `USER_ENTRY_POINT` is not loaded. */
+  handler?: Callable;
+  /** Default: JSON lines on stderr. */
+  logger?: Logger;
+  /**
+   * Patch global `fetch` and `node:http(s)` so user code's calls get rewrites, strict mode, identity
+   * headers and tracing. Default `true`. `Agent` and the runtime's own calls are covered either way.
+   */
+  instrumentOutbound?: boolean;
+}
+
+export interface RuntimeServer {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Whether user code is in use, and why it failed to load. */
+  readonly userCode: { loaded: boolean; error: string | undefined };
+  /** Stops accepting connections; in-flight requests get `graceMs` (default 10 s) to finish. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> {
+  const config = loadRuntimeConfig(options.env ?? process.env);
+  if (options.port !== undefined) config.port = options.port;
+  if (options.host !== undefined) config.host = options.host;
+  const logger = options.logger ?? createLogger(config.agentName);
+  for (const warning of config.warnings) logger.warn(warning);
+  const policy = createOutboundPolicy(config);
+  const outbound = installOutbound(policy, { patchGlobals: options.instrumentOutbound !== false });
+  logger.info("http_tool_trace_installed", { target: "fetch,http,https", rewrites: policy.rewrites.length });
+  const { handler, handlerError } = await resolveHandler(config, options.handler, logger);
+  const rt: Runtime = {
+    config,
+    logger,
+    governance: createGovernance(config.governanceUrl, outbound.fetch, logger),
+    policy,
+    handler,
+    handlerError,
+  };
+  const busy = { inflight: 0, status: "Healthy", changedAt: Math.floor(Date.now() / 1000) };
+  const track = async (work: Promise<void>): Promise<void> => {
+    if (++busy.inflight === 1) setBusy(busy, "HealthyBusy");
+    try {
+      await work;
+    } finally {
+      if (--busy.inflight === 0) setBusy(busy, "Healthy");
+    }
+  };
+  const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
+    route(rt, req, res, outbound.fetch, track, busy).catch((error: unknown) => {
+      logger.error("unexpected_error", { error: (error as Error).message });
+      if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  logger.info("runtime_starting", {
+    port,
+    model: config.model,
+    llm_gateway: config.llmGatewayUrl,
+    tools: config.toolDefinitions.length,
+    user_handler: handler !== undefined,
+  });
+  return {
+    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
+    port,
+    server,
+    userCode: { loaded: handler !== undefined, error: handlerError },
+    close: (closeOptions = {}) => closeServer(server, closeOptions.graceMs ?? 10_000, outbound.release),
+  };
+}
+
+async function resolveHandler(
+  config: RuntimeConfig,
+  given: Callable | undefined,
+  logger: Logger,
+): Promise<{ handler: LoadedHandler | undefined; handlerError: string | undefined }> {
+  if (given) return { handler: describeHandler(given), handlerError: undefined };
+  if (!config.entryPoint) return { handler: undefined, handlerError: undefined };
+  try {
+    const handler = await loadUserHandler(config.entryPoint, { userCodeDir: config.userCodeDir });
+    logger.info("user_handler_discovered", {
+      module: config.entryPoint,
+      type: handler.source,
+      arity: handler.shape.arity,
+    });
+    return { handler, handlerError: undefined };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    logger.error("failed to import user module", { module: config.entryPoint, error: message });
+    return { handler: undefined, handlerError: message };
+  }
+}
+
+type Busy = { inflight: number; status: string; changedAt: number };
+
+function setBusy(busy: Busy, status: string): void {
+  busy.status = status;
+  busy.changedAt = Math.floor(Date.now() / 1000);
+}
+
+const POST_ROUTES = new Set(["/invoke", "/invoke/stream", "/invocations"]);
+const GET_ROUTES = new Set(["/", "/healthz", "/readyz", "/ping"]);
+
+async function route(
+  rt: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fetchFn: typeof fetch,
+  track: (work: Promise<void>) => Promise<void>,
+  busy: Busy,
+): Promise<void> {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q === -1 ? url : url.slice(0, q);
+  const method = req.method ?? "GET";
+  if (method === "POST") {
+    if (path === "/invoke") return track(invoke(rt, req, res, "invoke"));
+    if (path === "/invoke/stream") return track(invoke(rt, req, res, "stream"));
+    if (path === "/invocations") return track(invoke(rt, req, res, "agentcore"));
+    if (path.startsWith("/resume/")) return track(resume(rt, req, res, path.slice("/resume/".length)));
+  } else if (method === "GET" || method === "HEAD") {
+    if (path === "/" || path === "/healthz") return health(rt, res);
+    if (path === "/readyz") return ready(rt, res, fetchFn);
+    if (path === "/ping")
+      return sendJson(res, 200, { status: busy.status, time_of_last_update: busy.changedAt });
+  }
+  req.resume();
+  if (POST_ROUTES.has(path) || path.startsWith("/resume/")) {
+    return sendJson(res, 405, { error: "method not allowed" }, { Allow: "POST" });
+  }
+  if (GET_ROUTES.has(path))
+    return sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
+  sendJson(res, 404, { error: "not found" });
+}
+
+async function closeServer(server: Server, graceMs: number, release: () => void): Promise<void> {
+  release();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+    timer.unref();
+  });
+  await Promise.race([closed, grace]);
+  clearTimeout(timer);
+  server.closeAllConnections();
+  await closed;
+}
