@@ -23,6 +23,13 @@ export interface PlatformConfig {
   /** OpenAI key the starter kit's playground-llm uses when set (OPENAI_API_KEY) */
   openaiApiKey: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error";
+  /**
+   * The `runagents` package agents run on and import (a directory with its package.json and
+   * dist/). @default the installed `runagents` package (RUNAGENTS_PACKAGE_DIR)
+   */
+  runagentsDir?: string | undefined;
+  /** The agent runtime's entry file. @default the package's `runagents-runtime` bin (RUNAGENTS_RUNTIME_ENTRY) */
+  runtimeEntry?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +72,8 @@ export function loadPlatformConfig(
     secretKey: env.RUNAGENTS_SECRET_KEY || undefined,
     openaiApiKey: env.OPENAI_API_KEY || undefined,
     logLevel: level as PlatformConfig["logLevel"],
+    runagentsDir: env.RUNAGENTS_PACKAGE_DIR || undefined,
+    runtimeEntry: env.RUNAGENTS_RUNTIME_ENTRY || undefined,
   };
 }
 

@@ -12,10 +12,13 @@ import { Router } from "./api/router.js";
 import { registerApiRoutes, registerRootRoutes } from "./api/routes/index.js";
 import { createRequestListener } from "./api/server.js";
 import { ConfigError, type PlatformConfig } from "./config.js";
+import { localProcessBackend } from "./deploy/supervisor/index.js";
+import { ApprovalEvents } from "./governance/approvals.js";
 import { createLogger, type Logger } from "./log.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/store.js";
+import { startBackground } from "./workers.js";
 
 export interface RunningPlatform {
   /** Root URL, e.g. http://127.0.0.1:8092 */
@@ -50,7 +53,15 @@ export async function startPlatform(
   let baseUrl = "";
   const api = new Router<RouteDef>();
   const root = new Router<RouteDef>();
-  const services: Services = { store, config, log, baseUrl: () => baseUrl, api };
+  const services: Services = {
+    store,
+    config,
+    log,
+    baseUrl: () => baseUrl,
+    api,
+    approvals: new ApprovalEvents(),
+  };
+  services.agents = localProcessBackend(services);
   registerApiRoutes(api);
   registerRootRoutes(root);
 
@@ -64,6 +75,8 @@ export async function startPlatform(
   const port = (server.address() as AddressInfo).port;
   const displayHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   baseUrl = `http://${displayHost === "0.0.0.0" ? "127.0.0.1" : displayHost}:${port}`;
+  const background = startBackground(services);
+  await services.agents.restoreAll();
 
   if ((await store.countApiKeys()) === 0) {
     log.warn("no workspace API key exists: unauthenticated requests from loopback are allowed", {
@@ -88,6 +101,8 @@ export async function startPlatform(
           for (const res of inFlight)
             res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
         });
+        await background.stop();
+        await services.agents?.stopAll();
         await store.close();
       })();
       return closing;

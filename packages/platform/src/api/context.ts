@@ -4,6 +4,8 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { PlatformConfig } from "../config.js";
+import type { AgentBackend } from "../deploy/supervisor/types.js";
+import type { ApprovalEvents } from "../governance/approvals.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import type { Router } from "./router.js";
@@ -16,6 +18,13 @@ export interface Services {
   baseUrl(): string;
   /** The /api/v1 routes, so one handler can run another (action plans reuse the upserts). */
   api: Router<RouteDef>;
+  /** This platform's approval hooks: decisions (the resume worker) and new requests (connectors). */
+  approvals: ApprovalEvents;
+  /**
+   * The agent supervisor: runs deployed agents, says where they listen (also the resume
+   * worker's `AgentLocator`), their status and logs.
+   */
+  agents?: AgentBackend;
 }
 
 export type Principal = { kind: "local" } | { kind: "api_key"; id: string; name: string; workspace: string };

@@ -12,6 +12,10 @@ import type { Router } from "./router.js";
 type Obj = Record<string, unknown>;
 
 const SUMMARIES: Record<string, string> = {
+  "GET /agents/{}/logs": "Get an agent's recent log lines",
+  "POST /mcp": "MCP over Streamable HTTP (the runagents-mcp tools)",
+  "GET /mcp": "MCP server stream (not offered: 405, stateless)",
+  "DELETE /mcp": "End an MCP session (not offered: 405, stateless)",
   "GET /agents": "List agents",
   "GET /agents/{}": "Get an agent",
   "DELETE /agents/{}": "Delete an agent and its resources",

@@ -2,7 +2,8 @@
  * @module api/router
  * Method + path-pattern routing. Patterns use `:name` segments; where several patterns match,
  * the one with more literal segments earlier wins, so `/policies/translate` beats
- * `/policies/:name` whatever the registration order.
+ * `/policies/:name` whatever the registration order. A final `*` segment matches the rest of
+ * the path (zero or more segments, left undecoded in `params["*"]`): `/egress/:token/:tool/*`.
  */
 
 export interface RouteMatch<H> {
@@ -42,7 +43,7 @@ export class Router<H> {
       if (!params) continue;
       allow.add(route.method);
       if (route.method !== method && !(method === "HEAD" && route.method === "GET")) continue;
-      const score = route.segments.map((s) => (s.startsWith(":") ? "0" : "1")).join("");
+      const score = route.segments.map((s) => (s === "*" ? "" : s.startsWith(":") ? "0" : "1")).join("");
       if (!best || score > best.score) best = { route, params, score };
     }
     if (best) return { kind: "found", match: { handler: best.route.handler, params: best.params } };
@@ -56,9 +57,12 @@ function split(path: string): string[] {
 }
 
 function matchSegments(pattern: string[], parts: string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) return undefined;
+  const rest = pattern[pattern.length - 1] === "*";
+  const fixed = rest ? pattern.length - 1 : pattern.length;
+  if (rest ? parts.length < fixed : pattern.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
+  if (rest) params["*"] = parts.slice(fixed).join("/");
+  for (let i = 0; i < fixed; i++) {
     const p = pattern[i] as string;
     const part = parts[i] as string;
     if (p.startsWith(":")) {

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
+import { redactAgentTokens } from "../governance/agent-identity.js";
 import { authenticate } from "./auth.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
 import type { Router } from "./router.js";
@@ -37,7 +38,8 @@ export function createRequestListener(services: Services, routers: Routers) {
         services.log.info("request", {
           request_id: requestId,
           method: req.method,
-          path: (req.url ?? "").split("?")[0],
+          // Agent capability URLs carry a secret token: never log it.
+          path: redactAgentTokens((req.url ?? "").split("?")[0] ?? ""),
           workspace: workspace || undefined,
           status: res.statusCode,
           duration_ms: Math.round((performance.now() - started) * 100) / 100,

@@ -1,9 +1,14 @@
 /**
  * @module deploy/deploy-agent
- * What `POST /deploy` does once the request is valid. Today it records: the agent document
- * (phase `Pending`), its uploaded sources (kind `agent_source`, one per agent, replaced on every
- * deploy) and its policy bindings (the agent's `spec.policies`; bindings are implied by that
- * list). {@link recordDeployment} is the seam the deploy issue extends to start the agent.
+ * What `POST /deploy` does once the request is valid: record the agent document, its uploaded
+ * sources (kind `agent_source`, one per agent, replaced on every deploy) and its policy bindings
+ * (the agent's `spec.policies`; bindings are implied by that list); a source deployment also
+ * gets the next deployment version (`deploy/supervisor/deployments.ts`). With an
+ * {@link AgentBackend}, the agent is then started (or replaced without downtime): the
+ * deployment's status is the backend's (`Pending` while it builds and starts). Deployments
+ * without source files (an image, a draft or artifact without files) are recorded only: the
+ * local platform has no way to run an image, so such an agent is `Failed` with a message saying
+ * so.
  *
  * Stored agent document:
  * `{name, labels, spec{image, systemPrompt, requiredTools[{name}], llmConfig{provider, model},
@@ -17,9 +22,12 @@ import type { AgentLlmConfig } from "../gateway/spend.js";
 import type { Doc, ResourceRecord, Store } from "../store/store.js";
 import { checkName, isObject, type Obj } from "../validate.js";
 import { detectRequirements } from "./analyze.js";
+import { yamlEntryPoint } from "./build.js";
 import type { DeployRequest } from "./deploy-request.js";
+import { nextDeployment, removeDeployment } from "./supervisor/deployments.js";
+import type { AgentBackend } from "./supervisor/types.js";
 
-export const PENDING_MESSAGE = "deployment recorded; agent processes arrive with the deploy issue";
+export const PENDING_MESSAGE = "deployment recorded; no agent backend is running it";
 export const IDP_LABEL = "platform.ai/identity-provider";
 
 export interface ExecutionPlan {
@@ -142,16 +150,21 @@ export interface RecordedDeployment {
   record: ResourceRecord;
   created: boolean;
   entryPoint: string;
+  /** The deployment version of a source deploy (1, 2, ...); 0 for a deployment that cannot run. */
+  version: number;
+  /** The agent's status after the deploy (the backend's, else `Pending`). */
+  status: { phase: string; message: string; [key: string]: unknown };
 }
 
 /**
- * Records a validated deployment (tools from `tools_to_create` already exist). The deploy issue
- * extends this to materialise the sources and start (or replace) the agent process.
+ * Records a validated deployment (tools from `tools_to_create` already exist) and, given a
+ * backend, starts it. The entry point is the request's, else `runagents.yaml`'s, else detected.
  */
 export async function recordDeployment(
   store: Store,
   ws: string,
   req: DeployRequest,
+  backend?: AgentBackend,
 ): Promise<RecordedDeployment> {
   const name = req.agentName;
   const source = req.source;
@@ -162,7 +175,7 @@ export async function recordDeployment(
   let sourceRef: Obj;
   if (source.type === "source_files") {
     const detection = detectRequirements(source.files);
-    entryPoint = req.entryPoint || detection.entry_point;
+    entryPoint = req.entryPoint || yamlEntryPoint(source.files) || detection.entry_point;
     requirements = req.requirements || (source.files["requirements.txt"] ?? "");
     detected = detection.requirements;
     const digest = digestFiles(source.files);
@@ -208,14 +221,29 @@ export async function recordDeployment(
       framework: req.framework,
       runtime: runtimeOf(source.type, entryPoint),
     },
-    status: { phase: "Pending", message: PENDING_MESSAGE },
+    status: { phase: "Pending", message: backend ? "deployment recorded" : PENDING_MESSAGE },
   };
+  const previous = await store.getResource(ws, "agent", name);
+  if (backend && isObject(previous?.doc.status)) doc.status = previous.doc.status;
   const { record, created } = await store.putResource(ws, "agent", name, doc);
-  return { record, created, entryPoint };
+  const ref = { workspace: ws, name };
+  let version = 0;
+  if (source.type === "source_files") version = await nextDeployment(store, ref, String(sourceRef.digest));
+  else await removeDeployment(store, ref);
+  const status = backend ? await backend.start(ref) : { phase: "Pending", message: PENDING_MESSAGE };
+  return { record, created, entryPoint, version, status };
 }
 
-/** Deletes an agent's records (the deploy issue adds stopping its process). */
-export async function removeAgent(store: Store, ws: string, name: string): Promise<boolean> {
+/** Stops the agent (process, identity, files) and deletes its records; false when unknown. */
+export async function removeAgent(
+  store: Store,
+  ws: string,
+  name: string,
+  backend?: AgentBackend,
+): Promise<boolean> {
+  if (!(await store.getResource(ws, "agent", name))) return false;
+  await backend?.stop({ workspace: ws, name }, { remove: true });
+  await removeDeployment(store, { workspace: ws, name });
   const existed = await store.deleteResource(ws, "agent", name);
   await store.deleteResource(ws, "agent_source", name);
   return existed;

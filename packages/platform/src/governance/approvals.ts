@@ -2,8 +2,8 @@
  * @module governance/approvals
  * The pure side of just-in-time approvals: the access-request document, approval scopes and
  * durations, expiry, and `findGrant` — which approved request (if any) covers a tool call. The
- * store-backed lifecycle is in `access-requests.ts` and `decisions.ts`. Also the seam the resume
- * worker plugs into: `onApprovalDecision`.
+ * store-backed lifecycle is in `access-requests.ts` and `decisions.ts`. Also the per-platform
+ * hooks the resume worker and the connector delivery plug into: `ApprovalEvents`.
  */
 import { HttpError } from "../errors.js";
 import type { Store } from "../store/store.js";
@@ -121,8 +121,9 @@ export interface GrantQuery {
  * The approved request that authorises a call, or undefined. Scopes:
  * - `agent_user_ttl`: same agent, same end user, same tool, until `expires_at`;
  * - `run`: same tool (and agent) inside the run the request was made for;
- * - `once`: the one blocked call — the same action id, or the same tool, method, URL and payload
- *   hash (within the same run when the request has one) — and only until it has been consumed.
+ * - `once`: the one blocked call — the same tool, method, URL and payload hash (within the same
+ *   run when the request has one, and the same action when the caller names one with
+ *   `X-Action-ID`) — and only until it has been consumed. A changed payload is a new approval.
  * Broader grants are preferred, so a `once` grant is not spent while a window or run grant
  * already covers the call.
  */
@@ -144,7 +145,7 @@ export function findGrant(requests: readonly AccessRequest[], query: GrantQuery)
 
 function coversExactCall(r: AccessRequest, q: GrantQuery): boolean {
   if (r.run_id !== "" && r.run_id !== q.runId) return false;
-  if (r.action_id !== "" && q.actionId) return r.action_id === q.actionId;
+  if (r.action_id !== "" && q.actionId && r.action_id !== q.actionId) return false;
   const same = (expected: string, actual: string | undefined, fold = false) =>
     expected === "" || (fold ? expected.toUpperCase() === (actual ?? "").toUpperCase() : expected === actual);
   return (
@@ -166,21 +167,48 @@ export interface ApprovalDecision {
 
 export type ApprovalListener = (event: ApprovalDecision) => Promise<void> | void;
 
-const listeners = new Set<ApprovalListener>();
-
-/**
- * The resume seam: the resume worker subscribes here to continue a run once its blocked action
- * is approved. Listeners are process-wide; one platform among several in a process should filter
- * on `event.store`. Returns the unsubscribe function. Nothing subscribes yet.
- */
-export function onApprovalDecision(listener: ApprovalListener): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
+/** A new access request (not a reused one), for delivery to the approval connectors. */
+export interface ApprovalRequested {
+  store: Store;
+  workspace: string;
+  request: AccessRequest;
 }
 
-/** Calls every listener; a failing listener is reported, never undoes the decision. */
-export async function notifyApprovalDecision(
-  event: ApprovalDecision,
+export type RequestListener = (event: ApprovalRequested) => Promise<void> | void;
+
+/**
+ * One platform's approval hooks (`services.approvals`): the resume worker hears decisions, the
+ * connector delivery hears new requests. Per platform, so several platforms can share a process.
+ */
+export class ApprovalEvents {
+  readonly #decided = new Set<ApprovalListener>();
+  readonly #requested = new Set<RequestListener>();
+
+  /** Subscribes to decisions (heard after their effects were recorded); returns the unsubscribe. */
+  onDecision(listener: ApprovalListener): () => void {
+    this.#decided.add(listener);
+    return () => this.#decided.delete(listener);
+  }
+
+  /** Subscribes to new access requests; returns the unsubscribe. */
+  onRequested(listener: RequestListener): () => void {
+    this.#requested.add(listener);
+    return () => this.#requested.delete(listener);
+  }
+
+  /** Calls every decision listener; a failing listener is reported, never undoes the decision. */
+  decided(event: ApprovalDecision, report: (error: unknown) => void): Promise<void> {
+    return callAll(this.#decided, event, report);
+  }
+
+  requested(event: ApprovalRequested, report: (error: unknown) => void): Promise<void> {
+    return callAll(this.#requested, event, report);
+  }
+}
+
+async function callAll<E>(
+  listeners: Set<(event: E) => Promise<void> | void>,
+  event: E,
   report: (error: unknown) => void,
 ): Promise<void> {
   for (const listener of listeners) {

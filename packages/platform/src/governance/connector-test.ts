@@ -1,10 +1,12 @@
 /**
  * @module governance/connector-test
  * Health check of an approval connector configuration: `config`, `credentials` and
- * `connectivity`. Only webhooks are contacted (a real POST of a test event, with the timeout);
- * Slack, Teams, Jira and PagerDuty are external services that the local platform does not call
- * from a test, so their connectivity check is `skipped`.
+ * `connectivity`. The connectivity check really delivers a test message the way approval
+ * requests are delivered (`connector-send.ts`): a signed `approval_connector.test` event to a
+ * webhook, an incoming-webhook message to a Slack endpoint URL. Slack channel endpoints, Teams,
+ * Jira and PagerDuty would need their external APIs, so their connectivity check is `skipped`.
  */
+import { isHttpUrl, sendOnce, unsendable } from "./connector-send.js";
 import {
   CONNECTOR_TYPES,
   MAX_TIMEOUT_SECONDS,
@@ -45,8 +47,8 @@ export async function testConnector(input: ConnectorTestInput): Promise<Connecto
   const connectivity =
     config.status === "failed"
       ? skipped("the configuration is invalid")
-      : input.type === "webhook"
-        ? await pingWebhook(input)
+      : unsendable(input) === undefined
+        ? await sendTest(input)
         : skipped(
             `${input.type} connectivity is not checked by the local platform (it would contact an external service)`,
           );
@@ -119,11 +121,20 @@ function credentialsProblem(input: ConnectorTestInput): { problem?: string; mess
   });
   switch (input.type) {
     case "slack":
-      if (!has("X-Slack-Bot-Token")) return missing("X-Slack-Bot-Token", "the Slack bot token");
+      if (!has("X-Slack-Bot-Token") && !isHttpUrl(input.endpoint)) {
+        return missing(
+          "X-Slack-Bot-Token",
+          "the Slack bot token, unless the endpoint is an incoming-webhook URL",
+        );
+      }
       if (input.slack_security_mode === "strict" && !has("X-Slack-Signing-Secret")) {
         return missing("X-Slack-Signing-Secret", "required by slack_security_mode strict");
       }
-      return { message: "Slack bot token present" };
+      return {
+        message: has("X-Slack-Bot-Token")
+          ? "Slack bot token present"
+          : "incoming-webhook URL: no token needed",
+      };
     case "jira":
       if (!has("Authorization")) return missing("Authorization", "Jira API credentials");
       return { message: "Jira credentials present" };
@@ -139,46 +150,22 @@ function credentialsProblem(input: ConnectorTestInput): { problem?: string; mess
   }
 }
 
-async function pingWebhook(input: ConnectorTestInput): Promise<ConnectorTestCheck> {
-  const started = performance.now();
-  const check = (status: CheckStatus, message: string): ConnectorTestCheck => ({
+async function sendTest(input: ConnectorTestInput): Promise<ConnectorTestCheck> {
+  const timestamp = new Date().toISOString();
+  const result = await sendOnce(input, {
+    event: "approval_connector.test",
+    payload: { event: "approval_connector.test", test: true, timestamp },
+    summary: "RunAgents approval connector test",
+    details: [`Sent at ${timestamp}: approval requests will be delivered here.`],
+  });
+  if (result.kind === "skipped") return skipped(result.message);
+  return {
     id: "connectivity",
     label: "Connectivity",
-    status,
-    message,
-    duration_ms: elapsed(started),
-  });
-  try {
-    const res = await fetch(input.endpoint, {
-      method: "POST",
-      redirect: "manual",
-      headers: { ...input.headers, "Content-Type": "application/json" },
-      body: JSON.stringify({
-        event: "approval_connector.test",
-        test: true,
-        timestamp: new Date().toISOString(),
-      }),
-      signal: AbortSignal.timeout(input.timeout_seconds * 1000),
-    });
-    await res.body?.cancel();
-    if (res.status >= 200 && res.status < 300) return check("passed", `endpoint answered HTTP ${res.status}`);
-    return check("failed", `endpoint answered HTTP ${res.status}`);
-  } catch (err) {
-    const code = (err as { cause?: { code?: string } }).cause?.code;
-    if ((err as Error).name === "TimeoutError") {
-      return check("failed", `no answer within ${input.timeout_seconds}s`);
-    }
-    return check("failed", code ? `network error: ${code}` : `network error: ${(err as Error).message}`);
-  }
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
+    status: result.ok ? "passed" : "failed",
+    message: result.message,
+    duration_ms: result.durationMs,
+  };
 }
 
 const elapsed = (started: number): number => Math.round((performance.now() - started) * 100) / 100;

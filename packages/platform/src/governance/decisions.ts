@@ -2,7 +2,7 @@
  * @module governance/decisions
  * Deciding access requests and blocked actions, with every effect in one place: the request's
  * status, scope and window; the linked blocked action; the run's `APPROVED` / `REJECTED` events
- * (and `FAILED` after a rejection); then the approval listeners (the resume seam).
+ * (and `FAILED` after a rejection); then the platform's approval listeners (`ctx.events`).
  */
 import { conflict, HttpError } from "../errors.js";
 import { type Store, VersionConflictError } from "../store/store.js";
@@ -10,9 +10,9 @@ import { nowIso } from "../time.js";
 import { expireIfDue, loadRequest, type RequestRecord } from "./access-requests.js";
 import {
   type AccessRequest,
+  type ApprovalEvents,
   type ApprovalScope,
   DEFAULT_WINDOW,
-  notifyApprovalDecision,
   parseDuration,
 } from "./approvals.js";
 import { type ActionRecord, loadAction, setActionStatus } from "./blocked-actions.js";
@@ -23,6 +23,8 @@ export interface DecisionContext {
   ws: string;
   /** Recorded as `approver_id` and as the actor of the decision events. */
   approverId: string;
+  /** The platform's approval hooks, told about every decision once its effects are recorded. */
+  events: ApprovalEvents;
   /** Where a failing approval listener is reported. */
   report: (error: unknown) => void;
 }
@@ -110,7 +112,7 @@ export async function approveRequest(
     ...(d.duration ? { duration: d.duration, expires_at: d.expires_at } : {}),
     ...(d.reason ? { reason: d.reason } : {}),
   });
-  await notifyApprovalDecision(
+  await ctx.events.decided(
     {
       store: ctx.store,
       workspace: ctx.ws,
@@ -158,7 +160,7 @@ export async function rejectRequest(
       });
     }
   }
-  await notifyApprovalDecision(
+  await ctx.events.decided(
     {
       store: ctx.store,
       workspace: ctx.ws,
@@ -212,7 +214,7 @@ export async function approveAction(
     tool_id: approved.doc.tool_id,
     action_id: actionId,
   });
-  await notifyApprovalDecision(
+  await ctx.events.decided(
     { store: ctx.store, workspace: ctx.ws, decision: "approved", runId, actionId },
     ctx.report,
   );

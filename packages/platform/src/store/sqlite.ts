@@ -2,7 +2,7 @@
  * @module store/sqlite
  * The embedded default store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
  * each method is one short transaction; `BEGIN IMMEDIATE` makes event sequencing safe even with
- * several processes on the same file.
+ * several processes on the same file. Event appends are group-committed (see `appendEvent`).
  */
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
@@ -131,33 +131,94 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     return statement;
   };
 
-  const appendEvent = db.transaction((runId: string, event: NewRunEvent): RunEventRecord => {
-    const { next } = db
-      .prepare("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM run_events WHERE run_id = ?")
-      .get(runId) as { next: number };
-    const row: EventRow = {
-      run_id: runId,
-      seq: next,
-      id: randomUUID(),
-      type: event.type,
-      actor: event.actor ?? "",
-      payload_hash: event.payloadHash ?? "",
-      data: JSON.stringify(event.data ?? {}),
-      created_at: nowIso(),
-    };
-    stmt(
+  // Group commit: appends made in the same turn of the event loop share one transaction; each
+  // run's next seq and its existence are looked up once per batch. Every caller still awaits its
+  // own event; an append to an unknown run fails alone.
+  interface QueuedAppend {
+    ws: string;
+    runId: string;
+    event: NewRunEvent;
+    resolve: (record: RunEventRecord) => void;
+    reject: (error: unknown) => void;
+  }
+  let queued: QueuedAppend[] = [];
+  const appendBatch = db.transaction((items: QueuedAppend[]) => {
+    const nextSeq = new Map<string, number>();
+    const touched = new Map<string, string>();
+    const insert = stmt(
       `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at)
        VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at)`,
-    ).run(row);
-    stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(row.created_at, runId);
-    return toEvent(row);
+    );
+    const results = items.map((item): { record: RunEventRecord } | { error: unknown } => {
+      const key = `${item.ws}\0${item.runId}`;
+      let seq = nextSeq.get(key);
+      if (seq === undefined) {
+        if (!stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(item.runId, item.ws)) {
+          return { error: new Error(`run ${item.runId} not found`) };
+        }
+        seq = (
+          stmt("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM run_events WHERE run_id = ?").get(
+            item.runId,
+          ) as {
+            next: number;
+          }
+        ).next;
+      }
+      const data = item.event.data ?? {};
+      const row: EventRow = {
+        run_id: item.runId,
+        seq,
+        id: randomUUID(),
+        type: item.event.type,
+        actor: item.event.actor ?? "",
+        payload_hash: item.event.payloadHash ?? "",
+        data: JSON.stringify(data),
+        created_at: nowIso(),
+      };
+      insert.run(row);
+      nextSeq.set(key, seq + 1);
+      touched.set(item.runId, row.created_at);
+      return {
+        record: {
+          id: row.id,
+          runId: row.run_id,
+          seq,
+          type: row.type,
+          actor: row.actor,
+          payloadHash: row.payload_hash,
+          data,
+          timestamp: row.created_at,
+        },
+      };
+    });
+    for (const [runId, at] of touched) stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    return results;
   });
+  const flushAppends = (): void => {
+    const items = queued;
+    queued = [];
+    if (items.length === 0) return;
+    let results: ({ record: RunEventRecord } | { error: unknown })[];
+    try {
+      results = appendBatch.immediate(items);
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return;
+    }
+    results.forEach((result, i) => {
+      const item = items[i] as QueuedAppend;
+      if ("record" in result) item.resolve(result.record);
+      else item.reject(result.error);
+    });
+  };
 
   const putResource = db.transaction(
     (ws: string, kind: ResourceKind, name: string, doc: Doc, expectedVersion: number | undefined) => {
-      const existing = db
-        .prepare("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?")
-        .get(ws, kind, name) as ResourceRow | undefined;
+      const existing = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
+        ws,
+        kind,
+        name,
+      ) as ResourceRow | undefined;
       const current = existing?.version ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== current) {
         throw new VersionConflictError(expectedVersion, current);
@@ -205,15 +266,18 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
   return {
     async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
-      const row = db
-        .prepare("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?")
-        .get(ws, kind, name) as ResourceRow | undefined;
+      const row = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
+        ws,
+        kind,
+        name,
+      ) as ResourceRow | undefined;
       return row ? toResource<T>(row) : undefined;
     },
     async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
-      const rows = db
-        .prepare("SELECT * FROM resources WHERE workspace = ? AND kind = ? ORDER BY name")
-        .all(ws, kind) as ResourceRow[];
+      const rows = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? ORDER BY name").all(
+        ws,
+        kind,
+      ) as ResourceRow[];
       return rows.map((row) => toResource<T>(row));
     },
     async putResource<T extends Doc>(
@@ -271,18 +335,19 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         clauses.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
         args.push(...filter.status);
       }
-      const rows = db
-        .prepare(`SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id`)
-        .all(...args) as RunRow[];
+      const rows = stmt(`SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id`).all(
+        ...args,
+      ) as RunRow[];
       return rows.map(toRun);
     },
     async updateRun(ws, id, patch, ifStatus) {
       return updateRun.immediate(ws, id, patch, ifStatus);
     },
-    async appendEvent(ws, runId, event) {
-      const run = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
-      if (!run) throw new Error(`run ${runId} not found`);
-      return appendEvent.immediate(runId, event);
+    appendEvent(ws, runId, event) {
+      return new Promise<RunEventRecord>((resolve, reject) => {
+        if (queued.length === 0) setImmediate(flushAppends);
+        queued.push({ ws, runId, event, resolve, reject });
+      });
     },
     async listEvents(ws, runId, options = {}) {
       const owned = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
@@ -291,14 +356,18 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       let rows: EventRow[];
       if (options.tail !== undefined) {
         rows = (
-          db
-            .prepare("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?")
-            .all(runId, afterSeq, options.tail) as EventRow[]
+          stmt("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?").all(
+            runId,
+            afterSeq,
+            options.tail,
+          ) as EventRow[]
         ).reverse();
       } else {
-        rows = db
-          .prepare("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-          .all(runId, afterSeq, options.limit ?? -1) as EventRow[];
+        rows = stmt("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(
+          runId,
+          afterSeq,
+          options.limit ?? -1,
+        ) as EventRow[];
       }
       return rows.map(toEvent);
     },
@@ -356,6 +425,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
 
     async close() {
+      flushAppends();
       db.close();
     },
   };

@@ -22,7 +22,8 @@ export type ResourceKind =
   | "idempotency"
   | "setting"
   | "model_usage"
-  | "agent_source";
+  | "agent_source"
+  | "resume_job";
 
 export type Doc = Record<string, unknown>;
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { monthPeriod, recordModelUsage } from "../../src/gateway/spend.js";
+import { phaseIs, waitForAgent } from "../deploy/helpers.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 describe("agents API", () => {
@@ -27,13 +28,16 @@ describe("agents API", () => {
   after(() => platform.destroy());
 
   it("lists agents as a bare array with the nested shape and the flat keys", async () => {
+    // A Python agent cannot run on the local (Node.js) runtime: its build fails.
+    await waitForAgent(platform, "support-bot", phaseIs("Failed"));
     const res = await platform.call("GET", "/agents");
     assert.equal(res.status, 200);
     const [agent] = res.json as Record<string, any>[];
     assert.equal(agent?.name, "support-bot");
     assert.equal(agent?.namespace, "default");
-    assert.equal(agent?.status.phase, "Pending");
-    assert.equal(agent?.phase, "Pending");
+    assert.equal(agent?.status.phase, "Failed");
+    assert.match(agent?.status.message, /^version 1 failed to build: entry point "agent.py" is Python/);
+    assert.equal(agent?.phase, "Failed");
     assert.deepEqual(agent?.required_tools, ["crm"]);
     assert.deepEqual(agent?.llm_config, { provider: "openai", model: "gpt-4o-mini" });
     assert.equal(agent?.system_prompt, "Help.");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { hashToken } from "../../src/api/auth.js";
-import { type ApprovalDecision, onApprovalDecision } from "../../src/governance/approvals.js";
+import type { ApprovalDecision } from "../../src/governance/approvals.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 const HOUR = 3_600_000;
@@ -206,8 +206,8 @@ describe("approval requests API", () => {
 
   it("approving a run's request approves its action and records APPROVED, then tells listeners", async () => {
     const heard: ApprovalDecision[] = [];
-    const stop = onApprovalDecision((event) => {
-      if (event.store === platform.store) heard.push(event);
+    const stop = platform.services.approvals.onDecision((event) => {
+      heard.push(event);
     });
     try {
       const { run, action, requestId } = await pausedRun();

@@ -33,6 +33,7 @@ const KINDS = Object.keys({
   setting: 1,
   model_usage: 1,
   agent_source: 1,
+  resume_job: 1,
 } satisfies Record<ResourceKind, 1>) as ResourceKind[];
 
 /**

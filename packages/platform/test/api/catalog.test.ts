@@ -105,7 +105,10 @@ describe("catalog API", () => {
     const source = template.sourceFiles["agent.ts"] as string;
     assert.match(source, /import \{ Agent, type RunContext \} from "runagents";/);
     assert.match(source, /export async function handler\(request: HelloRequest, ctx: RunContext\)/);
-    assert.match(source, /agent\.callTool\("echo-tool", "\/echo", \{ message \}\)/);
+    assert.match(
+      source,
+      /agent\.callTool\(\{ name: "echo-tool", path: "\/echo", payload: \{ message \} \}\)/,
+    );
     assert.ok(!("required_integrations" in manifest));
   });
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { phaseIs, waitForAgent } from "../deploy/helpers.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 const AGENT_TS =
@@ -41,6 +42,9 @@ describe("deploy API", () => {
     assert.equal(body.build_profile, "fast_overlay");
     assert.equal(typeof body.decision_reason, "string");
     assert.equal(body.entry_point, "agent.ts");
+    assert.equal(body.version, 1);
+    assert.equal(body.phase, "Pending");
+    assert.equal(body.message, 'agent "hello-bot" created: building version 1');
     assert.deepEqual(body.tools_created, []);
     assert.deepEqual(body.warnings, [
       'tool "echo-tool" is not registered',
@@ -49,11 +53,8 @@ describe("deploy API", () => {
       'no model provider serves model "gpt-4o-mini"',
     ]);
 
-    const agent = (await platform.call("GET", "/agents/hello-bot")).json as Record<string, any>;
-    assert.deepEqual(agent.status, {
-      phase: "Pending",
-      message: "deployment recorded; agent processes arrive with the deploy issue",
-    });
+    const agent = await waitForAgent(platform, "hello-bot", phaseIs("Running"));
+    assert.equal(agent.status.message, "version 1 is running");
     assert.match(agent.image, /^local:\/\/hello-bot:[0-9a-f]{12}$/);
     assert.deepEqual(agent.spec.requiredTools, [{ name: "echo-tool" }]);
     assert.deepEqual(agent.spec.llmConfig, { provider: "openai", model: "gpt-4o-mini" });
@@ -72,7 +73,9 @@ describe("deploy API", () => {
     const res = await deploy({ agent_name: "hello-bot", image: "registry.example/hello:2" });
     assert.equal(res.status, 201);
     assert.equal((res.json as Record<string, unknown>).status, "updated");
-    const agent = (await platform.call("GET", "/agents/hello-bot")).json as Record<string, any>;
+    assert.equal((res.json as Record<string, unknown>).phase, "Failed", "an image cannot run locally");
+    const agent = await waitForAgent(platform, "hello-bot", (a) => a.status.pid === undefined);
+    assert.match(agent.status.message, /^cannot run on the local platform: it runs agents from source files/);
     assert.equal(agent.created_at, first.created_at);
     assert.equal(agent.image, "registry.example/hello:2");
     assert.equal(agent.runtime, "container");

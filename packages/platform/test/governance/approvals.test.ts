@@ -129,10 +129,11 @@ describe("findGrant", () => {
       payloadHash: "sha256:1",
     };
     assert.equal(findGrant([once], call), once);
+    assert.equal(findGrant([once], { ...call, actionId: "act-1" }), once, "the replay of that action");
     assert.equal(
       findGrant([once], { ...call, actionId: "act-1", payloadHash: "other" }),
-      once,
-      "action id decides",
+      undefined,
+      "a changed payload is a new approval, even when replaying the action",
     );
     assert.equal(findGrant([once], { ...call, actionId: "act-2" }), undefined);
     assert.equal(findGrant([once], { ...call, payloadHash: "sha256:2" }), undefined);

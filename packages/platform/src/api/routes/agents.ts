@@ -1,7 +1,10 @@
 /**
  * @module api/routes/agents
  * Agents: list, get, config (get and partial update, with this month's model usage) and delete.
- * Agents are created by `POST /deploy`.
+ * Agents are created by `POST /deploy`; invoking them and their logs are in `invoke.ts`. Delete
+ * stops the agent's processes, revokes its identity and removes its files; a config update
+ * restarts a running agent with the new configuration (the old process serves until the new one
+ * is ready).
  *
  * The agent JSON is the documented nested shape (`spec`, `status{phase, message}`) plus the flat
  * keys clients read: `phase`, `image`, `required_tools` (names), `llm_config`, `llm_configs`,
@@ -22,6 +25,7 @@ import type { ResourceRecord } from "../../store/store.js";
 import { isObject, type Obj } from "../../validate.js";
 import { deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { registerInvokeRoutes } from "./invoke.js";
 import { providerRef } from "./models.js";
 
 export function registerAgentRoutes(api: Router<RouteDef>): void {
@@ -30,6 +34,7 @@ export function registerAgentRoutes(api: Router<RouteDef>): void {
   api.add("DELETE", "/agents/:name", { handler: deleteAgent });
   api.add("GET", "/agents/:name/config", { handler: getConfig });
   api.add("PUT", "/agents/:name/config", { handler: putConfig });
+  registerInvokeRoutes(api);
 }
 
 async function listAgents(ctx: RequestContext) {
@@ -43,7 +48,9 @@ async function getAgent(ctx: RequestContext) {
 
 async function deleteAgent(ctx: RequestContext) {
   const name = ctx.params.name as string;
-  if (!(await removeAgent(ctx.store, ctx.workspace, name))) throw notFound(`agent ${name} not found`);
+  if (!(await removeAgent(ctx.store, ctx.workspace, name, ctx.services.agents))) {
+    throw notFound(`agent ${name} not found`);
+  }
   return deleted();
 }
 
@@ -56,6 +63,7 @@ async function putConfig(ctx: RequestContext) {
   const name = ctx.params.name as string;
   const update = parseConfigUpdate(ctx.body);
   const record = await updateAgentConfig(ctx.store, ctx.workspace, name, update);
+  await ctx.services.agents?.start({ workspace: ctx.workspace, name });
   return ok(await agentConfigView(ctx, record));
 }
 

@@ -70,7 +70,12 @@ async function create(ctx: RequestContext) {
     toolMethod: trimmed(body, "tool_method"),
     toolUrl: trimmed(body, "tool_url"),
   });
-  return isNew ? created(requestView(record)) : ok(requestView(record));
+  if (!isNew) return ok(requestView(record));
+  await ctx.services.approvals.requested(
+    { store: ctx.store, workspace: ctx.workspace, request: record.doc },
+    decisionContext(ctx).report,
+  );
+  return created(requestView(record));
 }
 
 async function approve(ctx: RequestContext) {

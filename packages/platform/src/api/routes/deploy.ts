@@ -4,20 +4,21 @@
  * effects).
  *
  * Everything is validated first (the body, every `tools_to_create` entry as `POST /tools` would,
- * the draft behind `draft_id`); only then are the tools upserted (through the tools route) and
- * the deployment recorded. Referenced tools, policies, identity providers and model providers
+ * the draft behind `draft_id`); only then are the tools upserted (through the tools route), the
+ * deployment recorded and handed to the agent supervisor, which builds and starts it in the
+ * background (`phase` is `Pending` until `/healthz` answers, then `Running`, or `Failed`). Referenced tools, policies, identity providers and model providers
  * that do not exist yet are reported in `warnings`, not refused: the agent stays `Pending`
  * until they exist, and a missing policy allows nothing.
  *
  * Response (201 on create and on update): `{agent, agent_name, namespace, status: "created" |
  * "updated", phase, tools_created[], tools_updated[], message, execution_mode, build_required,
- * build_profile, decision_reason, entry_point, warnings[]}`.
+ * build_profile, decision_reason, entry_point, version, warnings[]}` (`version`: the deployment
+ * version of a source deploy, 0 otherwise).
  */
 import {
   deploymentWarnings,
   executionPlan,
   hydrateFromDraft,
-  PENDING_MESSAGE,
   recordDeployment,
 } from "../../deploy/deploy-agent.js";
 import { type DeployRequest, parseDeployRequest } from "../../deploy/deploy-request.js";
@@ -46,19 +47,20 @@ async function deploy(ctx: RequestContext) {
     const reply = await dispatch(ctx, "POST", "/tools", tool);
     (reply.status === 201 ? toolsCreated : toolsUpdated).push(String(tool.name));
   }
-  const result = await recordDeployment(ctx.store, ctx.workspace, req);
+  const result = await recordDeployment(ctx.store, ctx.workspace, req, ctx.services.agents);
   const name = req.agentName;
   return created({
     agent: name,
     agent_name: name,
     namespace: ctx.workspace,
     status: result.created ? "created" : "updated",
-    phase: "Pending",
+    phase: result.status.phase,
     tools_created: toolsCreated,
     tools_updated: toolsUpdated,
-    message: `agent "${name}" ${result.created ? "created" : "updated"}: ${PENDING_MESSAGE}`,
+    message: `agent "${name}" ${result.created ? "created" : "updated"}: ${result.status.message}`,
     ...executionPlan(req),
     entry_point: result.entryPoint,
+    version: result.version,
     warnings,
   });
 }

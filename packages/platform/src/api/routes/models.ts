@@ -7,13 +7,15 @@
  * `endpoint` is required except for the built-in `playground` provider. Keys go only to the
  * encrypted secret `<name>-provider-key` (`api_key`, or AWS keys for Bedrock), which the spec
  * references by name; no key is ever stored in a document or returned. An upsert resets the
- * status to `Pending` (the health probe comes with the gateway). `status` is always an object:
- * the Python SDK crashes on a string.
+ * status to `Pending`, then the gateway probes the endpoint in the background and records the
+ * result (`gateway/health.ts`). `status` is always an object: the Python SDK crashes on a string.
  */
 
 import { storedLlmConfigs } from "../../deploy/agent-config.js";
 import { HttpError, notFound } from "../../errors.js";
+import { scheduleProviderProbe } from "../../gateway/health.js";
 import type { ModelPrice } from "../../gateway/pricing.js";
+import { forgetProviders } from "../../gateway/provider-cache.js";
 import {
   listUsage,
   monthPeriod,
@@ -85,6 +87,7 @@ async function upsertProvider(ctx: RequestContext) {
     spec,
     status: PENDING_STATUS,
   });
+  scheduleProviderProbe(ctx.services, ctx.workspace, record);
   const view = providerView(record, ctx.workspace);
   return isNew ? created(view) : ok(view);
 }
@@ -95,6 +98,7 @@ async function deleteProvider(ctx: RequestContext) {
     throw notFound(`model provider "${name}" not found`);
   }
   await ctx.store.deleteSecret(ctx.workspace, `${name}-provider-key`);
+  forgetProviders(ctx.store, ctx.workspace);
   return deleted();
 }
 

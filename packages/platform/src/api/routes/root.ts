@@ -4,11 +4,17 @@
  */
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { registerEgressRoutes } from "./egress.js";
+import { registerGatewayRoutes } from "./gateway.js";
+import { registerInternalRoutes } from "./internal.js";
 
 export function registerRootRoutes(root: Router<RouteDef>): void {
   root.add("GET", "/healthz", { handler: health, public: true });
   root.add("GET", "/", { handler: health, public: true });
   root.add("POST", "/echo", { handler: echo, public: true });
+  registerEgressRoutes(root);
+  registerGatewayRoutes(root);
+  registerInternalRoutes(root);
 }
 
 const health = () => ok({ status: "ok", service: "runagents-platform" });

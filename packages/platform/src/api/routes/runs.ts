@@ -50,6 +50,7 @@ export const decisionContext = (ctx: RequestContext) => ({
   store: ctx.store,
   ws: ctx.workspace,
   approverId: callerName(ctx),
+  events: ctx.services.approvals,
   report: (error: unknown) =>
     ctx.services.log.error("approval listener failed", {
       error: error instanceof Error ? error.message : String(error),

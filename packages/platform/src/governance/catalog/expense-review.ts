@@ -37,7 +37,7 @@ export async function handler(request: ReviewRequest, ctx: RunContext) {
   const reportId = (request.report_id ?? request.message ?? "").trim();
   if (!reportId) return { response: "Send the expense report id as report_id." };
 
-  const report = (await agent.callTool("expense-system", "/reports/lookup", { id: reportId })) as ExpenseReport;
+  const report = (await agent.callTool({ name: "expense-system", path: "/reports/lookup", payload: { id: reportId } })) as ExpenseReport;
   const missingReceipts = report.lines.filter((line) => !line.receipt && line.amount >= 25);
   const total = report.lines.reduce((sum, line) => sum + line.amount, 0);
 
@@ -48,10 +48,10 @@ export async function handler(request: ReviewRequest, ctx: RunContext) {
   const notes: string = review.choices?.[0]?.message?.content ?? "";
   const recommendation = missingReceipts.length === 0 && /APPROVE\\s*$/.test(notes) ? "approve" : "reject";
 
-  await agent.callTool("expense-system", \`/reports/\${encodeURIComponent(report.id)}/decision\`, {
+  await agent.callTool({ name: "expense-system", path: \`/reports/\${encodeURIComponent(report.id)}/decision\`, payload: {
     decision: recommendation,
     notes,
-  });
+  } });
 
   return {
     response: \`Report \${report.id} (\${report.lines.length} lines, total \${total.toFixed(2)}): \${recommendation}.\`,

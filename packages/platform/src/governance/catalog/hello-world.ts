@@ -23,7 +23,7 @@ interface EchoReply {
 
 export async function handler(request: HelloRequest, ctx: RunContext) {
   const message = (request.message ?? "").trim() || "Hello, RunAgents!";
-  const echo = (await agent.callTool("echo-tool", "/echo", { message })) as EchoReply;
+  const echo = (await agent.callTool({ name: "echo-tool", path: "/echo", payload: { message } })) as EchoReply;
   const echoed = echo.reply ?? echo.message ?? "";
   return { response: \`echo-tool replied: \${echoed}\`, model: ctx.model };
 }
@@ -50,7 +50,7 @@ interface EchoReply {
 
 export async function handler(request: HelloRequest, ctx: RunContext) {
   const message = (request.message ?? "").trim() || "Hello, RunAgents!";
-  const echo = (await agent.callTool("echo-tool", "/echo", { message })) as EchoReply;
+  const echo = (await agent.callTool({ name: "echo-tool", path: "/echo", payload: { message } })) as EchoReply;
   const echoed = echo.reply ?? echo.message ?? "";
 
   const completion = await agent.chat(

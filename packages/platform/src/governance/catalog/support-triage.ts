@@ -56,10 +56,10 @@ export async function handler(request: TriageRequest, ctx: RunContext) {
   if (!text) return { response: "Send the ticket text as message (and ticket_id to label it)." };
 
   const triage = await classify(text);
-  const search = (await agent.callTool("knowledge-base", "/search", {
+  const search = (await agent.callTool({ name: "knowledge-base", path: "/search", payload: {
     query: triage.summary || text,
     limit: 3,
-  })) as { results?: Article[] };
+  } })) as { results?: Article[] };
   const articles = search.results ?? [];
 
   const draft = await agent.chat(
@@ -70,9 +70,9 @@ export async function handler(request: TriageRequest, ctx: RunContext) {
   const reply: string = draft.choices?.[0]?.message?.content ?? "";
 
   if (request.ticket_id) {
-    await agent.callTool("ticketing", \`/tickets/\${encodeURIComponent(request.ticket_id)}/labels\`, {
+    await agent.callTool({ name: "ticketing", path: \`/tickets/\${encodeURIComponent(request.ticket_id)}/labels\`, payload: {
       labels: [\`triage:\${triage.category}\`, \`priority:\${triage.priority}\`],
-    });
+    } });
   }
 
   return {

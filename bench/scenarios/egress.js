@@ -1,0 +1,200 @@
+// Scenario `egress`: governed tool calls through the platform's egress
+// (`/egress/<agent-token>/<tool>/...`: token → policy decision → TOOL_REQUEST event → forward →
+// TOOL_RESPONSE event) against calling the same tool server directly, in the same run; and against
+// nginx `proxy_pass` to the same tool when `nginx` is on PATH. The tool server runs in a worker
+// thread, the load generator in another (bench/load.js), the platform in the main thread.
+// Throughput is measured at the requested concurrency; added latency from sequential calls
+// (concurrency 1), as governed p50/p99 minus direct p50/p99.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { issueAgentToken } from "../../packages/platform/dist/src/governance/agent-identity.js";
+import { loadPlatformConfig, silentLogger, startPlatform } from "../../packages/platform/dist/src/index.js";
+import { load, printTable } from "../load.js";
+
+const TOOL_BODY = JSON.stringify({
+  items: [
+    { id: 1, name: "alpha" },
+    { id: 2, name: "beta" },
+  ],
+});
+const LATENCY_SAMPLES = 2000;
+
+if (!isMainThread) {
+  const tool = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, {
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(TOOL_BODY),
+      });
+      res.end(TOOL_BODY);
+    });
+  });
+  tool.keepAliveTimeout = 65_000;
+  tool.listen(0, "127.0.0.1", () => parentPort.postMessage(tool.address().port));
+}
+
+export async function run({ requests, concurrency }) {
+  const worker = new Worker(new URL(import.meta.url));
+  const toolPort = await new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  const toolUrl = `http://127.0.0.1:${toolPort}`;
+  const dataDir = mkdtempSync(join(tmpdir(), "runagents-bench-egress-"));
+  const platform = await startPlatform(
+    { ...loadPlatformConfig([], {}), port: 0, dataDir },
+    { logger: silentLogger },
+  );
+  let nginx;
+  try {
+    const api = `${platform.url}/api/v1`;
+    const post = async (path, body) => {
+      const res = await fetch(`${api}${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    await post("/tools", {
+      name: "inventory",
+      spec: {
+        connection: { baseUrl: toolUrl },
+        capabilities: [{ name: "list-items", method: "GET", path: "/items" }],
+      },
+    });
+    await post("/policies", {
+      name: "inventory-read",
+      spec: {
+        policies: [
+          { permission: "allow", resource: `${toolUrl}/items*`, operations: ["GET"] },
+          { permission: "deny", resource: `${toolUrl}/admin*` },
+        ],
+      },
+    });
+    await platform.store.putResource("default", "agent", "bench-agent", {
+      name: "bench-agent",
+      spec: { policies: ["inventory-read"], requiredTools: [{ name: "inventory" }] },
+    });
+    const token = await issueAgentToken(platform.store, "default", "bench-agent");
+    const runRecord = await post("/runs", { agent_id: "bench-agent", user_id: "bench-user" });
+    const headers = { "X-Run-ID": runRecord.id, "X-End-User-Id": "bench-user" };
+    const direct = `${toolUrl}/items?limit=2`;
+    const governed = `${platform.url}/egress/${token}/inventory/items?limit=2`;
+
+    const check = await fetch(governed, { headers });
+    if (check.status !== 200) throw new Error(`egress answered ${check.status}: ${await check.text()}`);
+    await check.text();
+
+    // warm-up, then throughput at the requested concurrency
+    const warm = { requests: Math.min(2000, requests), concurrency };
+    await load(direct, warm);
+    await load(governed, { ...warm, headers });
+    const opts = { requests, concurrency };
+    const directRate = await load(direct, opts);
+    const governedRate = await load(governed, { ...opts, headers });
+    // latency: one call at a time
+    const seq = { requests: LATENCY_SAMPLES, concurrency: 1 };
+    const directSeq = await load(direct, seq);
+    const governedSeq = await load(governed, { ...seq, headers });
+
+    const rows = [
+      [`direct (c=${concurrency})`, directRate],
+      [`governed egress (c=${concurrency})`, governedRate],
+      ["direct (c=1)", directSeq],
+      ["governed egress (c=1)", governedSeq],
+    ];
+    let nginxSeq;
+    let nginxRate;
+    nginx = await startNginx(toolPort);
+    if (nginx) {
+      const proxied = `${nginx.url}/items?limit=2`;
+      await load(proxied, warm);
+      nginxRate = await load(proxied, opts);
+      nginxSeq = await load(proxied, seq);
+      rows.push([`nginx proxy_pass (c=${concurrency})`, nginxRate], ["nginx proxy_pass (c=1)", nginxSeq]);
+    }
+    printTable(
+      `egress: ${requests} requests, loopback; latency rows: ${LATENCY_SAMPLES} sequential calls`,
+      rows,
+    );
+    const added = {
+      p50_ms: round(governedSeq.p50_ms - directSeq.p50_ms),
+      p99_ms: round(governedSeq.p99_ms - directSeq.p99_ms),
+    };
+    const events = (await (await fetch(`${api}/runs/${runRecord.id}/events?limit=1`)).json())[0];
+    console.log(
+      `\ngoverned calls/s: ${governedRate.rps} (target >= 5000); added latency p50 ${added.p50_ms} ms ` +
+        `(target < 0.5), p99 ${added.p99_ms} ms (target < 3); events recorded on the run: ${events?.seq ?? 0}` +
+        (nginxSeq
+          ? `; nginx adds p50 ${round(nginxSeq.p50_ms - directSeq.p50_ms)} ms, p99 ${round(nginxSeq.p99_ms - directSeq.p99_ms)} ms`
+          : "; nginx not on PATH: no nginx comparison"),
+    );
+    return {
+      direct: directRate,
+      governed: governedRate,
+      direct_sequential: directSeq,
+      governed_sequential: governedSeq,
+      added_latency: added,
+      events_recorded: events?.seq ?? 0,
+      ...(nginxRate ? { nginx: nginxRate, nginx_sequential: nginxSeq } : {}),
+    };
+  } finally {
+    nginx?.stop();
+    await platform.close();
+    await worker.terminate();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const round = (n) => Math.round(n * 1000) / 1000;
+
+/** nginx with one keep-alive `proxy_pass` to the tool, or undefined when nginx is not installed. */
+async function startNginx(toolPort) {
+  if (spawnSync("nginx", ["-v"]).error) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "runagents-bench-nginx-"));
+  const port = await new Promise((resolve) => {
+    const probe = http.createServer().listen(0, "127.0.0.1", () => {
+      const p = probe.address().port;
+      probe.close(() => resolve(p));
+    });
+  });
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `daemon off; worker_processes 1; error_log ${dir}/error.log; pid ${dir}/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  upstream tool { server 127.0.0.1:${toolPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://tool; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const child = spawn("nginx", ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`${url}/items`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    stop() {
+      child.kill("SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

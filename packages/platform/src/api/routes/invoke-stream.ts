@@ -1,0 +1,157 @@
+/**
+ * @module api/routes/invoke-stream
+ * The streaming half of `POST /agents/{name}/invoke/stream`: the agent's SSE bytes go to the
+ * caller as they arrive (with backpressure), after one `{"type": "run", ...}` event; the events
+ * are read on the way to record the run's outcome when the stream ends — the `content` deltas
+ * joined are the `AGENT_MESSAGE`, `approval_required` / `consent_required` pause the run, an
+ * `error` event or a stream cut short fails it, and a caller who leaves fails it too (the agent
+ * sees its request aborted).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { failInvoke, finishInvoke } from "../../governance/invocations.js";
+import type { RunRecord } from "../../store/store.js";
+import type { Reply, RequestContext } from "../context.js";
+
+export interface StreamInput {
+  run: RunRecord;
+  response: IncomingMessage;
+  release: () => void;
+  /** The close listener the caller registered; removed here once the stream is handled. */
+  onClose: () => void;
+  conversationId: string;
+  started: number;
+}
+
+export function pipeInvokeStream(ctx: RequestContext, input: StreamInput): Reply {
+  const { run, response: upstream } = input;
+  ctx.res.off("close", input.onClose);
+  return {
+    status: 200,
+    headers: {
+      "Content-Type": "text/event-stream",
+      "Cache-Control": "no-cache",
+      "X-Accel-Buffering": "no",
+      "X-Run-ID": run.id,
+      "X-Conversation-ID": input.conversationId,
+    },
+    stream: (res) => relay(ctx, input, upstream, res),
+  };
+}
+
+async function relay(
+  ctx: RequestContext,
+  input: StreamInput,
+  upstream: IncomingMessage,
+  res: ServerResponse,
+) {
+  const { run } = input;
+  const reader = new SseReader();
+  res.flushHeaders();
+  res.write(
+    `data: ${JSON.stringify({ type: "run", run_id: run.id, conversation_id: input.conversationId })}\n\n`,
+  );
+  const outcome = await new Promise<"ended" | "cut" | "left">((resolve) => {
+    let settled = false;
+    const settle = (value: "ended" | "cut" | "left") => {
+      if (settled) return;
+      settled = true;
+      resolve(value);
+    };
+    upstream.on("data", (chunk: Buffer) => {
+      reader.push(chunk.toString("utf8"));
+      if (!res.write(chunk)) {
+        upstream.pause();
+        res.once("drain", () => upstream.resume());
+      }
+    });
+    upstream.on("end", () => settle(reader.finished ? "ended" : "cut"));
+    upstream.on("error", () => settle("cut"));
+    upstream.on("close", () => settle(reader.finished ? "ended" : "cut"));
+    res.on("close", () => {
+      if (!res.writableFinished) {
+        upstream.destroy();
+        settle("left");
+      }
+    });
+  });
+  input.release();
+  const durationMs = Math.round((performance.now() - input.started) * 100) / 100;
+  if (outcome === "left") {
+    await failInvoke(ctx.store, ctx.workspace, run, "the caller disconnected during the stream");
+    return;
+  }
+  if (outcome === "cut" || reader.error !== undefined) {
+    const why = reader.error ?? "the agent's stream ended before [DONE]";
+    await finishInvoke(ctx.store, ctx.workspace, run, {
+      status: 502,
+      text: JSON.stringify({ error: why }),
+      body: { error: why },
+      durationMs,
+    });
+  } else {
+    const body: Record<string, unknown> = { response: reader.content, ...reader.done };
+    if (reader.approval) body.approval_required = reader.approval;
+    if (reader.consent) body.consent_required = reader.consent;
+    await finishInvoke(ctx.store, ctx.workspace, run, {
+      status: 200,
+      text: JSON.stringify(body),
+      body,
+      durationMs,
+    });
+  }
+  if (!res.writableEnded) res.end();
+}
+
+/** Reads `data: <json>` events; remembers what the run's outcome needs. */
+class SseReader {
+  content = "";
+  done: Record<string, unknown> = {};
+  approval: Record<string, unknown> | undefined;
+  consent: Record<string, unknown> | undefined;
+  error: string | undefined;
+  finished = false;
+  #buffer = "";
+
+  push(text: string): void {
+    this.#buffer += text;
+    for (;;) {
+      const match = /\r?\n\r?\n/.exec(this.#buffer);
+      if (!match) return;
+      const block = this.#buffer.slice(0, match.index);
+      this.#buffer = this.#buffer.slice(match.index + match[0].length);
+      const data = block
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).replace(/^ /, ""))
+        .join("\n");
+      if (data) this.#event(data);
+    }
+  }
+
+  #event(data: string): void {
+    if (data === "[DONE]") {
+      this.finished = true;
+      return;
+    }
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (event === null || typeof event !== "object" || Array.isArray(event)) return;
+    const e = event as Record<string, unknown>;
+    if (e.type === "content" && typeof e.delta === "string") this.content += e.delta;
+    else if (e.type === "error")
+      this.error = typeof e.message === "string" ? e.message : "the agent reported an error";
+    else if (e.type === "done") this.done = { model: e.model, tool_calls_made: e.tool_calls_made };
+    else if (e.type === "approval_required") this.approval = detailOf(e);
+    else if (e.type === "consent_required") this.consent = detailOf(e);
+  }
+}
+
+function detailOf(e: Record<string, unknown>): Record<string, unknown> {
+  const detail =
+    e.detail !== null && typeof e.detail === "object" ? (e.detail as Record<string, unknown>) : {};
+  return { tool: e.tool, ...detail };
+}

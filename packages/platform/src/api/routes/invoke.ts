@@ -1,0 +1,235 @@
+/**
+ * @module api/routes/invoke
+ * Talking to a deployed agent through the platform, each call one run
+ * (`governance/invocations.ts` has the event order):
+ *
+ * - `POST /agents/{name}/invoke` `{message, history?, conversation_id?, user_id?, ...}` → the
+ *   agent's `/invoke` answer plus `run_id` and `conversation_id`. The agent receives the body
+ *   with `message`, `history`, `conversation_id`, `run_id` and `user_id` set, and the headers
+ *   `X-Run-ID`, `X-Request-Id`, `X-End-User-Id` (the body's `user_id` — printable ASCII, as a
+ *   header value must be —, else the API key's name, else `anonymous`). Without
+ *   `conversation_id` a new one is made; with one and without `history`, the conversation's
+ *   earlier messages are sent as `history`.
+ * - `POST /agents/{name}/invoke/stream`: the same, answered with the agent's SSE stream passed
+ *   through as it arrives, after a first event `{"type": "run", "run_id", "conversation_id"}`
+ *   (also in the `X-Run-ID` / `X-Conversation-ID` headers).
+ * - `GET /agents/{name}/logs?tail=N` (default 100, at most 2000) → `{agent, namespace, lines}`.
+ *
+ * Errors: 404 `agent <name> not found`; 400 for a bad body; 503 `agent <name> is not running
+ * (<phase>: <why>)` when no process serves it (no run is created); then, with `run_id` in the
+ * body and the run FAILED: 502 `failed to reach agent <name>: ...`, 504 when it does not answer
+ * within 5 minutes, the agent's own 4xx as is, and 502 `agent <name> failed: ...` for its 5xx.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { AgentHttpError, dispatchToAgent, readText } from "../../deploy/agent-http.js";
+import type { AgentLease } from "../../deploy/supervisor/types.js";
+import { HttpError, notFound } from "../../errors.js";
+import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
+import type { RunRecord } from "../../store/store.js";
+import { isObject, optionalString, queryInt } from "../../validate.js";
+import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
+import type { Router } from "../router.js";
+import { pipeInvokeStream } from "./invoke-stream.js";
+
+export const INVOKE_TIMEOUT_MS = 5 * 60_000;
+
+export function registerInvokeRoutes(api: Router<RouteDef>): void {
+  api.add("POST", "/agents/:name/invoke", { handler: (ctx) => invoke(ctx, false) });
+  api.add("POST", "/agents/:name/invoke/stream", { handler: (ctx) => invoke(ctx, true) });
+  api.add("GET", "/agents/:name/logs", { handler: logs });
+}
+
+interface Prepared {
+  runId: string;
+  agent: string;
+  userId: string;
+  message: string;
+  lease: AgentLease;
+  body: string;
+  headers: Record<string, string>;
+  conversationId: string;
+}
+
+/** Checks the request and claims the agent's process; nothing is recorded yet. */
+async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> {
+  const name = ctx.params.name as string;
+  if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
+  const body = ctx.body;
+  if (typeof body.message !== "string") {
+    throw new HttpError(400, body.message === undefined ? "message is required" : "message must be a string");
+  }
+  const message = body.message;
+  if (body.history !== undefined && body.history !== null && !isHistory(body.history)) {
+    throw new HttpError(400, "history must be a list of {role, content} objects");
+  }
+  const givenConversation = optionalString(body, "conversation_id")?.trim() ?? "";
+  const conversationId = givenConversation || randomUUID();
+  const userId =
+    optionalString(body, "user_id")?.trim() ||
+    (ctx.principal.kind === "api_key" ? ctx.principal.name : "anonymous");
+  if (!/^[\x20-\x7e]*$/.test(userId)) {
+    throw new HttpError(400, "user_id must be printable ASCII (it is sent in the X-End-User-Id header)");
+  }
+  const backend = ctx.services.agents;
+  if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
+  const history =
+    body.history ??
+    (givenConversation ? await conversationHistory(ctx.store, ctx.workspace, name, givenConversation) : []);
+  const lease = backend.acquire({ workspace: ctx.workspace, name });
+  const runId = randomUUID();
+  const forwarded = {
+    ...body,
+    message,
+    history,
+    conversation_id: conversationId,
+    run_id: runId,
+    user_id: userId,
+  };
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "X-Run-ID": runId,
+    "X-Request-Id": ctx.requestId,
+    "X-End-User-Id": userId,
+  };
+  if (stream) headers.Accept = "text/event-stream";
+  return {
+    runId,
+    agent: name,
+    userId,
+    message,
+    lease,
+    body: JSON.stringify(forwarded),
+    headers,
+    conversationId,
+  };
+}
+
+async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
+  const p = await prepare(ctx, stream);
+  const name = p.agent;
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!ctx.res.writableFinished) abort.abort();
+  };
+  ctx.res.once("close", onClose);
+  const started = performance.now();
+  // The agent starts working while its run is recorded; the run's id is already in the request.
+  const call = dispatchToAgent({
+    method: "POST",
+    url: p.lease.url,
+    path: stream ? "/invoke/stream" : "/invoke",
+    headers: p.headers,
+    body: p.body,
+    timeoutMs: INVOKE_TIMEOUT_MS,
+    signal: abort.signal,
+  });
+  call.response.catch(() => undefined);
+  await call.sent;
+  let run: RunRecord;
+  try {
+    run = await beginInvoke(
+      ctx.store,
+      ctx.workspace,
+      {
+        runId: p.runId,
+        agent: name,
+        userId: p.userId,
+        conversationId: p.conversationId,
+        message: p.message,
+        version: p.lease.version,
+        stream,
+      },
+      ctx.services.baseUrl(),
+    );
+  } catch (err) {
+    abort.abort();
+    p.lease.release();
+    ctx.res.off("close", onClose);
+    throw err;
+  }
+  let res: IncomingMessage;
+  try {
+    res = await call.response;
+  } catch (err) {
+    p.lease.release();
+    ctx.res.off("close", onClose);
+    throw await unreachable(ctx, run, name, err);
+  }
+  if (stream && res.statusCode === 200) {
+    return pipeInvokeStream(ctx, {
+      run,
+      response: res,
+      release: p.lease.release,
+      onClose,
+      conversationId: p.conversationId,
+      started,
+    });
+  }
+  let text: string;
+  try {
+    text = await readText(res, INVOKE_TIMEOUT_MS);
+  } catch (err) {
+    throw await unreachable(ctx, run, name, err);
+  } finally {
+    p.lease.release();
+    ctx.res.off("close", onClose);
+  }
+  const status = res.statusCode ?? 502;
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const durationMs = Math.round((performance.now() - started) * 100) / 100;
+  await finishInvoke(ctx.store, ctx.workspace, run, { status, text, body: parsed, durationMs });
+  const ids = { run_id: run.id, conversation_id: p.conversationId };
+  if (status >= 200 && status < 300 && isObject(parsed)) return ok({ ...parsed, ...ids });
+  const detail = isObject(parsed) && typeof parsed.error === "string" ? parsed.error : text.slice(0, 500);
+  if (status >= 400 && status < 500) {
+    return { status, body: isObject(parsed) ? { ...parsed, ...ids } : { error: detail, ...ids } };
+  }
+  const why =
+    status < 300 ? "answered a body that is not a JSON object" : `failed: ${detail || `HTTP ${status}`}`;
+  throw new HttpError(502, `agent ${name} ${why}`, { details: ids });
+}
+
+/** Records the failed run and returns the error to answer with. */
+async function unreachable(
+  ctx: RequestContext,
+  run: RunRecord,
+  name: string,
+  err: unknown,
+): Promise<HttpError> {
+  const ids = { run_id: run.id };
+  if (err instanceof AgentHttpError && err.kind === "timeout") {
+    await failInvoke(ctx.store, ctx.workspace, run, `agent ${name}: ${err.message}`);
+    return new HttpError(504, `agent ${name} did not answer: ${err.message}`, { details: ids });
+  }
+  if (err instanceof AgentHttpError && err.kind === "aborted") {
+    await failInvoke(ctx.store, ctx.workspace, run, "the caller disconnected before the agent answered");
+    return new HttpError(499, "the caller disconnected", { details: ids });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  await failInvoke(ctx.store, ctx.workspace, run, `failed to reach agent ${name}: ${message}`);
+  return new HttpError(502, `failed to reach agent ${name}: ${message}`, { details: ids });
+}
+
+async function logs(ctx: RequestContext) {
+  const name = ctx.params.name as string;
+  if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
+  const tail = Math.min(queryInt(ctx.query, "tail", 100, 1) ?? 100, 2000);
+  const lines = ctx.services.agents?.logs({ workspace: ctx.workspace, name }, tail) ?? [];
+  return ok({ agent: name, namespace: ctx.workspace, lines });
+}
+
+function isHistory(value: unknown): boolean {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (m) =>
+        isObject(m) && typeof m.role === "string" && (typeof m.content === "string" || m.content === null),
+    )
+  );
+}

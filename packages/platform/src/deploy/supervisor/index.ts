@@ -1,0 +1,33 @@
+/**
+ * @module deploy/supervisor
+ * The agent supervisor's public face: the {@link AgentBackend} interface the platform talks to,
+ * and the local backend (child processes on loopback ports) wired to a platform.
+ */
+import type { Logger } from "../../log.js";
+import type { Store } from "../../store/store.js";
+import { locateRuntime, type RuntimeLocation } from "../runtime-location.js";
+import { LocalProcessBackend } from "./local-process.js";
+
+export { LocalProcessBackend } from "./local-process.js";
+export type { AgentBackend, AgentLease, AgentPhase, AgentRef, AgentStatus } from "./types.js";
+
+/** The local backend for a platform: its store, log, data dir, runtime and root URL. */
+export function localProcessBackend(platform: {
+  store: Store;
+  log: Logger;
+  config: { dataDir: string; runagentsDir?: string | undefined; runtimeEntry?: string | undefined };
+  baseUrl: () => string;
+}): LocalProcessBackend {
+  let runtime: RuntimeLocation | undefined;
+  return new LocalProcessBackend({
+    store: platform.store,
+    log: platform.log,
+    dataDir: platform.config.dataDir,
+    baseUrl: platform.baseUrl,
+    runtime: () => {
+      runtime ??= locateRuntime(platform.config);
+      return runtime;
+    },
+    platformEnv: process.env,
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * @module deploy/supervisor/types
+ * What runs agents, as the rest of the platform sees it. The local backend
+ * (`local-process.ts`) runs each agent as a child process; a Kubernetes backend would implement
+ * the same interface with Deployments.
+ */
+
+export interface AgentRef {
+  workspace: string;
+  name: string;
+}
+
+/** `Pending` (building or starting), `Running`, `Restarting` (after a crash), `Failed`. */
+export type AgentPhase = "Pending" | "Running" | "Restarting" | "Failed";
+
+/** The agent document's `status` (api-contract §3.1) plus what the supervisor knows. */
+export interface AgentStatus {
+  [key: string]: unknown;
+  phase: AgentPhase;
+  message: string;
+  /** The deployment version serving requests (0: none yet). */
+  version: number;
+  /** The serving process, while there is one. */
+  pid?: number;
+  port?: number;
+  /** Crash restarts since the version started. */
+  restarts: number;
+}
+
+/** A claim on the process that serves an agent now; release it when the request is over. */
+export interface AgentLease {
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  version: number;
+  release(): void;
+}
+
+export interface AgentBackend {
+  /**
+   * Runs the agent's current deployment (building it when needed). A serving agent keeps
+   * serving until the new process is ready, then drains. Answers at once with the status the
+   * agent now has (usually `Pending`); progress is written to the agent's `status`.
+   */
+  start(ref: AgentRef): Promise<AgentStatus>;
+  /** Stops the agent's processes; `remove` also revokes its identity and deletes its files. */
+  stop(ref: AgentRef, options?: { remove?: boolean }): Promise<void>;
+  status(ref: AgentRef): AgentStatus | undefined;
+  /** The agent's last `tail` log lines, oldest first. */
+  logs(ref: AgentRef, tail: number): string[];
+  /**
+   * The serving process's base URL, or undefined while none serves (the resume worker's
+   * `AgentLocator`). Prefer {@link acquire}, which also keeps the process from being retired
+   * while the request runs.
+   */
+  urlFor(workspace: string, name: string): string | undefined;
+  /** The process to send a request to, or an HttpError 503 naming why there is none. */
+  acquire(ref: AgentRef): AgentLease;
+  /** Starts every stored agent that has sources (platform start). */
+  restoreAll(): Promise<void>;
+  /** Stops every process (platform shutdown); identities and files stay. */
+  stopAll(): Promise<void>;
+}

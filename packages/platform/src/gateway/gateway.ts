@@ -1,0 +1,206 @@
+/**
+ * @module gateway/gateway
+ * One model call through a prepared route: call the provider, normalise the answer (always an
+ * OpenAI completion with `usage`; a stream always ends with a usage chunk), record the spend
+ * (`recordModelUsage`, priced once here so the usage record and the run event agree), append an
+ * `LLM_CALL` event to the caller's run, and turn provider failures into 502
+ * `provider request failed: <the provider's message>` with the key scrubbed out.
+ *
+ * Usage comes from the provider; when it gives none (or a stream breaks off) it is estimated at
+ * ~4 characters a token (`usage_estimated: true` on the run event). The run event carries the
+ * call's figures and `run_totals` (calls, tokens and cost of every `LLM_CALL` of the run so far).
+ */
+import { HttpError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/store.js";
+import { estimateCostUsd, priceFor, roundUsd } from "./pricing.js";
+import type { PreparedCall } from "./routing.js";
+import { recordModelUsage } from "./spend.js";
+import { type ChatChunk, type ChatCompletion, ProviderError, type Usage } from "./types.js";
+import { scrub, secretValues } from "./upstream.js";
+import { chunkChars, completionChars, estimateTokens, makeUsage, promptChars, usageOf } from "./usage.js";
+
+export interface GatewayDeps {
+  store: Store;
+  log: Logger;
+}
+
+interface Outcome {
+  usage: Usage;
+  estimated: boolean;
+  stream: boolean;
+  error?: string;
+}
+
+export async function completeCall(
+  deps: GatewayDeps,
+  call: PreparedCall,
+  signal: AbortSignal,
+): Promise<ChatCompletion> {
+  let completion: ChatCompletion;
+  try {
+    completion = await call.adapter.complete(call.target, call.request, signal);
+  } catch (err) {
+    throw await failed(deps, call, err, false);
+  }
+  const reported = usageOf(completion.usage);
+  const usage = reported ?? estimate(call, completionChars(completion));
+  if (!reported) completion.usage = usage;
+  await record(deps, call, { usage, estimated: !reported, stream: false });
+  return completion;
+}
+
+/** Resolves once the provider accepted the call; the chunks end with a usage chunk. */
+export async function openStream(
+  deps: GatewayDeps,
+  call: PreparedCall,
+  signal: AbortSignal,
+): Promise<AsyncGenerator<ChatChunk>> {
+  let upstream: AsyncIterable<ChatChunk>;
+  try {
+    upstream = await call.adapter.stream(call.target, call.request, signal);
+  } catch (err) {
+    throw await failed(deps, call, err, true);
+  }
+  return relay(deps, call, upstream);
+}
+
+async function* relay(deps: GatewayDeps, call: PreparedCall, upstream: AsyncIterable<ChatChunk>) {
+  let reported: Usage | undefined;
+  /** The provider's own usage object (it may carry details such as cached tokens). */
+  let reportedRaw: ChatChunk["usage"];
+  let chars = 0;
+  let head: Pick<ChatChunk, "id" | "created" | "model"> | undefined;
+  let done = false;
+  try {
+    for await (const chunk of upstream) {
+      const usage = usageOf(chunk.usage);
+      if (usage) {
+        reported = usage;
+        reportedRaw = chunk.usage;
+      }
+      head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
+      if (chunk.choices.length === 0) continue;
+      chars += chunkChars(chunk);
+      if (chunk.usage === undefined) yield chunk;
+      else {
+        const { usage: _held, ...rest } = chunk;
+        yield rest as ChatChunk;
+      }
+    }
+    done = true;
+  } catch (err) {
+    done = true;
+    const usage = estimate(call, chars);
+    await record(deps, call, { usage, estimated: true, stream: true, error: messageOf(call, err) });
+    throw toHttpError(call, err);
+  } finally {
+    if (!done) {
+      // The caller went away (the generator was closed early): bill what was streamed.
+      await record(deps, call, { usage: estimate(call, chars), estimated: true, stream: true }).catch(
+        () => {},
+      );
+      done = true;
+    }
+  }
+  const usage = reported ?? estimate(call, chars);
+  await record(deps, call, { usage, estimated: !reported, stream: true });
+  yield {
+    id: head?.id ?? "",
+    object: "chat.completion.chunk",
+    created: head?.created ?? Math.floor(Date.now() / 1000),
+    model: head?.model ?? call.request.model,
+    choices: [],
+    usage: reportedRaw ?? usage,
+  } satisfies ChatChunk;
+}
+
+function estimate(call: PreparedCall, outputChars: number): Usage {
+  return makeUsage(estimateTokens(promptChars(call.request.messages)), estimateTokens(outputChars));
+}
+
+function messageOf(call: PreparedCall, err: unknown): string {
+  return scrub(err instanceof Error ? err.message : String(err), secretValues(call.target));
+}
+
+/** A provider failure as the 502 the caller gets (other errors are bugs and stay as they are). */
+export function toHttpError(call: PreparedCall, err: unknown): unknown {
+  if (!(err instanceof ProviderError)) return err;
+  return new HttpError(502, `provider request failed: ${messageOf(call, err)}`, {
+    details: { provider: call.target.name, ...(err.status ? { provider_status: err.status } : {}) },
+  });
+}
+
+async function failed(
+  deps: GatewayDeps,
+  call: PreparedCall,
+  err: unknown,
+  stream: boolean,
+): Promise<unknown> {
+  if (!(err instanceof ProviderError)) return err;
+  const message = messageOf(call, err);
+  deps.log.warn("model provider request failed", {
+    model_provider: call.target.name,
+    model: call.request.model,
+    provider_status: err.status,
+    error: message,
+  });
+  await appendRunEvent(deps, call, { usage: makeUsage(0, 0), estimated: false, stream, error: message }, 0);
+  return toHttpError(call, err);
+}
+
+async function record(deps: GatewayDeps, call: PreparedCall, outcome: Outcome): Promise<void> {
+  const { request, target } = call;
+  const price = priceFor(request.model, { pricing: call.pricing, providerType: target.type });
+  const cost = estimateCostUsd(price, outcome.usage.prompt_tokens, outcome.usage.completion_tokens);
+  await recordModelUsage(deps.store, call.workspace, {
+    agent: call.agent,
+    model: request.model,
+    modelProvider: target.name,
+    provider: target.type,
+    inputTokens: outcome.usage.prompt_tokens,
+    outputTokens: outcome.usage.completion_tokens,
+    costUsd: cost,
+  });
+  await appendRunEvent(deps, call, outcome, cost);
+}
+
+async function appendRunEvent(deps: GatewayDeps, call: PreparedCall, outcome: Outcome, cost: number) {
+  if (!call.runId) return;
+  const { store } = deps;
+  const totals = { llm_calls: 1, prompt_tokens: 0, completion_tokens: 0, cost_usd: cost };
+  for (const event of await store.listEvents(call.workspace, call.runId)) {
+    if (event.type !== "LLM_CALL") continue;
+    const d = event.data;
+    totals.llm_calls++;
+    totals.prompt_tokens += typeof d.prompt_tokens === "number" ? d.prompt_tokens : 0;
+    totals.completion_tokens += typeof d.completion_tokens === "number" ? d.completion_tokens : 0;
+    totals.cost_usd += typeof d.cost_usd === "number" ? d.cost_usd : 0;
+  }
+  const { usage } = outcome;
+  totals.prompt_tokens += usage.prompt_tokens;
+  totals.completion_tokens += usage.completion_tokens;
+  totals.cost_usd = roundUsd(totals.cost_usd);
+  const summary = outcome.error
+    ? `LLM call to ${call.request.model} via ${call.target.name} failed: ${outcome.error}`
+    : `LLM call to ${call.request.model} via ${call.target.name}: ${usage.prompt_tokens} prompt + ` +
+      `${usage.completion_tokens} completion tokens, $${cost}`;
+  await store.appendEvent(call.workspace, call.runId, {
+    type: "LLM_CALL",
+    actor: call.agent,
+    data: {
+      message: summary,
+      model: call.request.model,
+      provider: call.target.type,
+      model_provider: call.target.name,
+      prompt_tokens: usage.prompt_tokens,
+      completion_tokens: usage.completion_tokens,
+      total_tokens: usage.total_tokens,
+      cost_usd: cost,
+      usage_estimated: outcome.estimated,
+      stream: outcome.stream,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      run_totals: totals,
+    },
+  });
+}

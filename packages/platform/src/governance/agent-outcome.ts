@@ -1,0 +1,66 @@
+/**
+ * @module governance/agent-outcome
+ * Recording what an agent's runtime answered to `/invoke` or `/resume/{id}` on its run
+ * (platform-and-cli A12, runtime-contract §1.4): a final answer is `AGENT_MESSAGE` then
+ * `COMPLETED`; a pause (`approval_required` / `consent_required`) leaves the run paused — the
+ * egress paused it and recorded why; an error answer fails the run with the agent's message.
+ */
+import { HttpError } from "../errors.js";
+import type { Store } from "../store/store.js";
+import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
+
+export interface AgentAnswer {
+  status: number;
+  /** The raw response body. */
+  text: string;
+  agent: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Moves the run to FAILED with `{error}` unless it has already ended. */
+export async function failRun(store: Store, ws: string, runId: string, error: string): Promise<void> {
+  const run = await store.getRun(ws, runId);
+  if (!run || isTerminal(run.status)) return;
+  await transitionRun(store, ws, runId, "FAILED", { actor: GOVERNANCE_ACTOR, data: { error } }).catch(
+    (e: unknown) => {
+      if (!(e instanceof HttpError && e.status === 409)) throw e; // ended meanwhile
+    },
+  );
+}
+
+export async function recordAgentOutcome(store: Store, ws: string, runId: string, answer: AgentAnswer) {
+  let body: unknown;
+  try {
+    body = answer.text ? JSON.parse(answer.text) : {};
+  } catch {
+    body = undefined;
+  }
+  if (answer.status < 200 || answer.status >= 300 || !isObject(body)) {
+    const detail = isObject(body) && typeof body.error === "string" ? body.error : answer.text.slice(0, 500);
+    const why =
+      answer.status >= 200 && answer.status < 300
+        ? "a body that is not a JSON object"
+        : `HTTP ${answer.status}`;
+    await failRun(store, ws, runId, `agent ${answer.agent} answered ${why}${detail ? `: ${detail}` : ""}`);
+    return;
+  }
+  if (isObject(body.approval_required) || isObject(body.consent_required)) return;
+  const run = await store.getRun(ws, runId);
+  if (run?.status !== "RUNNING") return;
+  const response = typeof body.response === "string" ? body.response : JSON.stringify(body.response ?? "");
+  await store.appendEvent(ws, runId, {
+    type: "AGENT_MESSAGE",
+    actor: answer.agent,
+    data: {
+      message: response,
+      content: response,
+      ...(typeof body.model === "string" ? { model: body.model } : {}),
+      ...(Array.isArray(body.tool_calls_made) ? { tool_calls_made: body.tool_calls_made.length } : {}),
+    },
+  });
+  await transitionRun(store, ws, runId, "COMPLETED", { actor: GOVERNANCE_ACTOR }).catch((e: unknown) => {
+    if (!(e instanceof HttpError && e.status === 409)) throw e;
+  });
+}

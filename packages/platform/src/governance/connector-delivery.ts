@@ -1,0 +1,192 @@
+/**
+ * @module governance/connector-delivery
+ * Delivers each new access request to the workspace's approval connectors (platform-and-cli A7
+ * "Approval connectors") and records every outcome in the activity log.
+ *
+ * Who gets it: the `delivery` of the approval rule the call falls under (`connectors` by id or
+ * name, in that order, and `mode`), else every enabled connector, oldest first, with the
+ * workspace's `default_delivery_mode`.
+ * `first_success` tries them in order and stops at the first 2xx; `all` sends to each. Each
+ * connector gets up to `attempts` tries (network errors, timeouts, 429 and 5xx are retried, with
+ * doubling backoff), each bounded by its `timeout_seconds`. When none succeeds the request simply
+ * waits in the approvals queue (the UI fallback). Delivery runs in the background: the blocked
+ * call's 403 does not wait for it.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../log.js";
+import type { Store } from "../store/store.js";
+import { findApprovalRule } from "./approval-routing.js";
+import type { AccessRequest, ApprovalEvents, ApprovalRequested } from "./approvals.js";
+import { type ConnectorMessage, type SendResult, sendOnce } from "./connector-send.js";
+import {
+  type DeliverableConnector,
+  getConnectorDefaults,
+  getDeliverableConnector,
+  listConnectorRecords,
+  recordConnectorActivity,
+} from "./connectors.js";
+
+export interface DeliveryDeps {
+  store: Store;
+  log: Logger;
+  approvals: ApprovalEvents;
+  baseUrl(): string;
+}
+
+export interface DeliveryOptions {
+  /** Tries per connector. @default 3 */
+  attempts?: number;
+  /** Wait before the second try; doubles after. @default 500 */
+  backoffMs?: number;
+}
+
+export class ConnectorDelivery {
+  readonly #inFlight = new Set<Promise<void>>();
+  #unsubscribe: (() => void) | undefined;
+  readonly #attempts: number;
+  readonly #backoffMs: number;
+
+  constructor(
+    private readonly deps: DeliveryDeps,
+    options: DeliveryOptions = {},
+  ) {
+    this.#attempts = Math.max(1, options.attempts ?? 3);
+    this.#backoffMs = options.backoffMs ?? 500;
+  }
+
+  start(): void {
+    this.#unsubscribe = this.deps.approvals.onRequested((event) => {
+      const job = this.deliver(event).catch((error: unknown) =>
+        this.deps.log.error("approval delivery failed", {
+          request_id: event.request.id,
+          error: String(error),
+        }),
+      );
+      this.#inFlight.add(job);
+      void job.finally(() => this.#inFlight.delete(job));
+    });
+  }
+
+  /** Stops listening and waits for deliveries already under way. */
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async deliver(event: ApprovalRequested): Promise<void> {
+    const { store } = this.deps;
+    const ws = event.workspace;
+    const request = event.request;
+    const { connectors, mode } = await this.#targets(ws, request);
+    if (connectors.length === 0) return;
+    const message = requestMessage(this.deps.baseUrl(), ws, request);
+    const sendTo = async (connector: DeliverableConnector) => {
+      const result = await this.#sendWithRetries(connector, message);
+      const ok = result.kind === "sent" && result.ok;
+      await recordConnectorActivity(store, ws, {
+        event: result.kind === "skipped" ? "dispatch_skipped" : ok ? "dispatch_succeeded" : "dispatch_failed",
+        connector_id: connector.id,
+        connector_name: connector.name,
+        request_id: request.id,
+        action_id: request.action_id,
+        run_id: request.run_id,
+        status_code: result.kind === "sent" ? result.status : 0,
+        duration_ms: result.kind === "sent" ? result.durationMs : 0,
+        message:
+          result.kind === "sent" ? `${result.message} (${result.attempts} attempt(s))` : result.message,
+      });
+      return ok;
+    };
+    if (mode === "all") {
+      await Promise.all(connectors.map(sendTo));
+      return;
+    }
+    for (const connector of connectors) if (await sendTo(connector)) return;
+  }
+
+  async #targets(ws: string, request: AccessRequest) {
+    const { store } = this.deps;
+    const routed = request.agent_id
+      ? await findApprovalRule(store, ws, {
+          agent: request.agent_id,
+          tool: request.tool_id,
+          method: request.tool_method,
+          url: request.tool_url,
+          capability: request.capability,
+          tags: await toolTags(store, ws, request.tool_id),
+        })
+      : undefined;
+    const delivery = routed?.rule.delivery;
+    if (delivery && delivery.connectors.length > 0) {
+      const found = await Promise.all(delivery.connectors.map((c) => getDeliverableConnector(store, ws, c)));
+      const connectors = found.filter((c): c is DeliverableConnector => c?.enabled === true);
+      return { connectors, mode: delivery.mode };
+    }
+    const defaults = await getConnectorDefaults(store, ws);
+    const enabled = (await listConnectorRecords(store, ws))
+      .filter((r) => r.doc.enabled)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const connectors = await Promise.all(enabled.map((r) => getDeliverableConnector(store, ws, r.doc.id)));
+    return {
+      connectors: connectors.filter((c): c is DeliverableConnector => c !== undefined),
+      mode: defaults.default_delivery_mode,
+    };
+  }
+
+  async #sendWithRetries(
+    connector: DeliverableConnector,
+    message: ConnectorMessage,
+  ): Promise<(SendResult & { kind: "skipped" }) | (SendResult & { kind: "sent"; attempts: number })> {
+    const deliveryId = randomUUID();
+    let wait = this.#backoffMs;
+    for (let attempt = 1; ; attempt++) {
+      const result = await sendOnce(connector, message, deliveryId);
+      if (result.kind === "skipped") return result;
+      if (result.ok || !result.retryable || attempt >= this.#attempts)
+        return { ...result, attempts: attempt };
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait *= 2;
+    }
+  }
+}
+
+async function toolTags(store: Store, ws: string, tool: string): Promise<string[]> {
+  const record = await store.getResource(ws, "tool", tool);
+  const spec = record?.doc.spec as { riskTags?: unknown } | undefined;
+  return Array.isArray(spec?.riskTags) ? spec.riskTags.filter((t): t is string => typeof t === "string") : [];
+}
+
+/** `approval.requested`: the webhook body and the Slack text for a new access request. */
+export function requestMessage(baseUrl: string, ws: string, request: AccessRequest): ConnectorMessage {
+  const prefix = ws === "default" ? "/api/v1" : `/api/v1/workspaces/${encodeURIComponent(ws)}`;
+  const decideUrl = `${baseUrl}${prefix}/approvals/requests/${encodeURIComponent(request.id)}`;
+  const call = request.tool_method && request.tool_url ? `${request.tool_method} ${request.tool_url}` : "";
+  const who = request.agent_id ? `Agent ${request.agent_id}` : `${request.subject}`;
+  return {
+    event: "approval.requested",
+    payload: {
+      event: "approval.requested",
+      timestamp: new Date().toISOString(),
+      workspace: ws,
+      request_id: request.id,
+      run_id: request.run_id,
+      action_id: request.action_id,
+      agent: request.agent_id,
+      tool: request.tool_id,
+      subject: request.subject,
+      method: request.tool_method,
+      url: request.tool_url,
+      capability: request.capability,
+      payload_hash: request.payload_hash,
+      duration: request.duration,
+      decide_url: decideUrl,
+      approve_url: `${decideUrl}/approve`,
+      reject_url: `${decideUrl}/reject`,
+    },
+    summary: `Approval required: ${who} wants to use ${request.tool_id}${call ? ` (${call})` : ""}`,
+    details: [
+      `Request \`${request.id}\`${request.run_id ? ` in run \`${request.run_id}\`` : ""} for user ${request.subject || "unknown"}`,
+      `Approve: \`POST ${decideUrl}/approve\`  Reject: \`POST ${decideUrl}/reject\``,
+    ],
+  };
+}

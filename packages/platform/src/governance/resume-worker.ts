@@ -1,0 +1,276 @@
+/**
+ * @module governance/resume-worker
+ * Continues a run once its blocked action is approved (platform-and-cli A7 "Flow" 5, A12).
+ *
+ * The queue is durable: an approval writes a job (kind `resume_job` in the reserved workspace
+ * `_resume-queue`, one per action) before the approve call answers, and the worker works
+ * through due jobs on every approval, on a timer, and at start-up — so a platform stopped while
+ * a run waits for approval, or mid-resume, finishes the job after a restart. A job is claimed
+ * with a lease (optimistic versioning), so several platforms on one database do not both run it.
+ *
+ * A job: the run must still be paused on this action (else the job is dropped) → `RESUMED`
+ * event, run `RUNNING` → `POST <agent URL>/resume/<action_id>` with `X-Run-ID`,
+ * `X-End-User-Id` and `{run_id, user_id}` → the outcome is recorded like an invoke
+ * (`agent-outcome.ts`): `AGENT_MESSAGE` + `COMPLETED`, `FAILED`, or paused again by the egress
+ * with a new action. An agent that is not running or not reachable is retried with doubling
+ * backoff; after the last attempt the run fails. The agent's URL comes from the
+ * {@link AgentLocator} the supervisor provides.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../log.js";
+import { type Doc, type Store, VersionConflictError } from "../store/store.js";
+import { failRun, recordAgentOutcome } from "./agent-outcome.js";
+import type { ApprovalDecision, ApprovalEvents } from "./approvals.js";
+import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
+
+/** Where a deployed agent's runtime listens; implemented by the agent supervisor. */
+export interface AgentLocator {
+  /** The agent's base URL (e.g. `http://127.0.0.1:41234`), or undefined while it is not running. */
+  urlFor(ws: string, agent: string): string | undefined;
+}
+
+export interface ResumeDeps {
+  store: Store;
+  log: Logger;
+  approvals: ApprovalEvents;
+  /** Read on every attempt: the supervisor may set it after start-up. */
+  agents?: AgentLocator;
+}
+
+export interface ResumeOptions {
+  /** How often due jobs are looked for. @default 1000 */
+  pollMs?: number;
+  /** Tries before the run fails. @default 12 */
+  attempts?: number;
+  /** Wait after the first failed try; doubles, capped at 30 s. @default 500 */
+  backoffMs?: number;
+  /** How long one /resume call may take. @default 10 min */
+  resumeTimeoutMs?: number;
+}
+
+export const RESUME_QUEUE = "_resume-queue";
+const LEASE_MS = 30_000;
+
+export interface ResumeJob extends Doc {
+  workspace: string;
+  run_id: string;
+  action_id: string;
+  request_id: string;
+  agent: string;
+  user_id: string;
+  attempts: number;
+  /** Epoch ms before which the job is not tried (backoff). */
+  not_before: number;
+  /** Epoch ms until which the claiming worker owns the job. */
+  lease_until: number;
+  owner: string;
+  last_error: string;
+}
+
+const jobName = (ws: string, actionId: string): string => `${ws}/${actionId}`;
+
+export class ResumeWorker {
+  readonly #id = randomUUID();
+  readonly #busy = new Set<string>();
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+  #stopped = false;
+  readonly #options: Required<ResumeOptions>;
+
+  constructor(
+    private readonly deps: ResumeDeps,
+    options: ResumeOptions = {},
+  ) {
+    this.#options = { pollMs: 1000, attempts: 12, backoffMs: 500, resumeTimeoutMs: 600_000, ...options };
+  }
+
+  start(): void {
+    this.#unsubscribe = this.deps.approvals.onDecision((event) => this.#onDecision(event));
+    this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#abort.abort();
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Queues the resume of `actionId` (idempotent) and starts on it. */
+  async enqueue(
+    ws: string,
+    job: Pick<ResumeJob, "run_id" | "action_id" | "request_id" | "agent" | "user_id">,
+  ) {
+    const doc: ResumeJob = {
+      workspace: ws,
+      ...job,
+      attempts: 0,
+      not_before: 0,
+      lease_until: 0,
+      owner: "",
+      last_error: "",
+    };
+    try {
+      await this.deps.store.putResource(RESUME_QUEUE, "resume_job", jobName(ws, job.action_id), doc, {
+        expectedVersion: 0,
+      });
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error; // already queued
+    }
+    this.kick();
+  }
+
+  /** Runs every due job not already running here; resolves when they are done. */
+  async drain(): Promise<void> {
+    if (this.#stopped) return;
+    const now = Date.now();
+    const jobs = await this.deps.store.listResources<ResumeJob>(RESUME_QUEUE, "resume_job");
+    const started: Promise<void>[] = [];
+    for (const job of jobs) {
+      if (this.#busy.has(job.name) || job.doc.not_before > now || job.doc.lease_until > now) continue;
+      this.#busy.add(job.name);
+      const work = this.#run(job.name).finally(() => this.#busy.delete(job.name));
+      this.#inFlight.add(work);
+      void work.finally(() => this.#inFlight.delete(work));
+      started.push(work);
+    }
+    await Promise.all(started);
+  }
+
+  kick(): void {
+    this.drain().catch((error: unknown) =>
+      this.deps.log.error("resume worker failed", { error: String(error) }),
+    );
+  }
+
+  async #onDecision(event: ApprovalDecision): Promise<void> {
+    if (event.decision !== "approved" || !event.runId || !event.actionId) return;
+    const run = await event.store.getRun(event.workspace, event.runId);
+    if (!run || isTerminal(run.status)) return;
+    await this.enqueue(event.workspace, {
+      run_id: event.runId,
+      action_id: event.actionId,
+      request_id: event.request?.id ?? "",
+      agent: run.agentId,
+      user_id: run.userId,
+    });
+  }
+
+  /** Claims the job, runs one attempt, then deletes it or schedules the next attempt. */
+  async #run(name: string): Promise<void> {
+    const { store, log } = this.deps;
+    const claimed = await this.#claim(name);
+    if (!claimed) return;
+    const job = claimed.doc;
+    const renew = setInterval(() => void this.#claim(name, true).catch(() => undefined), LEASE_MS / 3);
+    let outcome: "done" | { retry: string };
+    try {
+      outcome = await this.#attempt(job);
+    } catch (error) {
+      outcome = { retry: error instanceof Error ? error.message : String(error) };
+    } finally {
+      clearInterval(renew);
+    }
+    if (this.#stopped && outcome !== "done") {
+      await this.#release(name, job.attempts, outcome.retry); // the next start retries it at once
+      return;
+    }
+    if (outcome === "done" || job.attempts + 1 >= this.#options.attempts) {
+      if (outcome !== "done") {
+        log.warn("resume gave up", { run_id: job.run_id, action_id: job.action_id, error: outcome.retry });
+        await failRun(store, job.workspace, job.run_id, `could not resume the run: ${outcome.retry}`);
+      }
+      await store.deleteResource(RESUME_QUEUE, "resume_job", name);
+      return;
+    }
+    const wait = Math.min(30_000, this.#options.backoffMs * 2 ** job.attempts);
+    await this.#release(name, job.attempts + 1, outcome.retry, Date.now() + wait);
+    const timer = setTimeout(() => this.kick(), wait + 5);
+    timer.unref();
+  }
+
+  async #release(name: string, attempts: number, error: string, notBefore = 0): Promise<void> {
+    const { store } = this.deps;
+    const current = await store.getResource<ResumeJob>(RESUME_QUEUE, "resume_job", name);
+    if (!current) return;
+    const doc = {
+      ...current.doc,
+      attempts,
+      not_before: notBefore,
+      lease_until: 0,
+      owner: "",
+      last_error: error,
+    };
+    await store.putResource(RESUME_QUEUE, "resume_job", name, doc);
+  }
+
+  async #claim(name: string, renewing = false) {
+    const { store } = this.deps;
+    const record = await store.getResource<ResumeJob>(RESUME_QUEUE, "resume_job", name);
+    if (!record) return undefined;
+    const now = Date.now();
+    const mine = record.doc.owner === this.#id;
+    if (renewing ? !mine : record.doc.lease_until > now && !mine) return undefined;
+    try {
+      const { record: claimed } = await store.putResource(
+        RESUME_QUEUE,
+        "resume_job",
+        name,
+        { ...record.doc, owner: this.#id, lease_until: now + LEASE_MS },
+        { expectedVersion: record.version },
+      );
+      return claimed;
+    } catch (error) {
+      if (error instanceof VersionConflictError) return undefined;
+      throw error;
+    }
+  }
+
+  /** One try: "done" when nothing more is to be done for this job, else why to retry. */
+  async #attempt(job: ResumeJob): Promise<"done" | { retry: string }> {
+    const { store } = this.deps;
+    const ws = job.workspace;
+    const run = await store.getRun(ws, job.run_id);
+    if (!run || isTerminal(run.status)) return "done";
+    if (run.status === "PAUSED_APPROVAL") {
+      if (run.blockedActionId !== job.action_id) return "done"; // paused on something else now
+    } else if (run.status !== "RUNNING") {
+      return "done";
+    }
+    const base = this.deps.agents?.urlFor(ws, job.agent);
+    if (!base) return { retry: `agent ${job.agent} is not running` };
+    if (run.status === "PAUSED_APPROVAL") {
+      await store.appendEvent(ws, run.id, {
+        type: "RESUMED",
+        actor: GOVERNANCE_ACTOR,
+        data: { action_id: job.action_id, request_id: job.request_id },
+      });
+      await transitionRun(store, ws, run.id, "RUNNING");
+    }
+    let res: Response;
+    try {
+      res = await fetch(`${base.replace(/\/+$/, "")}/resume/${encodeURIComponent(job.action_id)}`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "X-Run-ID": run.id,
+          "X-Request-Id": randomUUID(),
+          ...(run.userId ? { "X-End-User-Id": run.userId } : {}),
+        },
+        body: JSON.stringify({ run_id: run.id, user_id: run.userId }),
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.resumeTimeoutMs)]),
+      });
+    } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      return { retry: `agent ${job.agent} is unreachable (${code ?? (error as Error).message})` };
+    }
+    const text = await res.text();
+    await recordAgentOutcome(store, ws, run.id, { status: res.status, text, agent: job.agent });
+    return "done";
+  }
+}

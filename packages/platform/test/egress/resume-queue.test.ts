@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { issueAgentToken } from "../../src/governance/agent-identity.js";
+import { RESUME_QUEUE, ResumeWorker } from "../../src/governance/resume-worker.js";
+import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
+import {
+  call,
+  governedAgent,
+  newRun,
+  runOf,
+  startFakeAgent,
+  startToolServer,
+  type ToolServer,
+  waitFor,
+} from "./helpers.js";
+
+describe("resume worker: a durable queue", () => {
+  let tool: ToolServer;
+  let dataDir: string;
+  const cleanup: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    tool = await startToolServer();
+    dataDir = mkdtempSync(join(tmpdir(), "runagents-resume-queue-"));
+  });
+  after(async () => {
+    for (const close of cleanup.reverse()) await close();
+    await tool.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function blockedRun(platform: TestPlatform, agent: string) {
+    const { egress } = await governedAgent(platform, {
+      agent,
+      tool: { name: "orders", spec: { connection: { baseUrl: tool.url } } },
+      rules: [{ permission: "approval_required", resource: "orders" }],
+    });
+    const charge = (runId: string, headers: Record<string, string> = {}) =>
+      call(`${egress}/orders`, {
+        method: "POST",
+        headers: { "X-Run-ID": runId, ...headers },
+        body: '{"sku":"a"}',
+      });
+    const runId = await newRun(platform, agent, "carol@example.com");
+    const blocked = (await charge(runId)).json;
+    assert.equal(blocked.code, "APPROVAL_REQUIRED");
+    return { runId, blocked, charge };
+  }
+
+  it("keeps an approved resume whose agent is not running across a restart, then finishes it", async () => {
+    const first = await startTestPlatform({ dataDir });
+    const { runId, blocked } = await blockedRun(first, "queued-agent");
+    const approve = await first.call("POST", `/approvals/requests/${blocked.request_id}/approve`, {
+      scope: "once",
+    });
+    assert.equal(approve.status, 200);
+    const job = await waitFor(async () => {
+      const record = await first.store.getResource(
+        RESUME_QUEUE,
+        "resume_job",
+        `default/${blocked.action_id}`,
+      );
+      return record && (record.doc.attempts as number) >= 1 && record;
+    }, "a failed first attempt");
+    assert.equal(job.doc.last_error, "agent queued-agent is not running");
+    assert.equal((await runOf(first, runId)).status, "PAUSED_APPROVAL", "nothing resumed without an agent");
+    await first.close();
+
+    const second = await startTestPlatform({ dataDir });
+    cleanup.push(() => second.destroy());
+    const before = tool.received.length;
+    // the agent process of the restarted platform: a new token, the same identity
+    const egress = `${second.url}/egress/${await issueAgentToken(second.store, "default", "queued-agent")}/orders`;
+    const agent = await startFakeAgent(second, "queued-agent", async ({ actionId, runId: id }) => {
+      const replay = await call(`${egress}/orders`, {
+        method: "POST",
+        headers: { "X-Run-ID": id, "X-Action-ID": actionId },
+        body: '{"sku":"a"}',
+      });
+      return { response: `ordered ${replay.status}` };
+    });
+    cleanup.push(agent.close);
+    // nothing is approved again: the restarted platform's worker finds the queued job by itself
+    await waitFor(
+      async () => (await runOf(second, runId)).status === "COMPLETED",
+      "the run to complete",
+      15_000,
+    );
+    assert.equal(tool.received.length, before + 1);
+    assert.equal(agent.resumes.length, 1);
+    assert.equal(
+      await second.store.getResource(RESUME_QUEUE, "resume_job", `default/${blocked.action_id}`),
+      undefined,
+    );
+  });
+
+  it("fails the run after the last attempt when the agent never comes back", async () => {
+    const platform = await startTestPlatform();
+    cleanup.push(() => platform.destroy());
+    const { runId, blocked } = await blockedRun(platform, "gone-agent");
+    // a worker of its own with a short backoff (the platform's own would take minutes to give up)
+    const worker = new ResumeWorker(platform.services, { attempts: 2, backoffMs: 1, pollMs: 60_000 });
+    await worker.enqueue("default", {
+      run_id: runId,
+      action_id: blocked.action_id,
+      request_id: blocked.request_id,
+      agent: "gone-agent",
+      user_id: "carol@example.com",
+    });
+    await waitFor(async () => {
+      await worker.drain();
+      return (await runOf(platform, runId)).status === "FAILED";
+    }, "the run to fail");
+    await worker.stop();
+    const events = (await platform.call("GET", `/runs/${runId}/events`)).json as any[];
+    assert.equal(events.at(-1).type, "FAILED");
+    assert.equal(events.at(-1).data.error, "could not resume the run: agent gone-agent is not running");
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * @module
+ * `runagents approvals list|get|approve|reject` (access requests).
+ */
+
+import { normalizeApprovalScope } from "../../client/approvals.js";
+import type { ApprovalScope } from "../../client/governance-types.js";
+import { RunAgentsValidationError } from "../../errors.js";
+import { type Group, str, UsageError } from "../args.js";
+
+/** The confirmation sentence for an approval with `scope` (wire value) and `duration`. */
+export function approvedMessage(id: string, scope: string, duration: string): string {
+  if (scope === "once") return `Access request "${id}" approved for one action.`;
+  if (scope === "run") return `Access request "${id}" approved for the current run.`;
+  if (scope === "agent_user_ttl") {
+    return duration
+      ? `Access request "${id}" approved for ${duration}.`
+      : `Access request "${id}" approved for a time window.`;
+  }
+  return `Access request "${id}" approved.`;
+}
+
+export const approvals: Group = {
+  name: "approvals",
+  summary: "List, approve and reject access requests",
+  commands: [
+    {
+      name: "list",
+      summary: "List access requests",
+      options: {
+        status: { type: "string", value: "<status>", help: "PENDING, APPROVED, REJECTED or EXPIRED" },
+      },
+      async run(ctx, parsed) {
+        const list = await ctx.client().approvals.list({ status: str(parsed, "status")?.toUpperCase() });
+        if (ctx.printedRaw()) return;
+        if (list.length === 0) return ctx.out.line("No access requests found.");
+        ctx.out.table(
+          ["ID", "AGENT", "TOOL", "STATUS", "CREATED"],
+          list.map((r) => [r.id, r.agentId || "-", r.toolId, r.status, r.createdAt]),
+          3,
+        );
+      },
+    },
+    {
+      name: "get",
+      summary: "Show one access request",
+      args: "<request-id>",
+      min: 1,
+      async run(ctx, { positionals: [id = ""] }) {
+        const r = await ctx.client().approvals.get(id);
+        if (ctx.printedRaw()) return;
+        ctx.out.labels([
+          ["ID", r.id],
+          ["Status", ctx.out.status(r.status)],
+          ["Agent", r.agentId || "-"],
+          ["Tool", r.toolId],
+          ["Subject", r.subject || "-"],
+          ["Run", r.runId || undefined],
+          ["Action", r.actionId || undefined],
+          ["Scope", r.scope || undefined],
+          ["Duration", r.duration || undefined],
+          ["Approver", r.approverId || undefined],
+          ["Reason", r.reason || undefined],
+          ["Created", r.createdAt],
+          ["Expires", r.expiresAt || undefined],
+        ]);
+      },
+    },
+    {
+      name: "approve",
+      summary: "Approve an access request",
+      args: "<request-id>",
+      min: 1,
+      options: {
+        scope: { type: "string", value: "once|run|window", help: "what the approval covers" },
+        duration: {
+          type: "string",
+          value: "<duration>",
+          help: "window length, e.g. 1h (implies --scope window)",
+        },
+        reason: { type: "string", value: "<text>", help: "why (recorded with the decision)" },
+      },
+      async run(ctx, parsed) {
+        const id = parsed.positionals[0] ?? "";
+        const scope = str(parsed, "scope") ?? "";
+        const duration = str(parsed, "duration") ?? "";
+        let wire: string;
+        try {
+          wire = normalizeApprovalScope(scope, duration);
+        } catch (error) {
+          if (error instanceof RunAgentsValidationError) throw new UsageError(error.message);
+          throw error;
+        }
+        const request = await ctx.client().approvals.approve(id, {
+          scope: (scope || undefined) as ApprovalScope | undefined,
+          duration,
+          reason: str(parsed, "reason"),
+        });
+        if (ctx.printedRaw()) return;
+        ctx.out.line(approvedMessage(id, wire, request.duration || duration));
+      },
+    },
+    {
+      name: "reject",
+      summary: "Reject an access request",
+      args: "<request-id>",
+      min: 1,
+      options: { reason: { type: "string", value: "<text>", help: "why (recorded with the decision)" } },
+      async run(ctx, parsed) {
+        const id = parsed.positionals[0] ?? "";
+        await ctx.client().approvals.reject(id, { reason: str(parsed, "reason") });
+        if (ctx.printedRaw()) return;
+        ctx.out.line(`Access request "${id}" rejected.`);
+      },
+    },
+  ],
+};

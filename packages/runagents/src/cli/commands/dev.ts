@@ -1,0 +1,247 @@
+/**
+ * @module
+ * `runagents dev`: run the project's agent locally: the runtime (a child process) on `--port`, a
+ * mock tool server on `--mock-port` that every `TOOL_URL_*` points at, and a model route (see
+ * {@link chooseModel}). `--watch` restarts the agent when `.ts`/`.js` files change.
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { watch } from "node:fs";
+import type { Server } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { toolEnvKey } from "../../agent/errors.js";
+import { authHeaders } from "../../client/http.js";
+import { CliError, type Command, flag, int } from "../args.js";
+import type { Ctx } from "../context.js";
+import { closeServer, createMockToolServer, createModelProxy, listen } from "../dev-servers.js";
+import { readProject } from "../project.js";
+
+const RUNTIME_MAIN = fileURLToPath(new URL("../../runtime/main.js", import.meta.url));
+
+interface ModelRoute {
+  /** What the agent's `LLM_GATEWAY_URL` should reach (through the proxy when `headers` are set). */
+  upstream: string;
+  headers: Record<string, string>;
+  label: string;
+  notice?: string;
+  /** Hide the OpenAI key/base from the agent (the proxy adds the key). */
+  hideOpenAi: boolean;
+}
+
+/** The platform root (`http://host:port`) of an endpoint that may carry `/api/v1[/workspaces/x]`. */
+export function platformRoot(endpoint: string): string {
+  return endpoint.replace(/\/+$/, "").replace(/\/(api\/v1|workspaces)(\/.*)?$/, "");
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(800) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The model: the platform gateway when `RUNAGENTS_ENDPOINT`/`--endpoint` is set or a platform answers
+ * at the configured endpoint; else OpenAI (`OPENAI_BASE_URL`, default api.openai.com) with
+ * `OPENAI_API_KEY`; else the local platform's gateway, with a notice that nothing answers there yet.
+ */
+export async function chooseModel(ctx: Ctx): Promise<ModelRoute> {
+  const config = ctx.config();
+  const root = platformRoot(config.endpoint);
+  const platform = {
+    upstream: `${root}/v1/chat/completions`,
+    headers: authHeaders(config.apiKey),
+    label: `platform gateway at ${root}`,
+    hideOpenAi: true,
+  };
+  if (ctx.flags.endpoint || ctx.env.RUNAGENTS_ENDPOINT?.trim()) return platform;
+  if (await answers(`${root}/healthz`)) return platform;
+  const openAiKey = ctx.env.OPENAI_API_KEY?.trim();
+  if (openAiKey) {
+    const base = (ctx.env.OPENAI_BASE_URL?.trim() || "https://api.openai.com/v1").replace(/\/+$/, "");
+    return {
+      upstream: `${base}/chat/completions`,
+      headers: { Authorization: `Bearer ${openAiKey}` },
+      label: `OpenAI at ${base}`,
+      hideOpenAi: true,
+    };
+  }
+  return {
+    ...platform,
+    notice:
+      `no platform answers at ${root} and OPENAI_API_KEY is not set: agent.chat() needs a platform ` +
+      '(start one with "runagents up") or OPENAI_API_KEY.',
+  };
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? 1);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited(child);
+  clearTimeout(timer);
+}
+
+/** Resolves once the runtime answers HTTP on `port`, or rejects when it exits first. */
+async function whenReady(child: ChildProcess, port: number): Promise<void> {
+  let gone = false;
+  const onExit = exited(child).then((code) => {
+    gone = true;
+    return code;
+  });
+  for (;;) {
+    if (gone) throw new CliError(`the agent runtime exited with code ${await onExit} before it was ready`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await Promise.race([sleep(100), onExit]);
+    }
+  }
+}
+
+export const dev: Command = {
+  name: "dev",
+  summary: "Run the agent locally: runtime on :8080, mock tools on :9090",
+  options: {
+    port: { type: "string", value: "<port>", help: "agent port (default 8080)" },
+    "mock-port": { type: "string", value: "<port>", help: "mock tool server port (default 9090)" },
+    "no-mock": { type: "boolean", help: "no mock tools: set TOOL_URL_<NAME> yourself" },
+    watch: { type: "boolean", help: "restart the agent when .ts/.js files change" },
+    governed: { type: "boolean", help: "route tools through the local platform's policies (not yet)" },
+  },
+  async run(ctx, parsed) {
+    const port = int(parsed, "port", 8080, 1);
+    const mockPort = int(parsed, "mock-port", 9090, 1);
+    const mock = !flag(parsed, "no-mock");
+    const project = await readProject(ctx.cwd);
+    if (flag(parsed, "governed")) {
+      ctx.err.line(
+        "Notice: --governed needs the governance issue (policy checks in dev); running with mock tools.",
+      );
+    }
+    const route = await chooseModel(ctx);
+    const servers: Server[] = [];
+    let child: ChildProcess | undefined;
+    const cleanup = async (): Promise<void> => {
+      if (child) await stopChild(child);
+      await Promise.all(servers.map(closeServer));
+    };
+    try {
+      let gatewayUrl = route.upstream;
+      if (Object.keys(route.headers).length > 0) {
+        const proxy = createModelProxy(route.upstream.replace(/\/chat\/completions$/, ""), route.headers);
+        servers.push(proxy);
+        gatewayUrl = `http://127.0.0.1:${await listen(proxy, 0, "model proxy", "--port")}/v1/chat/completions`;
+      }
+      if (mock) {
+        const mockServer = createMockToolServer((line) => ctx.out.line(line));
+        servers.push(mockServer);
+        await listen(mockServer, mockPort, "mock tool server", "--mock-port");
+      }
+      const env: Record<string, string | undefined> = { ...ctx.env };
+      if (route.hideOpenAi)
+        for (const k of ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"]) delete env[k];
+      const setDefault = (key: string, value: string): void => {
+        if (!env[key]) env[key] = value;
+      };
+      setDefault("SYSTEM_PROMPT", project.systemPrompt || "You are a helpful assistant.");
+      setDefault("AGENT_NAME", project.name || "dev-agent");
+      setDefault("LLM_MODEL", project.model?.model || "gpt-4o-mini");
+      setDefault("LLM_GATEWAY_URL", gatewayUrl);
+      setDefault("USER_ENTRY_POINT", project.entryPoint);
+      setDefault("TOOL_DEFINITIONS_JSON", "[]");
+      setDefault("TOOL_ROUTES_JSON", "{}");
+      setDefault("HOST", "127.0.0.1");
+      if (mock)
+        for (const tool of project.tools) setDefault(toolEnvKey(tool), `http://127.0.0.1:${mockPort}`);
+      env.PORT = String(port);
+
+      ctx.out.line("RunAgents Dev Server");
+      ctx.out.line(`  Agent:       http://127.0.0.1:${port}`);
+      if (mock)
+        ctx.out.line(
+          `  Mock tools:  http://127.0.0.1:${mockPort} (${project.tools.join(", ") || "no tools declared"})`,
+        );
+      ctx.out.line(`  Model:       ${env.LLM_MODEL} via ${route.label}`);
+      ctx.out.line(`  Entry point: ${env.USER_ENTRY_POINT}`);
+      if (route.notice) ctx.err.line(ctx.err.paint("yellow", `Notice: ${route.notice}`));
+
+      const start = async (): Promise<ChildProcess> => {
+        const c = spawn(process.execPath, [RUNTIME_MAIN], {
+          cwd: ctx.cwd,
+          env,
+          stdio: ["ignore", "inherit", "inherit"],
+        });
+        await whenReady(c, port);
+        ctx.out.line(`Ready: curl -X POST http://127.0.0.1:${port}/invoke -d '{"message":"Hello"}'`);
+        return c;
+      };
+      child = await start();
+
+      await new Promise<void>((resolve, reject) => {
+        let stopping = false;
+        let timer: NodeJS.Timeout | undefined;
+        const watcher = flag(parsed, "watch")
+          ? watch(ctx.cwd, { recursive: true }, (_event, file) => {
+              const name = String(file ?? "");
+              if (
+                !/\.(m?ts|m?js|cjs)$/.test(name) ||
+                /(^|[/\\])(node_modules|dist|\.git)([/\\]|$)/.test(name)
+              )
+                return;
+              clearTimeout(timer);
+              timer = setTimeout(restart, 300);
+            })
+          : undefined;
+        const finish = (error?: unknown): void => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
+          watcher?.close();
+          clearTimeout(timer);
+          error === undefined ? resolve() : reject(error);
+        };
+        const onSignal = (): void => {
+          stopping = true;
+          ctx.out.line("Shutting down...");
+          finish();
+        };
+        const watchExit = (c: ChildProcess): void => {
+          exited(c).then((code) => {
+            if (stopping || c !== child) return;
+            if (watcher) ctx.out.line(`  [dev] agent exited (code ${code}); waiting for changes...`);
+            else finish(new CliError(`the agent runtime exited with code ${code}`));
+          });
+        };
+        async function restart(): Promise<void> {
+          if (stopping) return;
+          ctx.out.line("  [dev] Restarting agent...");
+          const old = child;
+          child = undefined;
+          if (old) await stopChild(old);
+          try {
+            child = await start();
+            watchExit(child);
+          } catch (error) {
+            ctx.out.line(`  [dev] ${(error as Error).message}; waiting for changes...`);
+          }
+        }
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+        if (child) watchExit(child);
+      });
+    } finally {
+      await cleanup();
+    }
+  },
+};

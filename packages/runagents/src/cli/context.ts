@@ -1,0 +1,89 @@
+/**
+ * @module
+ * What every command receives: the global flags, the output, and a lazily created {@link Client}
+ * whose fetch keeps the last response body, so `-o json` prints what the server sent.
+ */
+
+import { Client } from "../client/client.js";
+import { type FetchLike, parseBody } from "../client/http.js";
+import { loadConfig, type RunAgentsConfig } from "../config.js";
+import { httpFetch } from "./http-fetch.js";
+import { Output, type Writable } from "./output.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface GlobalFlags {
+  endpoint?: string;
+  apiKey?: string;
+  output: "table" | "json";
+}
+
+export class Ctx {
+  readonly env: Env;
+  readonly cwd: string;
+  readonly out: Output;
+  /** Progress and notices (stderr), so stdout stays parseable. */
+  readonly err: Output;
+  readonly flags: GlobalFlags;
+  #client: Client | undefined;
+  #lastBody: unknown;
+  #lastStatus = 0;
+
+  constructor(options: { env: Env; cwd: string; stdout: Writable; stderr: Writable; flags: GlobalFlags }) {
+    this.env = options.env;
+    this.cwd = options.cwd;
+    this.out = new Output(options.stdout, options.env);
+    this.err = new Output(options.stderr, options.env);
+    this.flags = options.flags;
+  }
+
+  get json(): boolean {
+    return this.flags.output === "json";
+  }
+
+  /** The configuration with the global flags applied (flags > env > file > defaults). */
+  config(): RunAgentsConfig {
+    const config = loadConfig({ env: this.env });
+    return {
+      ...config,
+      endpoint: (this.flags.endpoint ?? config.endpoint).trim().replace(/\/+$/, ""),
+      apiKey: (this.flags.apiKey ?? config.apiKey).trim(),
+    };
+  }
+
+  client(): Client {
+    if (this.#client) return this.#client;
+    const config = this.config();
+    const keep: FetchLike = async (url, init) => {
+      const response = await httpFetch(url, init);
+      this.#lastBody = parseBody(await response.text());
+      this.#lastStatus = response.status;
+      // The transport reads only `status` and `text()`, which BufferedResponse provides.
+      return response as unknown as Response;
+    };
+    this.#client = new Client({
+      endpoint: config.endpoint,
+      apiKey: config.apiKey,
+      namespace: config.namespace,
+      fetch: keep,
+    });
+    return this.#client;
+  }
+
+  /** The parsed body of the last response the client received. */
+  lastBody(): unknown {
+    return this.#lastBody;
+  }
+
+  /** The HTTP status of the last response (0 before any). */
+  lastStatus(): number {
+    return this.#lastStatus;
+  }
+
+  /** In JSON mode, print the last response body and return true. */
+  printedRaw(): boolean {
+    if (!this.json) return false;
+    this.out.json(this.#lastBody);
+    return true;
+  }
+}
