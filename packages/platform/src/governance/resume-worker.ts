@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import { type Doc, type Store, VersionConflictError } from "../store/store.js";
+import { redactAgentTokens } from "./agent-identity.js";
 import { failRun, recordAgentOutcome } from "./agent-outcome.js";
 import type { ApprovalDecision, ApprovalEvents } from "./approvals.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
@@ -269,7 +270,7 @@ export class ResumeWorker {
       const code = (error as { cause?: { code?: string } }).cause?.code;
       return { retry: `agent ${job.agent} is unreachable (${code ?? (error as Error).message})` };
     }
-    const text = await res.text();
+    const text = redactAgentTokens(await res.text());
     await recordAgentOutcome(store, ws, run.id, { status: res.status, text, agent: job.agent });
     return "done";
   }

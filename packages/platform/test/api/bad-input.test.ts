@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import type { RouteDef } from "../../src/api/context.js";
 import { Router } from "../../src/api/router.js";
 import { registerApiRoutes } from "../../src/api/routes/index.js";
+import { providerProbeSettled } from "../../src/gateway/health.js";
 import type { ResourceKind, Store } from "../../src/store/store.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import { type RawResponse, rawRequest } from "../helpers/raw-request.js";
@@ -283,6 +284,8 @@ async function seed(platform: TestPlatform, secrets: [string, string][]): Promis
     const res = await platform.call(method, path, body);
     assert.ok(res.status < 300, `seeding ${method} ${path}: ${res.status} ${res.text}`);
   }
+  // The provider's health probe runs in the background: let it settle before snapshots are taken.
+  await providerProbeSettled(platform.store, "default", "seed-llm");
   const run = await platform.call("POST", "/runs", { agent_id: "seed-agent", user_id: "seed-user" });
   assert.equal(run.status, 201, run.text);
   const runId = (run.json as Json).id as string;

@@ -114,6 +114,17 @@ describe("example agents", () => {
     const called = events.find((e) => e.type === "TOOL_CALLED");
     assert.equal(called?.actor, "hello-world");
     assert.equal(called?.data.tool, "echo-tool");
+    // The agent's capability token (in its egress URL) reaches neither the caller nor the events.
+    assert.ok(JSON.stringify(reply.raw).includes("/egress/[token]/echo-tool"), "tool call URL redacted");
+    assert.ok(!JSON.stringify(reply.raw).includes("ra_agt_"));
+    assert.ok(!JSON.stringify(events).includes("ra_agt_"));
+    const streamed: string[] = [];
+    for await (const event of client.agents.invokeStream("hello-world", { message: "Stream it" })) {
+      streamed.push(JSON.stringify(event.data));
+    }
+    assert.ok(streamed.some((line) => line.includes("echo-tool replied: Stream it")));
+    assert.ok(!streamed.join("\n").includes("ra_agt_"));
+    assert.ok(!platform.logs.join("\n").includes("ra_agt_"), "no token in the platform's logs");
   });
 
   it("support-agent: no code, the built-in tool loop picks a tool from its capabilities", async () => {

@@ -17,7 +17,7 @@
  *   are kept up to 4000 characters (`result_length` has the full size).
  */
 import { HttpError, notFound } from "../../errors.js";
-import { type AgentIdentity, resolveAgentToken } from "../../governance/agent-identity.js";
+import { type AgentIdentity, redactAgentTokens, resolveAgentToken } from "../../governance/agent-identity.js";
 import { whenBegun } from "../../governance/invocations.js";
 import { loadRun, recordEvent } from "../../governance/runs.js";
 import type { Doc, RunRecord } from "../../store/store.js";
@@ -89,7 +89,7 @@ async function toolResult(ctx: RequestContext) {
     throw new HttpError(400, "turn must be an integer");
   }
   const text = (v: unknown) =>
-    typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v);
+    redactAgentTokens(typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
   const result = text(body.result);
   const args = text(body.arguments);
   const tool = text(body.tool_id) || text(body.function_name).split("__")[0] || "";

@@ -8,6 +8,8 @@
  * sees its request aborted).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { StringDecoder } from "node:string_decoder";
+import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { failInvoke, finishInvoke } from "../../governance/invocations.js";
 import type { RunRecord } from "../../store/store.js";
 import type { Reply, RequestContext } from "../context.js";
@@ -57,14 +59,31 @@ async function relay(
       settled = true;
       resolve(value);
     };
-    upstream.on("data", (chunk: Buffer) => {
-      reader.push(chunk.toString("utf8"));
-      if (!res.write(chunk)) {
+    // Forward whole lines only, so an agent token quoted in an event (a tool call's URL) is
+    // always seen in one piece and redacted before it reaches the caller or the run's events.
+    const decoder = new StringDecoder("utf8");
+    let partial = "";
+    const forward = (text: string) => {
+      const safe = redactAgentTokens(text);
+      reader.push(safe);
+      if (!res.write(safe)) {
         upstream.pause();
         res.once("drain", () => upstream.resume());
       }
+    };
+    upstream.on("data", (chunk: Buffer) => {
+      partial += decoder.write(chunk);
+      const cut = partial.lastIndexOf("\n") + 1;
+      if (cut === 0) return;
+      forward(partial.slice(0, cut));
+      partial = partial.slice(cut);
     });
-    upstream.on("end", () => settle(reader.finished ? "ended" : "cut"));
+    upstream.on("end", () => {
+      partial += decoder.end();
+      if (partial) forward(partial);
+      partial = "";
+      settle(reader.finished ? "ended" : "cut");
+    });
     upstream.on("error", () => settle("cut"));
     upstream.on("close", () => settle(reader.finished ? "ended" : "cut"));
     res.on("close", () => {

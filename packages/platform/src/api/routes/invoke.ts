@@ -25,6 +25,7 @@ import type { IncomingMessage } from "node:http";
 import { AgentHttpError, dispatchToAgent, readText } from "../../deploy/agent-http.js";
 import type { AgentLease } from "../../deploy/supervisor/types.js";
 import { HttpError, notFound } from "../../errors.js";
+import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
@@ -168,7 +169,9 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
   }
   let text: string;
   try {
-    text = await readText(res, INVOKE_TIMEOUT_MS);
+    // The agent's answer may quote its own capability URLs (`tool_calls_made[].url`); the
+    // token in them must reach neither the caller nor the run's events.
+    text = redactAgentTokens(await readText(res, INVOKE_TIMEOUT_MS));
   } catch (err) {
     throw await unreachable(ctx, run, name, err);
   } finally {
