@@ -23,6 +23,8 @@ const SUMMARIES: Record<string, string> = {
   "PUT /agents/{}/config": "Update an agent's configuration",
   "POST /agents/{}/invoke": "Invoke an agent",
   "POST /agents/{}/invoke/stream": "Invoke an agent and stream its answer (SSE)",
+  "POST /agents/{}/dev-session": "Serve a dev agent from a local runagents dev --governed runtime",
+  "DELETE /agents/{}/dev-session": "End a dev agent's runagents dev session",
   "POST /deploy": "Deploy an agent",
   "POST /deploy/preview": "Preview a deploy without side effects",
   "GET /deploy-drafts": "List deploy drafts",

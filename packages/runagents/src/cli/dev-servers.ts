@@ -88,7 +88,11 @@ const HOP_HEADERS = new Set([
  * `<upstreamBase>/chat/completions`), adding `headers`; streams the answer back. `GET /healthz` is
  * answered locally (the runtime's readiness probe).
  */
-export function createModelProxy(upstreamBase: string, headers: Record<string, string>): Server {
+export function createModelProxy(
+  upstreamBase: string,
+  headers: Record<string, string>,
+  what = "model upstream",
+): Server {
   const base = upstreamBase.replace(/\/+$/, "");
   return createServer((req, res) => {
     const path = req.url ?? "/";
@@ -125,7 +129,7 @@ export function createModelProxy(upstreamBase: string, headers: Record<string, s
           error instanceof Error
             ? ((error.cause as Error | undefined)?.message ?? error.message)
             : String(error);
-        if (!res.headersSent) sendJson(res, 502, { error: `model upstream ${base} unreachable: ${reason}` });
+        if (!res.headersSent) sendJson(res, 502, { error: `${what} ${base} unreachable: ${reason}` });
         else res.destroy();
       });
   });

@@ -20,7 +20,8 @@ export const SERVER_INSTRUCTIONS = [
   "approval requests. Read-only tools (list_*, get_*, export_*, analyze_code, translate_policy,",
   "validate_plan, evaluate_policy, wait_for_run) are always safe to call; the other tools change platform",
   "state, so confirm with the user before using them. Start with export_context for an overview of a",
-  "workspace; paused runs (status PAUSED_APPROVAL) wait for approve_request or reject_request.",
+  "workspace; paused runs (status PAUSED_APPROVAL) wait for approve_request or reject_request",
+  "(list_approval_requests with status PENDING finds their request ids).",
 ].join(" ");
 
 export interface McpServerOptions {

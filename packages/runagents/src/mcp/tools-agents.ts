@@ -216,7 +216,7 @@ export const AGENT_TOOLS: ToolDefinition[] = [
     name: "invoke_agent",
     title: "Invoke an agent",
     description:
-      "Send a message to a deployed agent and wait for its answer. Creates a run (see list_runs / get_run_timeline); when a tool call needs approval the answer says so and the run pauses until approve_request. Returns {response, runId?, raw} where raw is the agent's whole reply.",
+      "Send a message to a deployed agent and wait for its answer. Creates a run (see list_runs / get_run_timeline); when a tool call needs approval the answer says so and the run pauses until approve_request (list_approval_requests with status PENDING finds the request). Returns {response, runId?, raw} where raw is the agent's whole reply.",
     inputSchema: input(
       {
         name: AGENT_NAME,

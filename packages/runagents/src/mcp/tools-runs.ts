@@ -1,7 +1,7 @@
 /**
  * @module
- * MCP tools for runs (list, detail, events, timeline, wait, export) and for deciding the approval
- * requests a paused run waits on.
+ * MCP tools for runs (list, detail, events, timeline, wait, export) and for listing and deciding
+ * the approval requests a paused run waits on.
  */
 
 import type { ApprovalScope } from "../client/governance-types.js";
@@ -10,7 +10,7 @@ import { id, input, int, str } from "./schema.js";
 
 const RUN_ID = id("The run id, as returned by list_runs or invoke_agent.");
 const REQUEST_ID = id(
-  "The approval request id. A paused run's APPROVAL_REQUIRED event carries it as data.request_id (get_run_events), and export_context lists requests under resources.approvals.",
+  "The approval request id, as listed by list_approval_requests (status PENDING); a paused run's APPROVAL_REQUIRED event also carries it as data.request_id (get_run_events).",
 );
 const REASON = str("Why; recorded with the decision and shown to operators.");
 
@@ -108,6 +108,19 @@ export const RUN_TOOLS: ToolDefinition[] = [
     inputSchema: input({ run_id: RUN_ID }, ["run_id"]),
     annotations: READ,
     handler: (client, args, ctx) => client.runs.export(args.string("run_id"), ctx),
+  },
+  {
+    name: "list_approval_requests",
+    title: "List approval requests",
+    description:
+      "List approval requests: tool calls that a policy sent for approval, optionally only those in one status. Use status PENDING to find what waits for approve_request or reject_request. Returns {items: [{id, subject, agentId, toolId, status, scope, duration, approverId, reason, actionId, runId, createdAt, updatedAt, expiresAt}]}.",
+    inputSchema: input({
+      status: str("Only requests in this status; all when omitted.", {
+        enum: ["PENDING", "APPROVED", "REJECTED", "EXPIRED"],
+      }),
+    }),
+    annotations: READ,
+    handler: (client, args, ctx) => client.approvals.list({ status: args.string("status") }, ctx),
   },
   {
     name: "approve_request",

@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { FAMILIES } from "../../src/cli/families.js";
 import { packageVersion } from "../../src/cli/package-root.js";
 import { removeDir, runCli, startPlatform, type TestPlatform, tempDir } from "./helpers.js";
 
@@ -79,7 +80,7 @@ describe("global behaviour", () => {
         ["approvals", "approve", "r1", "--scope", "run", "--duration", "1h"],
         "Error: duration can only be used with scope window\n",
       ],
-      [["completion", "powershell"], 'Error: unsupported shell "powershell": use bash, zsh or fish\n'],
+      [["completion", "tcsh"], 'Error: unsupported shell "tcsh": use bash, zsh, fish or powershell\n'],
     ];
     for (const [args, stderr] of cases) {
       assert.deepEqual(await runCli(args, { env: env() }), { code: 2, stdout: "", stderr }, args.join(" "));
@@ -238,5 +239,18 @@ describe("completion", () => {
       fish.stdout,
       /-n '__fish_seen_subcommand_from runs; and not __fish_seen_subcommand_from list get events/,
     );
+  });
+
+  test("the PowerShell script registers a native completer naming every top-level command", async () => {
+    const ps = await runCli(["completion", "powershell"], { env: env() });
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, /^Register-ArgumentCompleter -Native -CommandName runagents -ScriptBlock \{$/m);
+    const root = /^ {4}'' = @\((.*)\)$/m.exec(ps.stdout)?.[1] ?? "";
+    const words = [...root.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1] ?? "");
+    const commands = words.filter((_, i) => i % 2 === 0 && !words[i]?.startsWith("-"));
+    assert.deepEqual(commands, Object.keys(FAMILIES));
+    assert.ok(words.includes("Deploy an agent (from runagents.yaml, or flags)"), root);
+    assert.match(ps.stdout, /^ {4}'runs' = @\('list', '[^']+', 'get', /m);
+    assert.match(ps.stdout, /\$valued = @\(.*'--endpoint'.*\)/);
   });
 });

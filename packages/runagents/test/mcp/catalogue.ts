@@ -1,6 +1,6 @@
 /**
  * The tool catalogue the MCP server must expose, written out independently of the implementation:
- * api-contract §4.2 (43 tools) plus invoke_agent, get_agent_logs and evaluate_policy. Parameters are
+ * api-contract §4.2 (43 tools) plus invoke_agent, get_agent_logs, evaluate_policy and list_approval_requests. Parameters are
  * listed in schema order; `*` marks a required one.
  */
 
@@ -38,6 +38,7 @@ export const PARAMETERS: Record<string, string> = {
   validate_plan: "plan*",
   apply_plan: "plan*",
   update_agent_config: "name* config*",
+  list_approval_requests: "status",
   approve_request: "request_id* scope duration reason",
   reject_request: "request_id* reason",
   apply_policy: "policy* name",
@@ -54,7 +55,7 @@ export const PARAMETERS: Record<string, string> = {
   evaluate_policy: "agent* method* url*",
 };
 
-/** Tools that change nothing (the 26 read tools of §4.2, validate_plan, get_agent_logs, evaluate_policy). */
+/** Tools that change nothing (the 26 read tools of §4.2, validate_plan, get_agent_logs, evaluate_policy, list_approval_requests). */
 export const READ_ONLY = [
   "analyze_code",
   "evaluate_policy",
@@ -75,6 +76,7 @@ export const READ_ONLY = [
   "list_agents",
   "list_approval_connector_activity",
   "list_approval_connectors",
+  "list_approval_requests",
   "list_catalog_agents",
   "list_catalog_versions",
   "list_identity_providers",

@@ -57,7 +57,7 @@ describe("runagents-mcp with an unreachable platform and a broken config file", 
       });
     }
     const { tools } = await server.mcp.listTools();
-    assert.equal(tools.length, 46);
+    assert.equal(tools.length, 47);
     assert.deepEqual(server.errors, []);
   });
 });

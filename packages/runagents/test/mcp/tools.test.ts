@@ -36,9 +36,9 @@ const MANIFEST = {
 };
 
 describe("MCP tools on the wire", () => {
-  it("has 46 uniquely named tools", () => {
-    assert.equal(MCP_TOOLS.length, 46);
-    assert.equal(new Set(MCP_TOOLS.map((t) => t.name)).size, 46);
+  it("has 47 uniquely named tools", () => {
+    assert.equal(MCP_TOOLS.length, 47);
+    assert.equal(new Set(MCP_TOOLS.map((t) => t.name)).size, 47);
   });
 
   it("invoke_agent posts the message and conversation id and returns the agent's answer", async (t) => {
@@ -218,6 +218,34 @@ describe("MCP tools on the wire", () => {
         undefined,
       ],
     );
+  });
+
+  it("list_approval_requests filters by status and refuses other statuses", async (t) => {
+    const request = {
+      id: "req-1",
+      subject: "alice",
+      agent_id: "billing",
+      tool_id: "stripe",
+      status: "PENDING",
+      run_id: "run-1",
+      action_id: "act-1",
+    };
+    const server = (await serve(t)).otherwise({ json: [request] });
+    const client = clientFor(server);
+    const pending = await run(client, "list_approval_requests", { status: "PENDING" });
+    const items = (pending.body as { items: Record<string, unknown>[] }).items;
+    assert.deepEqual(
+      items.map((r) => [r.id, r.agentId, r.toolId, r.status, r.runId, r.actionId]),
+      [["req-1", "billing", "stripe", "PENDING", "run-1", "act-1"]],
+    );
+    await run(client, "list_approval_requests", {});
+    assert.deepEqual(server.calls(), [
+      "GET /api/v1/approvals/requests?status=PENDING",
+      "GET /api/v1/approvals/requests",
+    ]);
+    const bad = await run(client, "list_approval_requests", { status: "pending" });
+    assert.equal(bad.isError, true);
+    assert.equal(server.requests.length, 2);
   });
 
   it("wraps lists as {items}, accepts null for optional arguments, and refuses unknown config keys", async (t) => {

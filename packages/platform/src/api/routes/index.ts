@@ -14,6 +14,7 @@ import { registerCatalogRoutes } from "./catalog.js";
 import { registerContextExportRoutes } from "./context-export.js";
 import { registerDeployRoutes } from "./deploy.js";
 import { registerDeployDraftRoutes } from "./deploy-drafts.js";
+import { registerDevSessionRoutes } from "./dev-session.js";
 import { registerGatewayApiRoutes } from "./gateway.js";
 import { registerIdentityProviderRoutes } from "./identity-providers.js";
 import { registerMcpRoutes } from "./mcp.js";
@@ -37,6 +38,7 @@ export function registerApiRoutes(api: Router<RouteDef>): void {
   registerContextExportRoutes(api);
   registerDeployDraftRoutes(api);
   registerDeployRoutes(api);
+  registerDevSessionRoutes(api);
   registerGatewayApiRoutes(api);
   registerIdentityProviderRoutes(api);
   registerMcpRoutes(api);

@@ -43,6 +43,8 @@ export class LocalProcessBackend implements AgentBackend {
   readonly #graceMs: number;
   readonly #backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   #closed = false;
+  /** Agents served by a process the platform did not start (`runagents dev --governed`). */
+  readonly #external = new Map<string, string>();
 
   constructor(options: LocalBackendOptions) {
     this.#ctx = { startTimeoutMs: 30_000, npmTimeoutMs: 180_000, ...options };
@@ -52,6 +54,7 @@ export class LocalProcessBackend implements AgentBackend {
   }
 
   async start(ref: AgentRef): Promise<AgentStatus> {
+    this.#external.delete(key(ref));
     const slot = this.#slot(ref);
     const deployment = await getDeployment(this.#ctx.store, ref);
     if (!deployment) {
@@ -70,6 +73,7 @@ export class LocalProcessBackend implements AgentBackend {
   }
 
   async stop(ref: AgentRef, options: { remove?: boolean } = {}): Promise<void> {
+    this.#external.delete(key(ref));
     const slot = this.#slots.get(key(ref));
     if (slot) {
       slot.removed = options.remove === true;
@@ -96,12 +100,24 @@ export class LocalProcessBackend implements AgentBackend {
     return new AgentLog(join(agentDirOf(this.#ctx.dataDir, ref), "agent.log")).tail(tail);
   }
 
+  attachExternal(ref: AgentRef, url: string): void {
+    this.#external.set(key(ref), url.replace(/\/+$/, ""));
+  }
+
+  detachExternal(ref: AgentRef): void {
+    this.#external.delete(key(ref));
+  }
+
   urlFor(workspace: string, name: string): string | undefined {
+    const external = this.#external.get(key({ workspace, name }));
+    if (external) return external;
     const proc = this.#slots.get(key({ workspace, name }))?.active;
     return proc && !proc.hasExited ? proc.url : undefined;
   }
 
   acquire(ref: AgentRef): AgentLease {
+    const external = this.#external.get(key(ref));
+    if (external) return { url: external, version: 0, release: () => undefined };
     const slot = this.#slots.get(key(ref));
     const proc = slot?.active;
     if (!slot || !proc || proc.hasExited) {
@@ -130,6 +146,7 @@ export class LocalProcessBackend implements AgentBackend {
 
   async stopAll(): Promise<void> {
     this.#closed = true;
+    this.#external.clear();
     await Promise.all(
       [...this.#slots.values()].map(async (slot) => {
         slot.removed = true;

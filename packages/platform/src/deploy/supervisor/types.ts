@@ -53,6 +53,12 @@ export interface AgentBackend {
    * while the request runs.
    */
   urlFor(workspace: string, name: string): string | undefined;
+  /**
+   * Serves `ref` from a process the platform did not start (a `runagents dev --governed` runtime
+   * at `url`): invokes and resumes go there until {@link detachExternal}, `stop` or `start`.
+   */
+  attachExternal(ref: AgentRef, url: string): void;
+  detachExternal(ref: AgentRef): void;
   /** The process to send a request to, or an HttpError 503 naming why there is none. */
   acquire(ref: AgentRef): AgentLease;
   /** Starts every stored agent that has sources (platform start). */

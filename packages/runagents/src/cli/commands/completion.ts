@@ -1,8 +1,9 @@
 /**
  * @module
- * `runagents completion bash|zsh|fish`: a static completion script for the whole command tree.
- * Install with e.g. `runagents completion bash > /etc/bash_completion.d/runagents` or
- * `source <(runagents completion zsh)`.
+ * `runagents completion bash|zsh|fish|powershell`: a static completion script for the whole
+ * command tree. Install with e.g. `runagents completion bash > /etc/bash_completion.d/runagents`,
+ * `source <(runagents completion zsh)` or, in PowerShell,
+ * `runagents completion powershell | Out-String | Invoke-Expression` (in `$PROFILE`).
  */
 
 import { type Command, GLOBAL_OPTIONS, type Group, isGroup, type Options, UsageError } from "../args.js";
@@ -108,20 +109,73 @@ function fish(nodes: Node[]): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** A PowerShell single-quoted string (PowerShell also ends them at typographic quotes). */
+const psQuote = (s: string): string => `'${s.replace(/['\u2018\u2019\u201a\u201b]/g, "$&$&")}'`;
+
+function powershell(nodes: Node[], valued: Set<string>): string {
+  // Each node: a flat list of (word, tooltip) pairs; flags are their own tooltip.
+  const tree = nodes.map((n) => {
+    const pairs = [
+      ...n.words.flatMap((w) => [w.name, w.summary || w.name]),
+      ...n.flags.flatMap((f) => [f, f]),
+    ];
+    return `    ${psQuote(n.path)} = @(${pairs.map(psQuote).join(", ")})`;
+  });
+  return `# runagents PowerShell completion
+# Install: runagents completion powershell | Out-String | Invoke-Expression   (e.g. in $PROFILE)
+Register-ArgumentCompleter -Native -CommandName runagents -ScriptBlock {
+  param($wordToComplete, $commandAst, $cursorPosition)
+  $valued = @(${[...valued].sort().map(psQuote).join(", ")})
+  $tree = @{
+${tree.join("\n")}
+  }
+  $words = @($commandAst.CommandElements | Where-Object { $_.Extent.EndOffset -le $cursorPosition } |
+    ForEach-Object { $_.ToString() })
+  if ($wordToComplete -ne '' -and $words.Count -gt 0) { $words = @($words | Select-Object -First ($words.Count - 1)) }
+  $path = @()
+  $skip = $false
+  foreach ($w in ($words | Select-Object -Skip 1)) {
+    if ($skip) { $skip = $false; continue }
+    if ($valued -contains $w) { $skip = $true; continue }
+    if ($w.StartsWith('-')) { continue }
+    $path += $w
+  }
+  $entries = $tree[($path -join ' ')]
+  if ($null -eq $entries) { return }
+  for ($i = 0; $i -lt $entries.Count; $i += 2) {
+    $name = $entries[$i]
+    if ($name -like "$wordToComplete*") {
+      $kind = if ($name.StartsWith('-')) { 'ParameterName' } else { 'ParameterValue' }
+      [System.Management.Automation.CompletionResult]::new($name, $name, $kind, $entries[$i + 1])
+    }
+  }
+}
+`;
+}
+
+const SHELLS = ["bash", "zsh", "fish", "powershell"] as const;
+
 export const completion: Command = {
   name: "completion",
-  summary: "Print a shell completion script (bash, zsh, fish)",
-  args: "<bash|zsh|fish>",
+  summary: "Print a shell completion script (bash, zsh, fish, powershell)",
+  args: "<bash|zsh|fish|powershell>",
   min: 1,
   details:
-    "Example: source <(runagents completion bash)   or   runagents completion fish > ~/.config/fish/completions/runagents.fish",
+    "Example: source <(runagents completion bash)   or   runagents completion fish > ~/.config/fish/completions/runagents.fish\n" +
+    "PowerShell: runagents completion powershell | Out-String | Invoke-Expression",
   async run(ctx, { positionals: [shell = ""] }) {
-    if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
-      throw new UsageError(`unsupported shell "${shell}": use bash, zsh or fish`);
+    if (!(SHELLS as readonly string[]).includes(shell)) {
+      throw new UsageError(`unsupported shell "${shell}": use bash, zsh, fish or powershell`);
     }
     const { nodes, valued } = await collect();
     const script =
-      shell === "bash" ? bash(nodes, valued) : shell === "zsh" ? zsh(nodes, valued) : fish(nodes);
+      shell === "bash"
+        ? bash(nodes, valued)
+        : shell === "zsh"
+          ? zsh(nodes, valued)
+          : shell === "fish"
+            ? fish(nodes)
+            : powershell(nodes, valued);
     ctx.out.line(script.trimEnd());
   },
 };

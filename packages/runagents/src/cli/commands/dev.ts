@@ -2,18 +2,22 @@
  * @module
  * `runagents dev`: run the project's agent locally: the runtime (a child process) on `--port`, a
  * mock tool server on `--mock-port` that every `TOOL_URL_*` points at, and a model route (see
- * {@link chooseModel}). `--watch` restarts the agent when `.ts`/`.js` files change.
+ * {@link chooseModel}). `--watch` restarts the agent when `.ts`/`.js` files change. `--governed`
+ * registers the agent with the platform instead (`dev-governed.ts`): no mock tools, every tool
+ * call through the platform's egress, every invoke a recorded run.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { watch } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { toolEnvKey } from "../../agent/errors.js";
 import { authHeaders } from "../../client/http.js";
 import { CliError, type Command, flag, int } from "../args.js";
 import type { Ctx } from "../context.js";
+import type { DevSession } from "../dev-governed.js";
 import { closeServer, createMockToolServer, createModelProxy, listen } from "../dev-servers.js";
 import { readProject } from "../project.js";
 
@@ -110,6 +114,14 @@ async function whenReady(child: ChildProcess, port: number): Promise<void> {
   }
 }
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await closeServer(server);
+  return port;
+}
+
 export const dev: Command = {
   name: "dev",
   summary: "Run the agent locally: runtime on :8080, mock tools on :9090",
@@ -118,28 +130,39 @@ export const dev: Command = {
     "mock-port": { type: "string", value: "<port>", help: "mock tool server port (default 9090)" },
     "no-mock": { type: "boolean", help: "no mock tools: set TOOL_URL_<NAME> yourself" },
     watch: { type: "boolean", help: "restart the agent when .ts/.js files change" },
-    governed: { type: "boolean", help: "route tools through the local platform's policies (not yet)" },
+    governed: {
+      type: "boolean",
+      help: "govern tool calls with a running platform's policies and approvals (no mock tools)",
+    },
   },
   async run(ctx, parsed) {
     const port = int(parsed, "port", 8080, 1);
     const mockPort = int(parsed, "mock-port", 9090, 1);
-    const mock = !flag(parsed, "no-mock");
+    const governed = flag(parsed, "governed");
+    const mock = !governed && !flag(parsed, "no-mock");
     const project = await readProject(ctx.cwd);
-    if (flag(parsed, "governed")) {
-      ctx.err.line(
-        "Notice: --governed needs the governance issue (policy checks in dev); running with mock tools.",
-      );
-    }
     const route = await chooseModel(ctx);
     const servers: Server[] = [];
     let child: ChildProcess | undefined;
+    let session: DevSession | undefined;
     const cleanup = async (): Promise<void> => {
       if (child) await stopChild(child);
+      await session?.end();
       await Promise.all(servers.map(closeServer));
     };
     try {
+      // Governed: the runtime listens on an internal port the platform invokes and resumes; --port
+      // is a front that sends /invoke through the platform's invoke API (a recorded run).
+      const runtimePort = governed ? await freePort() : port;
+      if (governed) {
+        const { startDevSession } = await import("../dev-governed.js");
+        session = await startDevSession(ctx, project, `http://127.0.0.1:${runtimePort}`);
+        const front = createModelProxy(session.agentApi, session.headers, "platform");
+        servers.push(front);
+        await listen(front, port, "agent", "--port");
+      }
       let gatewayUrl = route.upstream;
-      if (Object.keys(route.headers).length > 0) {
+      if (!session && Object.keys(route.headers).length > 0) {
         const proxy = createModelProxy(route.upstream.replace(/\/chat\/completions$/, ""), route.headers);
         servers.push(proxy);
         gatewayUrl = `http://127.0.0.1:${await listen(proxy, 0, "model proxy", "--port")}/v1/chat/completions`;
@@ -165,7 +188,8 @@ export const dev: Command = {
       setDefault("HOST", "127.0.0.1");
       if (mock)
         for (const tool of project.tools) setDefault(toolEnvKey(tool), `http://127.0.0.1:${mockPort}`);
-      env.PORT = String(port);
+      if (session) Object.assign(env, session.env);
+      env.PORT = String(runtimePort);
 
       ctx.out.line("RunAgents Dev Server");
       ctx.out.line(`  Agent:       http://127.0.0.1:${port}`);
@@ -173,9 +197,17 @@ export const dev: Command = {
         ctx.out.line(
           `  Mock tools:  http://127.0.0.1:${mockPort} (${project.tools.join(", ") || "no tools declared"})`,
         );
-      ctx.out.line(`  Model:       ${env.LLM_MODEL} via ${route.label}`);
+      if (session) {
+        ctx.out.line(`  Governed:    agent ${session.agent} on ${platformRoot(ctx.config().endpoint)}`);
+        ctx.out.line(
+          `  Tools:       ${project.tools.join(", ") || "no tools declared"} (through the egress)`,
+        );
+      }
+      ctx.out.line(`  Model:       ${env.LLM_MODEL} via ${session ? "the platform gateway" : route.label}`);
       ctx.out.line(`  Entry point: ${env.USER_ENTRY_POINT}`);
-      if (route.notice) ctx.err.line(ctx.err.paint("yellow", `Notice: ${route.notice}`));
+      for (const warning of session?.warnings ?? [])
+        ctx.err.line(ctx.err.paint("yellow", `Notice: ${warning}`));
+      if (route.notice && !session) ctx.err.line(ctx.err.paint("yellow", `Notice: ${route.notice}`));
 
       const start = async (): Promise<ChildProcess> => {
         const c = spawn(process.execPath, [RUNTIME_MAIN], {
@@ -183,7 +215,7 @@ export const dev: Command = {
           env,
           stdio: ["ignore", "inherit", "inherit"],
         });
-        await whenReady(c, port);
+        await whenReady(c, runtimePort);
         ctx.out.line(`Ready: curl -X POST http://127.0.0.1:${port}/invoke -d '{"message":"Hello"}'`);
         return c;
       };
