@@ -1,8 +1,10 @@
 // Scenario `egress`: governed tool calls through the platform's egress
 // (`/egress/<agent-token>/<tool>/...`: token → policy decision → TOOL_REQUEST event → forward →
-// TOOL_RESPONSE event) against calling the same tool server directly, in the same run; and against
-// nginx `proxy_pass` to the same tool when `nginx` is on PATH. The tool server runs in a worker
-// thread, the load generator in another (bench/load.js), the platform in the main thread.
+// TOOL_RESPONSE event) against calling the same tool server directly, in the same run; against a
+// bare node:http keep-alive proxy in the platform's thread (the floor for any proxy in one Node
+// thread on this machine, measured the same way); and against nginx `proxy_pass` to the same tool
+// when `nginx` is on PATH. The tool server runs in a worker thread, the load generator in another
+// (bench/load.js), the platform in the main thread.
 // Throughput is measured at the requested concurrency; added latency from sequential calls
 // (concurrency 1), as governed p50/p99 minus direct p50/p99.
 import { spawn, spawnSync } from "node:child_process";
@@ -50,6 +52,7 @@ export async function run({ requests, concurrency }) {
     { ...loadPlatformConfig([], {}), port: 0, dataDir },
     { logger: silentLogger },
   );
+  const bare = await startBareProxy(toolPort);
   let nginx;
   try {
     const api = `${platform.url}/api/v1`;
@@ -94,20 +97,26 @@ export async function run({ requests, concurrency }) {
 
     // warm-up, then throughput at the requested concurrency
     const warm = { requests: Math.min(2000, requests), concurrency };
+    const viaBare = `${bare.url}/items?limit=2`;
     await load(direct, warm);
+    await load(viaBare, warm);
     await load(governed, { ...warm, headers });
     const opts = { requests, concurrency };
     const directRate = await load(direct, opts);
+    const bareRate = await load(viaBare, opts);
     const governedRate = await load(governed, { ...opts, headers });
     // latency: one call at a time
     const seq = { requests: LATENCY_SAMPLES, concurrency: 1 };
     const directSeq = await load(direct, seq);
+    const bareSeq = await load(viaBare, seq);
     const governedSeq = await load(governed, { ...seq, headers });
 
     const rows = [
       [`direct (c=${concurrency})`, directRate],
+      [`bare node:http proxy (c=${concurrency})`, bareRate],
       [`governed egress (c=${concurrency})`, governedRate],
       ["direct (c=1)", directSeq],
+      ["bare node:http proxy (c=1)", bareSeq],
       ["governed egress (c=1)", governedSeq],
     ];
     let nginxSeq;
@@ -130,7 +139,8 @@ export async function run({ requests, concurrency }) {
     };
     const events = (await (await fetch(`${api}/runs/${runRecord.id}/events?limit=1`)).json())[0];
     console.log(
-      `\ngoverned calls/s: ${governedRate.rps} (target >= 5000); added latency p50 ${added.p50_ms} ms ` +
+      `\ngoverned calls/s: ${governedRate.rps} (target >= 5000; a bare proxy in the same thread: ${bareRate.rps}); ` +
+        `added latency p50 ${added.p50_ms} ms ` +
         `(target < 0.5), p99 ${added.p99_ms} ms (target < 3); events recorded on the run: ${events?.seq ?? 0}` +
         (nginxSeq
           ? `; nginx adds p50 ${round(nginxSeq.p50_ms - directSeq.p50_ms)} ms, p99 ${round(nginxSeq.p99_ms - directSeq.p99_ms)} ms`
@@ -138,8 +148,10 @@ export async function run({ requests, concurrency }) {
     );
     return {
       direct: directRate,
+      bare_proxy: bareRate,
       governed: governedRate,
       direct_sequential: directSeq,
+      bare_proxy_sequential: bareSeq,
       governed_sequential: governedSeq,
       added_latency: added,
       events_recorded: events?.seq ?? 0,
@@ -147,6 +159,8 @@ export async function run({ requests, concurrency }) {
     };
   } finally {
     nginx?.stop();
+    bare.server.closeAllConnections();
+    bare.server.close();
     await platform.close();
     await worker.terminate();
     rmSync(dataDir, { recursive: true, force: true });
@@ -154,6 +168,23 @@ export async function run({ requests, concurrency }) {
 }
 
 const round = (n) => Math.round(n * 1000) / 1000;
+
+/** A minimal keep-alive proxy to the tool: same method, path and body, the answer piped back. */
+async function startBareProxy(toolPort) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+  const server = http.createServer((req, res) => {
+    const up = http.request(
+      { host: "127.0.0.1", port: toolPort, path: req.url, method: req.method, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(up);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${server.address().port}` };
+}
 
 /** nginx with one keep-alive `proxy_pass` to the tool, or undefined when nginx is not installed. */
 async function startNginx(toolPort) {

@@ -107,20 +107,34 @@ export interface Period {
 export function monthPeriod(at: Date = new Date()): Period {
   const year = at.getUTCFullYear();
   const month = at.getUTCMonth();
-  const start = new Date(Date.UTC(year, month, 1));
-  const next = new Date(Date.UTC(year, month + 1, 1));
-  return {
-    key: start.toISOString().slice(0, 7),
-    start: start.toISOString(),
-    end: new Date(next.getTime() - 1).toISOString(),
-  };
+  const index = year * 12 + month;
+  if (lastPeriod?.index !== index) {
+    const start = new Date(Date.UTC(year, month, 1));
+    const next = new Date(Date.UTC(year, month + 1, 1));
+    lastPeriod = {
+      index,
+      period: {
+        key: start.toISOString().slice(0, 7),
+        start: start.toISOString(),
+        end: new Date(next.getTime() - 1).toISOString(),
+      },
+    };
+  }
+  return { ...lastPeriod.period };
 }
+
+/** The last month computed (every model call asks for the current one). */
+let lastPeriod: { index: number; period: Period } | undefined;
 
 export const usageKey = (agent: string, modelProvider: string, model: string, period: string): string =>
   `${agent}|${modelProvider}|${model}|${period}`;
 
-/** Adds one call's tokens and cost to the month's usage record (safe under concurrent writers). */
-export async function recordModelUsage(store: Store, ws: string, input: UsageInput): Promise<UsageDoc> {
+/**
+ * Adds one call's tokens and cost to the month's usage record (safe under concurrent writers).
+ * Recordings of the same record made in the same turn of the event loop are merged into one
+ * write; each caller resolves once that write is stored, with the record as written.
+ */
+export function recordModelUsage(store: Store, ws: string, input: UsageInput): Promise<UsageDoc> {
   const at = input.at ?? new Date();
   const period = monthPeriod(at).key;
   const inputTokens = Math.max(0, Math.round(input.inputTokens));
@@ -133,23 +147,102 @@ export async function recordModelUsage(store: Store, ws: string, input: UsageInp
       outputTokens,
     );
   const name = usageKey(input.agent, input.modelProvider ?? "", input.model, period);
-  for (;;) {
-    const existing = await store.getResource<UsageDoc>(ws, "model_usage", name);
-    const prev = existing?.doc;
-    const doc: UsageDoc = {
-      agent_name: input.agent,
-      model_provider: input.modelProvider ?? "",
-      provider: input.provider ?? prev?.provider ?? "",
+  let byKey = pendingUsage.get(store);
+  if (!byKey) {
+    byKey = new Map();
+    pendingUsage.set(store, byKey);
+  }
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushUsage);
+  }
+  const key = `${ws}\0${name}`;
+  let pending = byKey.get(key);
+  if (!pending) {
+    pending = {
+      ws,
+      name,
+      agent: input.agent,
+      modelProvider: input.modelProvider ?? "",
       model: input.model,
       period,
-      input_tokens: (prev?.input_tokens ?? 0) + inputTokens,
-      output_tokens: (prev?.output_tokens ?? 0) + outputTokens,
-      requests: (prev?.requests ?? 0) + 1,
-      estimated_spend_usd: roundUsd((prev?.estimated_spend_usd ?? 0) + Math.max(0, cost)),
-      last_used_at: at.toISOString(),
+      inputTokens: 0,
+      outputTokens: 0,
+      requests: 0,
+      cost: 0,
+      lastUsedAt: "",
+      waiters: [],
+    };
+    byKey.set(key, pending);
+  }
+  pending.inputTokens += inputTokens;
+  pending.outputTokens += outputTokens;
+  pending.requests += 1;
+  pending.cost += Math.max(0, cost);
+  const iso = at.toISOString();
+  if (iso > pending.lastUsedAt) pending.lastUsedAt = iso;
+  if (input.provider !== undefined) pending.provider = input.provider;
+  const waiters = pending.waiters;
+  return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+}
+
+interface PendingUsage {
+  ws: string;
+  name: string;
+  agent: string;
+  modelProvider: string;
+  model: string;
+  period: string;
+  provider?: string;
+  inputTokens: number;
+  outputTokens: number;
+  requests: number;
+  cost: number;
+  lastUsedAt: string;
+  waiters: { resolve: (doc: UsageDoc) => void; reject: (error: unknown) => void }[];
+}
+
+let pendingUsage = new Map<Store, Map<string, PendingUsage>>();
+let flushScheduled = false;
+
+function flushUsage(): void {
+  const batches = pendingUsage;
+  pendingUsage = new Map();
+  flushScheduled = false;
+  for (const [store, byKey] of batches) {
+    for (const pending of byKey.values()) {
+      writeUsage(store, pending).then(
+        (doc) => {
+          for (const waiter of pending.waiters) waiter.resolve(doc);
+        },
+        (error: unknown) => {
+          for (const waiter of pending.waiters) waiter.reject(error);
+        },
+      );
+    }
+  }
+}
+
+async function writeUsage(store: Store, pending: PendingUsage): Promise<UsageDoc> {
+  for (;;) {
+    const existing = await store.getResource<UsageDoc>(pending.ws, "model_usage", pending.name);
+    const prev = existing?.doc;
+    const doc: UsageDoc = {
+      agent_name: pending.agent,
+      model_provider: pending.modelProvider,
+      provider: pending.provider ?? prev?.provider ?? "",
+      model: pending.model,
+      period: pending.period,
+      input_tokens: (prev?.input_tokens ?? 0) + pending.inputTokens,
+      output_tokens: (prev?.output_tokens ?? 0) + pending.outputTokens,
+      requests: (prev?.requests ?? 0) + pending.requests,
+      estimated_spend_usd: roundUsd((prev?.estimated_spend_usd ?? 0) + pending.cost),
+      last_used_at: pending.lastUsedAt,
     };
     try {
-      await store.putResource(ws, "model_usage", name, doc, { expectedVersion: existing?.version ?? 0 });
+      await store.putResource(pending.ws, "model_usage", pending.name, doc, {
+        expectedVersion: existing?.version ?? 0,
+      });
       return doc;
     } catch (err) {
       if (!(err instanceof VersionConflictError)) throw err;

@@ -94,20 +94,44 @@ function networkMessage(err: NodeJS.ErrnoException, url: URL): string {
 }
 
 /** Reads a whole (non-streamed) body as text. */
-export async function readText(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of res) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_RESPONSE_BYTES) throw new ProviderError("the provider's answer is too large");
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof ProviderError) throw err;
-    throw new ProviderError(`the provider's answer was cut off: ${(err as Error).message}`);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+export function readText(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) {
+        cleanup();
+        res.destroy();
+        reject(new ProviderError("the provider's answer is too large"));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(
+        chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"),
+      );
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new ProviderError(`the provider's answer was cut off: ${err.message}`));
+    };
+    const onClose = () => {
+      if (!res.complete) onError(new Error("aborted"));
+    };
+    const cleanup = () => {
+      res.off("data", onData);
+      res.off("end", onEnd);
+      res.off("error", onError);
+      res.off("close", onClose);
+    };
+    res.on("data", onData);
+    res.on("end", onEnd);
+    res.on("error", onError);
+    res.on("close", onClose);
+  });
 }
 
 /** Parses a JSON object answer, or fails with a ProviderError. */

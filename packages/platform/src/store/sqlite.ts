@@ -3,12 +3,17 @@
  * The embedded default store: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
  * each method is one short transaction; `BEGIN IMMEDIATE` makes event sequencing safe even with
  * several processes on the same file. Event appends are group-committed (see `appendEvent`).
+ * Resource reads and the API-key count go through a read-through cache that every write of this
+ * store updates and that notices other connections' commits (see `read-cache.ts` for the exact
+ * consistency guarantee).
  */
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { nowIso } from "../time.js";
+import { createCheckpointer } from "./checkpointer.js";
 import type { SecretBox } from "./crypto.js";
 import { MIGRATIONS } from "./migrations.js";
+import { ReadCache } from "./read-cache.js";
 import {
   type ApiKeyRecord,
   type Doc,
@@ -113,6 +118,17 @@ const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
   expiresAt: row.expires_at,
 });
 
+/**
+ * A UUIDv7 (RFC 9562: 48-bit millisecond timestamp, then random bits): event ids grow with time,
+ * so inserting one touches the right edge of the `id` index instead of a random page of it —
+ * fewer pages written per commit as the event table grows.
+ */
+export function timeOrderedUuid(now = Date.now()): string {
+  const random = randomUUID();
+  const time = now.toString(16).padStart(12, "0");
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
+}
+
 export function openSqliteStore(file: string, box: SecretBox): Store {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -121,6 +137,9 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   // WAL + NORMAL never corrupts the database; a power cut may lose the last commits, a crash does not.
   db.pragma("synchronous = NORMAL");
   migrate(db);
+  const dataVersion = db.prepare("PRAGMA data_version").pluck();
+  const cache = new ReadCache(() => dataVersion.get() as number);
+  const checkpointer = createCheckpointer(file, (pages) => db.pragma(`wal_autocheckpoint = ${pages}`));
   const statements = new Map<string, Database.Statement>();
   const stmt = (sql: string): Database.Statement => {
     let statement = statements.get(sql);
@@ -168,7 +187,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       const row: EventRow = {
         run_id: item.runId,
         seq,
-        id: randomUUID(),
+        id: timeOrderedUuid(),
         type: item.event.type,
         actor: item.event.actor ?? "",
         payload_hash: item.event.payloadHash ?? "",
@@ -201,6 +220,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     let results: ({ record: RunEventRecord } | { error: unknown })[];
     try {
       results = appendBatch.immediate(items);
+      checkpointer.committed();
     } catch (error) {
       for (const item of items) item.reject(error);
       return;
@@ -266,11 +286,15 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
   return {
     async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
-      const row = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
-        ws,
-        kind,
-        name,
-      ) as ResourceRow | undefined;
+      let row = cache.getRow(ws, kind, name) as ResourceRow | null | undefined;
+      if (row === undefined) {
+        row = (stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
+          ws,
+          kind,
+          name,
+        ) ?? null) as ResourceRow | null;
+        cache.setRow(ws, kind, name, row);
+      }
       return row ? toResource<T>(row) : undefined;
     },
     async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
@@ -287,14 +311,24 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       doc: T,
       options: { expectedVersion?: number } = {},
     ) {
-      const { row, created } = putResource.immediate(ws, kind, name, doc, options.expectedVersion);
-      return { record: toResource<T>(row), created };
+      let outcome: { row: ResourceRow; created: boolean };
+      try {
+        outcome = putResource.immediate(ws, kind, name, doc, options.expectedVersion);
+      } catch (error) {
+        cache.forgetRow(ws, kind, name);
+        throw error;
+      }
+      cache.setRow(ws, kind, name, outcome.row);
+      checkpointer.committed();
+      return { record: toResource<T>(outcome.row), created: outcome.created };
     },
     async deleteResource(ws, kind, name) {
-      return (
+      cache.forgetRow(ws, kind, name);
+      const deleted =
         stmt("DELETE FROM resources WHERE workspace = ? AND kind = ? AND name = ?").run(ws, kind, name)
-          .changes > 0
-      );
+          .changes > 0;
+      cache.setRow(ws, kind, name, null);
+      return deleted;
     },
 
     async createRun(run: NewRun) {
@@ -389,6 +423,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
 
     async createApiKey(key) {
+      cache.apiKeyCount = undefined;
       stmt(
         `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at)
          VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt)`,
@@ -403,7 +438,12 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return rows.map(toApiKey);
     },
     async countApiKeys() {
-      return (stmt("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
+      let count = cache.apiKeyCount;
+      if (count === undefined) {
+        count = (stmt("SELECT COUNT(*) AS n FROM api_keys").get() as { n: number }).n;
+        cache.apiKeyCount = count;
+      }
+      return count;
     },
     async findApiKeyByHash(hash) {
       const row = stmt("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
@@ -421,11 +461,13 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       );
     },
     async deleteApiKey(ws, id) {
+      cache.apiKeyCount = undefined;
       return stmt("DELETE FROM api_keys WHERE id = ? AND workspace = ?").run(id, ws).changes > 0;
     },
 
     async close() {
       flushAppends();
+      await checkpointer.stop();
       db.close();
     },
   };

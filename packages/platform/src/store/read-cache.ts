@@ -1,0 +1,104 @@
+/**
+ * @module store/read-cache
+ * The SQLite store's read-through cache of resource rows (by workspace, kind and name, misses
+ * included) and of the API-key count: the governed egress and the gateway read the same few
+ * rows (agent token, tool, agent, policies, usage) on every call.
+ *
+ * Consistency guarantee:
+ * - Writes made through the same store (same connection) update or drop their entries in the
+ *   same synchronous step as the write, so a read that follows a write always sees it.
+ * - A commit by any other connection to the same file (another process, or another store on
+ *   the same file) is noticed through `PRAGMA data_version`, checked at most once per turn of
+ *   the event loop: when it moved, everything cached is dropped. A read therefore never returns
+ *   data older than the start of the current event-loop turn.
+ * - Rows are cached as stored (the JSON text), and parsed on every read, so callers each get
+ *   their own document and may change it freely.
+ */
+
+/** The cached form of one resource row; `doc` is the stored JSON text. */
+export interface CachedRow {
+  workspace: string;
+  kind: string;
+  name: string;
+  doc: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+const DEFAULT_LIMIT = 10_000;
+/** Documents larger than this (drafts, sources) are not worth holding in memory. */
+const MAX_DOC_CHARS = 64 * 1024;
+
+const keyOf = (ws: string, kind: string, name: string): string => `${ws}\0${kind}\0${name}`;
+
+export class ReadCache {
+  readonly #rows = new Map<string, CachedRow | null>();
+  #apiKeyCount: number | undefined;
+  #dataVersion: number | undefined;
+  #checked = false;
+  readonly #endTurn = (): void => {
+    this.#checked = false;
+  };
+
+  /** `dataVersion` reads `PRAGMA data_version` of the store's connection. */
+  constructor(
+    private readonly dataVersion: () => number,
+    private readonly limit = DEFAULT_LIMIT,
+  ) {}
+
+  /** The cached row (`null`: known not to exist), or undefined when nothing is cached. */
+  getRow(ws: string, kind: string, name: string): CachedRow | null | undefined {
+    this.#revalidate();
+    return this.#rows.get(keyOf(ws, kind, name));
+  }
+
+  /** Remembers what a read found (`null` for a miss). */
+  setRow(ws: string, kind: string, name: string, row: CachedRow | null): void {
+    const key = keyOf(ws, kind, name);
+    if (row && row.doc.length > MAX_DOC_CHARS) {
+      this.#rows.delete(key);
+      return;
+    }
+    if (!this.#rows.has(key) && this.#rows.size >= this.limit) {
+      const oldest = this.#rows.keys().next();
+      if (!oldest.done) this.#rows.delete(oldest.value);
+    }
+    this.#rows.set(key, row);
+  }
+
+  /** Drops one row (after a write whose outcome is not known here). */
+  forgetRow(ws: string, kind: string, name: string): void {
+    this.#rows.delete(keyOf(ws, kind, name));
+  }
+
+  get apiKeyCount(): number | undefined {
+    this.#revalidate();
+    return this.#apiKeyCount;
+  }
+
+  set apiKeyCount(count: number | undefined) {
+    this.#apiKeyCount = count;
+  }
+
+  clear(): void {
+    this.#rows.clear();
+    this.#apiKeyCount = undefined;
+  }
+
+  get size(): number {
+    return this.#rows.size;
+  }
+
+  /** Once per event-loop turn: drop everything when another connection has committed. */
+  #revalidate(): void {
+    if (this.#checked) return;
+    this.#checked = true;
+    setImmediate(this.#endTurn);
+    const version = this.dataVersion();
+    if (version !== this.#dataVersion) {
+      this.#dataVersion = version;
+      this.clear();
+    }
+  }
+}

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import Database from "better-sqlite3";
+import { createSecretBox } from "../../src/store/crypto.js";
+import { ReadCache } from "../../src/store/read-cache.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
+import type { Store } from "../../src/store/store.js";
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const row = (doc: string, version = 1) => ({
+  workspace: "ws",
+  kind: "tool",
+  name: "t",
+  doc,
+  version,
+  created_at: "2026-01-01T00:00:00.000Z",
+  updated_at: "2026-01-01T00:00:00.000Z",
+});
+
+describe("ReadCache", () => {
+  it("asks for the data version at most once per event-loop turn and serves hits meanwhile", async () => {
+    let version = 1;
+    let asked = 0;
+    const cache = new ReadCache(() => {
+      asked++;
+      return version;
+    });
+    assert.equal(cache.getRow("ws", "tool", "t"), undefined);
+    cache.setRow("ws", "tool", "t", row("{}"));
+    cache.setRow("ws", "tool", "missing", null);
+    assert.deepEqual(cache.getRow("ws", "tool", "t"), row("{}"));
+    assert.equal(cache.getRow("ws", "tool", "missing"), null);
+    assert.equal(asked, 1);
+    await nextTurn();
+    assert.deepEqual(cache.getRow("ws", "tool", "t"), row("{}"));
+    assert.equal(asked, 2);
+    version = 2;
+    await nextTurn();
+    assert.equal(cache.getRow("ws", "tool", "t"), undefined, "another connection committed: all dropped");
+    assert.equal(cache.getRow("ws", "tool", "missing"), undefined);
+  });
+
+  it("evicts the oldest entry at its limit and never holds large documents", () => {
+    const cache = new ReadCache(() => 1, 2);
+    cache.setRow("ws", "tool", "a", row("{}"));
+    cache.setRow("ws", "tool", "b", row("{}"));
+    cache.setRow("ws", "tool", "c", row("{}"));
+    assert.equal(cache.size, 2);
+    assert.equal(cache.getRow("ws", "tool", "a"), undefined);
+    cache.setRow("ws", "tool", "b", row(JSON.stringify({ big: "x".repeat(70_000) })));
+    assert.equal(cache.getRow("ws", "tool", "b"), undefined);
+  });
+});
+
+describe("the SQLite store's read cache", () => {
+  let dir: string;
+  let file: string;
+  let store: Store;
+  let other: Database.Database;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "runagents-read-cache-"));
+    file = join(dir, "platform.db");
+    store = openSqliteStore(file, createSecretBox(randomBytes(32)));
+    other = new Database(file);
+  });
+  after(async () => {
+    other.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const rewrite = (db: Database.Database, name: string, doc: object) =>
+    db
+      .prepare(
+        "UPDATE resources SET doc = ?, version = version + 1 WHERE workspace = ? AND kind = ? AND name = ?",
+      )
+      .run(JSON.stringify(doc), "ws", "tool", name);
+
+  it("serves repeated reads from memory, each caller getting its own document", async () => {
+    await store.putResource("ws", "tool", "hit", { spec: { n: 1 } });
+    await nextTurn();
+    const first = await store.getResource("ws", "tool", "hit");
+    // Another connection writes within the same turn: this turn still sees the cached row.
+    rewrite(other, "hit", { spec: { n: 2 } });
+    const second = await store.getResource("ws", "tool", "hit");
+    assert.deepEqual(second?.doc, { spec: { n: 1 } });
+    assert.notEqual(first?.doc, second?.doc);
+    (first?.doc.spec as { n: number }).n = 99;
+    assert.deepEqual((await store.getResource("ws", "tool", "hit"))?.doc, { spec: { n: 1 } });
+    await nextTurn();
+    const third = await store.getResource("ws", "tool", "hit");
+    assert.deepEqual(third?.doc, { spec: { n: 2 } });
+    assert.equal(third?.version, 2);
+  });
+
+  it("sees its own writes and deletes at once, misses included", async () => {
+    assert.equal(await store.getResource("ws", "tool", "own"), undefined);
+    const { record } = await store.putResource("ws", "tool", "own", { v: 1 });
+    assert.deepEqual((await store.getResource("ws", "tool", "own"))?.doc, { v: 1 });
+    await store.putResource("ws", "tool", "own", { v: 2 }, { expectedVersion: record.version });
+    const read = await store.getResource("ws", "tool", "own");
+    assert.deepEqual([read?.doc, read?.version], [{ v: 2 }, 2]);
+    assert.equal(await store.deleteResource("ws", "tool", "own"), true);
+    assert.equal(await store.getResource("ws", "tool", "own"), undefined);
+    assert.equal(await store.deleteResource("ws", "tool", "own"), false);
+  });
+
+  it("drops a row whose optimistic write lost to another connection, so the retry reads the winner", async () => {
+    await store.putResource("ws", "tool", "race", { v: 1 });
+    await nextTurn();
+    await store.getResource("ws", "tool", "race");
+    rewrite(other, "race", { v: "theirs" });
+    await assert.rejects(store.putResource("ws", "tool", "race", { v: "mine" }, { expectedVersion: 1 }), {
+      name: "VersionConflictError",
+      message: "version conflict: expected 1, current is 2",
+    });
+    const winner = await store.getResource("ws", "tool", "race");
+    assert.deepEqual([winner?.doc, winner?.version], [{ v: "theirs" }, 2]);
+  });
+
+  it("sees a row another process wrote to the same file on its next turn", async () => {
+    assert.equal(await store.getResource("ws", "tool", "from-child"), undefined);
+    const script = `
+      import Database from "better-sqlite3";
+      const db = new Database(process.argv[1]);
+      db.pragma("busy_timeout = 5000");
+      db.prepare("INSERT INTO resources VALUES ('ws', 'tool', 'from-child', '{\\"by\\":\\"child\\"}', 1, 'a', 'a')").run();
+      db.close();`;
+    await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script, file], {
+      cwd: new URL("../../..", import.meta.url).pathname,
+    });
+    await nextTurn();
+    assert.deepEqual((await store.getResource("ws", "tool", "from-child"))?.doc, { by: "child" });
+  });
+
+  it("caches the API-key count, updated by its own key writes and other connections' commits", async () => {
+    assert.equal(await store.countApiKeys(), 0);
+    const key = {
+      id: "key_1",
+      workspace: "default",
+      name: "k",
+      prefix: "ra_ws_",
+      last4: "abcd",
+      hash: "h1",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      lastUsedAt: "",
+      expiresAt: "",
+    };
+    await store.createApiKey(key);
+    assert.equal(await store.countApiKeys(), 1);
+    other.prepare("DELETE FROM api_keys").run();
+    await nextTurn();
+    assert.equal(await store.countApiKeys(), 0);
+    await store.createApiKey(key);
+    assert.equal(await store.countApiKeys(), 1);
+    assert.equal(await store.deleteApiKey("default", "key_1"), true);
+    assert.equal(await store.countApiKeys(), 0);
+  });
+});
