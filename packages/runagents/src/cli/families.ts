@@ -16,7 +16,7 @@ export const FAMILIES: Readonly<Record<string, Family>> = {
     load: async () => (await import("./commands/init.js")).init,
   },
   dev: {
-    summary: "Run the agent locally with mock tools",
+    summary: "Run the agent locally (mock tools, or --governed through the platform)",
     load: async () => (await import("./commands/dev.js")).dev,
   },
   deploy: {
