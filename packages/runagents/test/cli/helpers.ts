@@ -2,11 +2,14 @@
  * Test helpers: run the built `runagents` CLI as a subprocess, as a user would, with a temporary
  * HOME and a clean environment; and start a real platform for it to talk to.
  */
+
+import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
@@ -144,3 +147,42 @@ export function startPlatform(): Promise<TestPlatform> {
 }
 
 export type { TestPlatform };
+
+/**
+ * For a test file: one real platform with the starter kit seeded and a temporary HOME (also the
+ * working directory), created before the file's tests and removed after. `cli` runs the CLI
+ * against them; `ok` also asserts exit code 0 and an empty stderr, and returns stdout.
+ */
+export function cliWithPlatform() {
+  const state: { dir: string; platform?: TestPlatform } = { dir: "" };
+  before(async () => {
+    state.dir = tempDir();
+    state.platform = await startPlatform();
+    await state.platform.call("POST", "/starter-kit");
+  });
+  after(async () => {
+    await state.platform?.destroy();
+    removeDir(state.dir);
+  });
+  const platformOf = (): TestPlatform => {
+    if (!state.platform) throw new Error("the platform starts in before()");
+    return state.platform;
+  };
+  const cli = (...args: string[]) =>
+    runCli(args, { env: { HOME: state.dir, RUNAGENTS_ENDPOINT: platformOf().url }, cwd: state.dir });
+  return {
+    get dir() {
+      return state.dir;
+    },
+    get platform() {
+      return platformOf();
+    },
+    cli,
+    async ok(...args: string[]): Promise<string> {
+      const result = await cli(...args);
+      assert.equal(result.stderr, "", `${args.join(" ")}: ${result.stderr}`);
+      assert.equal(result.code, 0, args.join(" "));
+      return result.stdout;
+    },
+  };
+}

@@ -1,46 +1,26 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { removeDir, runCli, startPlatform, type TestPlatform, tempDir } from "./helpers.js";
+import { describe, test } from "node:test";
+import { cliWithPlatform } from "./helpers.js";
 
-let dir: string;
-let platform: TestPlatform;
-
-before(async () => {
-  dir = tempDir();
-  platform = await startPlatform();
-  await platform.call("POST", "/starter-kit");
-});
-after(async () => {
-  await platform.destroy();
-  removeDir(dir);
-});
-
-const cli = (...args: string[]) =>
-  runCli(args, { env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url }, cwd: dir });
-
-async function ok(...args: string[]): Promise<string> {
-  const result = await cli(...args);
-  assert.equal(result.stderr, "", `${args.join(" ")}: ${result.stderr}`);
-  assert.equal(result.code, 0, args.join(" "));
-  return result.stdout;
-}
+const env = cliWithPlatform();
+const { cli, ok } = env;
 
 /** `-o json` output parses and equals what the platform serves at `path`. */
 async function jsonMatches(args: string[], path: string): Promise<void> {
   const parsed: unknown = JSON.parse(await ok(...args, "-o", "json"));
-  assert.deepEqual(parsed, (await platform.call("GET", path)).json, args.join(" "));
+  assert.deepEqual(parsed, (await env.platform.call("GET", path)).json, args.join(" "));
 }
 
 describe("tools", () => {
   test("create from JSON, YAML and flags; list, get, test, delete", async () => {
     writeFileSync(
-      join(dir, "tool.json"),
+      join(env.dir, "tool.json"),
       JSON.stringify({ name: "weather", base_url: "http://127.0.0.1:9/weather" }),
     );
     writeFileSync(
-      join(dir, "tool.yaml"),
+      join(env.dir, "tool.yaml"),
       "name: tickets\nspec:\n  description: Ticketing\n  connection:\n    topology: External\n" +
         "    baseUrl: http://127.0.0.1:9/tickets\n    port: 443\n    scheme: HTTPS\n    authentication:\n" +
         "      type: None\n  capabilities:\n    - name: create\n      method: POST\n      path: /tickets\n",
@@ -66,7 +46,7 @@ describe("tools", () => {
       ),
       'Tool "crm" created successfully.\n',
     );
-    const w = Math.max(26, platform.url.length);
+    const w = Math.max(26, env.platform.url.length);
     const row = (...cells: string[]) => cells.join(" | ");
     assert.equal(
       await ok("tools", "list"),
@@ -74,7 +54,7 @@ describe("tools", () => {
         row("NAME     ", "TOPOLOGY", "BASE URL".padEnd(w), "ACCESS    ", "STATUS"),
         `----------+----------+-${"-".repeat(w)}-+------------+--------`,
         row("crm      ", "External", "http://127.0.0.1:9/crm".padEnd(w), "Restricted", "Pending"),
-        row("echo-tool", "Internal", platform.url.padEnd(w), "Restricted", "Pending"),
+        row("echo-tool", "Internal", env.platform.url.padEnd(w), "Restricted", "Pending"),
         row("tickets  ", "External", "http://127.0.0.1:9/tickets".padEnd(w), "Restricted", "Pending"),
         row("weather  ", "External", "http://127.0.0.1:9/weather".padEnd(w), "Restricted", "Pending"),
         "",
@@ -147,7 +127,7 @@ describe("models", () => {
 describe("policies, identity providers, approval connectors", () => {
   test("policies apply (create then update), get, list, translate, delete", async () => {
     writeFileSync(
-      join(dir, "policy.yaml"),
+      join(env.dir, "policy.yaml"),
       "name: echo-allow\nspec:\n  policies:\n    - permission: allow\n      operations: [POST]\n" +
         '      resource: "echo-tool/*"\n  approvals:\n    - name: ops\n      approvers:\n        groups: [ops-team]\n',
     );
@@ -170,7 +150,7 @@ describe("policies, identity providers, approval connectors", () => {
       await ok("policies", "translate", "--from", "allow GET on weather"),
       /^allow +\| GET +\| weather +\|/m,
     );
-    writeFileSync(join(dir, "empty.yaml"), "name: nothing\nspec:\n  policies: []\n");
+    writeFileSync(join(env.dir, "empty.yaml"), "name: nothing\nspec:\n  policies: []\n");
     const empty = await cli("policies", "apply", "-f", "empty.yaml");
     assert.deepEqual(empty, {
       code: 1,
@@ -190,7 +170,7 @@ describe("policies, identity providers, approval connectors", () => {
 
   test("identity-providers apply, list, get, delete", async () => {
     writeFileSync(
-      join(dir, "idp.yaml"),
+      join(env.dir, "idp.yaml"),
       "name: corp\nspec:\n  host: agents.corp.example\n  identityProvider:\n    issuer: https://login.corp.example\n" +
         "    jwksUri: https://login.corp.example/jwks.json\n  userIDClaim: email\n  allowedDomains: [corp.example]\n",
     );
@@ -212,7 +192,7 @@ describe("policies, identity providers, approval connectors", () => {
 
   test("approval-connectors apply, list, get, defaults, activity, delete", async () => {
     writeFileSync(
-      join(dir, "conn.json"),
+      join(env.dir, "conn.json"),
       JSON.stringify({
         name: "ops-hook",
         type: "webhook",

@@ -1,31 +1,11 @@
 import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { removeDir, runCli, startPlatform, type TestPlatform, tempDir } from "./helpers.js";
+import { describe, test } from "node:test";
+import { cliWithPlatform } from "./helpers.js";
 
-let dir: string;
-let platform: TestPlatform;
-
-before(async () => {
-  dir = tempDir();
-  platform = await startPlatform();
-  await platform.call("POST", "/starter-kit");
-});
-after(async () => {
-  await platform.destroy();
-  removeDir(dir);
-});
-
-const cli = (...args: string[]) =>
-  runCli(args, { env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url }, cwd: dir });
-
-async function ok(...args: string[]): Promise<string> {
-  const result = await cli(...args);
-  assert.equal(result.stderr, "", `${args.join(" ")}: ${result.stderr}`);
-  assert.equal(result.code, 0, args.join(" "));
-  return result.stdout;
-}
+const env = cliWithPlatform();
+const { cli, ok } = env;
 
 describe("workspace commands", () => {
   test("starter-kit, catalog, analyze, action, context export", async () => {
@@ -56,11 +36,11 @@ describe("workspace commands", () => {
       await ok("catalog", "init", "hello-world", "hw"),
       /^Wrote 1 source files and runagents\.catalog\.json$/m,
     );
-    assert.ok(existsSync(join(dir, "hw", "agent.ts")));
+    assert.ok(existsSync(join(env.dir, "hw", "agent.ts")));
     assert.equal((await cli("catalog", "init", "hello-world", "hw")).code, 1);
 
     writeFileSync(
-      join(dir, "a.ts"),
+      join(env.dir, "a.ts"),
       'export async function handler() { return fetch("https://api.github.com/x"); }\n',
     );
     const analysis = await ok("analyze", "--file", "a.ts");
@@ -68,7 +48,7 @@ describe("workspace commands", () => {
     assert.match(analysis, /^Outbound Destinations:\n {2}- api\.github\.com$/m);
 
     writeFileSync(
-      join(dir, "plan.json"),
+      join(env.dir, "plan.json"),
       JSON.stringify({ actions: [{ id: "seed", type: "starter_kit.seed", idempotency_key: "k1" }] }),
     );
     assert.match(
@@ -76,7 +56,7 @@ describe("workspace commands", () => {
       /^Status: {5}VALID\n- \[OK\] seed \(starter_kit\.seed\)$/m,
     );
     writeFileSync(
-      join(dir, "bad.json"),
+      join(env.dir, "bad.json"),
       JSON.stringify({ actions: [{ type: "nope", idempotency_key: "k" }] }),
     );
     const invalid = await cli("actions", "validate", "-f", "bad.json");
