@@ -1,15 +1,86 @@
-// A small closed-loop load generator over keep-alive HTTP (node:http Agent), for loopback only.
-// It runs in a worker thread so that it never shares an event loop with the server it measures.
+// Closed-loop load over keep-alive HTTP on loopback, with two generators:
+// - wrk (C, from Debian's `wrk` package) when it is on PATH: it costs a fraction of the CPU a Node
+//   client does, so on a 2-core machine more of the machine measures the server. It runs for
+//   requests / 2000 seconds (2 to 10 s) instead of a fixed count.
+// - otherwise a node:http client in a worker thread, so that it never shares an event loop with
+//   the server it measures. `BENCH_LOADGEN=node` forces this one.
+// Both report requests/s, p50/p99 latency, failures (status >= 400 or broken exchanges) and how
+// busy the calling thread's event loop was per request (`busy_us`): when the server under test
+// runs in the calling thread, that is its CPU cost per request, whatever the generator.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
+const useWrk = process.env.BENCH_LOADGEN !== "node" && !spawnSync("wrk", ["--version"]).error;
+
+/** The generator `load` uses, for the report. */
+export const generator = useWrk ? "wrk" : "node:http worker";
+
 /** Sends `requests` requests with `concurrency` in flight; returns throughput and latency percentiles. */
-export function load(url, options) {
+export async function load(url, options) {
+  const before = performance.eventLoopUtilization();
+  const result = await (useWrk ? wrk(url, options) : inWorker(url, options));
+  const { active } = performance.eventLoopUtilization(before);
+  return { ...result, busy_us: Math.round((active * 1000) / Math.max(1, result.requests)) };
+}
+
+function inWorker(url, options) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL(import.meta.url), { workerData: { url, options } });
     worker.once("message", resolve);
     worker.once("error", reject);
   });
+}
+
+const lua = (value) => `[==[${value}]==]`;
+
+async function wrk(url, { requests, concurrency, method = "GET", headers = {}, body }) {
+  const seconds = Math.min(10, Math.max(2, Math.round(requests / 2000)));
+  const dir = mkdtempSync(join(tmpdir(), "runagents-wrk-"));
+  const script = join(dir, "load.lua");
+  const headerLines = Object.entries(headers)
+    .map(([name, value]) => `wrk.headers[ ${lua(name)} ] = ${lua(value)}`)
+    .join("\n");
+  writeFileSync(
+    script,
+    `wrk.method = ${lua(method)}
+${body === undefined ? "" : `wrk.body = ${lua(body)}`}
+${headerLines}
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"us":%d,"p50":%d,"p99":%d,"failures":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+`,
+  );
+  try {
+    const output = await new Promise((resolve, reject) => {
+      const child = spawn("wrk", ["-t1", `-c${concurrency}`, `-d${seconds}s`, "-s", script, url]);
+      let out = "";
+      child.stdout.on("data", (chunk) => {
+        out += chunk;
+      });
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}`))));
+    });
+    const line = output.split("\n").find((l) => l.startsWith('{"requests"'));
+    if (!line) throw new Error(`wrk printed no summary:\n${output}`);
+    const r = JSON.parse(line);
+    return {
+      requests: r.requests,
+      failures: r.failures,
+      rps: Math.round(r.requests / (r.us / 1e6)),
+      p50_ms: round(r.p50 / 1000),
+      p99_ms: round(r.p99 / 1000),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function generate(url, { requests, concurrency, method = "GET", headers = {}, body }) {
@@ -66,16 +137,16 @@ async function generate(url, { requests, concurrency, method = "GET", headers = 
   };
 }
 
-const round = (n) => Math.round(n * 100) / 100;
+const round = (n) => Math.round(n * 1000) / 1000;
 
 export function printTable(title, rows) {
-  console.log(`\n${title}`);
+  console.log(`\n${title} (load: ${generator})`);
   console.log(
-    `${"".padEnd(28)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"errors".padStart(8)}`,
+    `${"".padEnd(34)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"busy µs".padStart(9)}`,
   );
   for (const [label, r] of rows) {
     console.log(
-      `${label.padEnd(28)}${String(r.rps).padStart(10)}${String(r.p50_ms).padStart(10)}${String(r.p99_ms).padStart(10)}${String(r.failures).padStart(8)}`,
+      `${label.padEnd(34)}${String(r.rps).padStart(9)}${String(r.p50_ms).padStart(9)}${String(r.p99_ms).padStart(9)}${String(r.failures).padStart(8)}${String(r.busy_us ?? "").padStart(9)}`,
     );
   }
 }

@@ -1,12 +1,13 @@
 // Scenario `egress`: governed tool calls through the platform's egress
 // (`/egress/<agent-token>/<tool>/...`: token → policy decision → TOOL_REQUEST event → forward →
 // TOOL_RESPONSE event) against calling the same tool server directly, in the same run; against a
-// bare node:http keep-alive proxy in the platform's thread (the floor for any proxy in one Node
+// bare node:http keep-alive proxy in the platform's thread (the floor for a node:http proxy in one
 // thread on this machine, measured the same way); and against nginx `proxy_pass` to the same tool
-// when `nginx` is on PATH. The tool server runs in a worker thread, the load generator in another
-// (bench/load.js), the platform in the main thread.
+// when `nginx` is on PATH. The tool server runs in a worker thread, the platform in the main
+// thread, the load generator outside it (bench/load.js: wrk when installed).
 // Throughput is measured at the requested concurrency; added latency from sequential calls
-// (concurrency 1), as governed p50/p99 minus direct p50/p99.
+// (concurrency 1), as governed p50/p99 minus direct p50/p99. `busy µs` is how long the main
+// thread's event loop was busy per call: the proxy's own cost per call.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -140,6 +141,7 @@ export async function run({ requests, concurrency }) {
     const events = (await (await fetch(`${api}/runs/${runRecord.id}/events?limit=1`)).json())[0];
     console.log(
       `\ngoverned calls/s: ${governedRate.rps} (target >= 5000; a bare proxy in the same thread: ${bareRate.rps}); ` +
+        `main-thread busy per call ${governedRate.busy_us} µs (bare proxy ${bareRate.busy_us} µs); ` +
         `added latency p50 ${added.p50_ms} ms ` +
         `(target < 0.5), p99 ${added.p99_ms} ms (target < 3); events recorded on the run: ${events?.seq ?? 0}` +
         (nginxSeq

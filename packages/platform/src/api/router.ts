@@ -15,6 +15,8 @@ interface Route<H> {
   method: string;
   segments: string[];
   handler: H;
+  /** Literal segments score "1", params "0", a final `*` nothing: the higher string wins. */
+  score: string;
 }
 
 export type RouteResult<H> =
@@ -24,9 +26,22 @@ export type RouteResult<H> =
 
 export class Router<H> {
   readonly #routes: Route<H>[] = [];
+  /** Routes by their literal first segment; the rest (param or `*` first, or `/`) are tried for every path. */
+  readonly #byFirst = new Map<string, Route<H>[]>();
+  readonly #anyFirst: Route<H>[] = [];
 
   add(method: string, pattern: string, handler: H): this {
-    this.#routes.push({ method: method.toUpperCase(), segments: split(pattern), handler });
+    const segments = split(pattern);
+    const score = segments.map((s) => (s === "*" ? "" : s.startsWith(":") ? "0" : "1")).join("");
+    const route = { method: method.toUpperCase(), segments, handler, score };
+    this.#routes.push(route);
+    const first = segments[0];
+    if (first === undefined || first === "*" || first.startsWith(":")) this.#anyFirst.push(route);
+    else {
+      const group = this.#byFirst.get(first);
+      if (group) group.push(route);
+      else this.#byFirst.set(first, [route]);
+    }
     return this;
   }
 
@@ -36,17 +51,23 @@ export class Router<H> {
 
   match(method: string, path: string): RouteResult<H> {
     const parts = split(path);
-    let best: { route: Route<H>; params: Record<string, string>; score: string } | undefined;
-    const allow = new Set<string>();
-    for (const route of this.#routes) {
-      const params = matchSegments(route.segments, parts);
-      if (!params) continue;
-      allow.add(route.method);
-      if (route.method !== method && !(method === "HEAD" && route.method === "GET")) continue;
-      const score = route.segments.map((s) => (s === "*" ? "" : s.startsWith(":") ? "0" : "1")).join("");
-      if (!best || score > best.score) best = { route, params, score };
+    const group = parts[0] === undefined ? undefined : this.#byFirst.get(parts[0]);
+    const candidates = group ? [group, this.#anyFirst] : [this.#anyFirst];
+    let best: { route: Route<H>; params: Record<string, string> } | undefined;
+    for (const routes of candidates) {
+      for (const route of routes) {
+        if (route.method !== method && !(method === "HEAD" && route.method === "GET")) continue;
+        if (best && route.score <= best.route.score) continue;
+        const params = matchSegments(route.segments, parts);
+        if (params) best = { route, params };
+      }
     }
     if (best) return { kind: "found", match: { handler: best.route.handler, params: best.params } };
+    // No route for this method: which methods would the path take?
+    const allow = new Set<string>();
+    for (const routes of candidates) {
+      for (const route of routes) if (matchSegments(route.segments, parts)) allow.add(route.method);
+    }
     if (allow.size > 0) return { kind: "method_not_allowed", allow: [...allow].sort() };
     return { kind: "not_found" };
   }

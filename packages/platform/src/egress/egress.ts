@@ -24,7 +24,7 @@ import type { ApprovalEvents } from "../governance/approvals.js";
 import { type CallEvaluation, evaluateCall } from "../governance/decide.js";
 import { type ToolInfo, toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
-import type { Store } from "../store/store.js";
+import type { Doc, Store } from "../store/store.js";
 import { block, useGrant } from "./approval.js";
 import { CredentialInjector } from "./credentials.js";
 import { createPools, forward, forwardableHeaders, type Pools, sha256 } from "./forward.js";
@@ -74,8 +74,7 @@ export class Egress {
   }
 
   close(): void {
-    this.pools.http.destroy();
-    this.pools.https.destroy();
+    this.pools.close();
   }
 
   async handle(call: EgressCall): Promise<EgressAnswer> {
@@ -86,7 +85,7 @@ export class Egress {
     const agent = await resolveAgentToken(store, call.token);
     if (!agent) throw new HttpError(401, "invalid or revoked agent token");
     const ws = agent.workspace;
-    const record = await store.getResource(ws, "tool", call.tool);
+    const record = await store.readResource(ws, "tool", call.tool);
     if (!record) {
       throw new HttpError(403, "operation denied", {
         code: "POLICY_DENIED",
@@ -104,8 +103,8 @@ export class Egress {
       userId: run?.userId || header(headers, "x-end-user-id"),
       actionId: header(headers, "x-action-id"),
       requestId: call.requestId,
-      ...(run ? { run } : {}),
     };
+    if (run) identity.run = run;
     const evaluation = await evaluateCall(store, { workspace: ws, agent: agent.agent, tool, method, url });
     const described: CallRecord = {
       tool: tool.name,
@@ -141,11 +140,10 @@ export class Egress {
       grantId = grant.id;
     }
     try {
-      await recordRequest(store, identity, described, payloadHash, {
-        decision: "allow",
-        ...(grantId ? { grant_id: grantId } : {}),
-        ...(identity.userId ? { end_user_id: identity.userId } : {}),
-      });
+      const extra: Doc = { decision: "allow" };
+      if (grantId) extra.grant_id = grantId;
+      if (identity.userId) extra.end_user_id = identity.userId;
+      await recordRequest(store, identity, described, payloadHash, extra);
     } catch (error) {
       this.deps.log.error("egress could not record a tool call", { tool: tool.name, error: String(error) });
       throw new HttpError(503, "the tool call could not be recorded, so it was not made", {
@@ -168,16 +166,15 @@ export class Egress {
           res,
         );
         if (outcome.status === 401 && tool.auth.type === "OAuth2") this.credentials.invalidate(ws, tool);
-        await recordResponse(store, identity, described, outcome.status, outcome.responseHash, {
-          duration_ms: outcome.durationMs,
-          response_bytes: outcome.responseBytes,
-          ...(payloadHash ? {} : { request_payload_hash: outcome.requestHash }),
-          ...(outcome.error ? { error: outcome.error } : {}),
-        }).catch((error: unknown) =>
-          this.deps.log.error("egress could not record a tool response", {
-            tool: tool.name,
-            error: String(error),
-          }),
+        const extra: Doc = { duration_ms: outcome.durationMs, response_bytes: outcome.responseBytes };
+        if (!payloadHash) extra.request_payload_hash = outcome.requestHash;
+        if (outcome.error) extra.error = outcome.error;
+        await recordResponse(store, identity, described, outcome.status, outcome.responseHash, extra).catch(
+          (error: unknown) =>
+            this.deps.log.error("egress could not record a tool response", {
+              tool: tool.name,
+              error: String(error),
+            }),
         );
       },
     };

@@ -61,16 +61,19 @@ export interface CallRecord {
   capability: string;
 }
 
-function callData(call: CallRecord, identity: CallIdentity): Doc {
-  return {
+/** The event data: what every tool event says about the call, then `extra` (plain assignments: cheaper than spreads). */
+function callData(call: CallRecord, identity: CallIdentity, extra: Doc): Doc {
+  const data: Doc = {
     tool_id: call.tool,
     tool: call.tool,
     tool_method: call.method,
     tool_url: call.url,
     capability: call.capability,
     request_id: identity.requestId,
-    ...(identity.actionId ? { action_id: identity.actionId } : {}),
   };
+  if (identity.actionId) data.action_id = identity.actionId;
+  for (const key in extra) data[key] = extra[key];
+  return data;
 }
 
 export async function recordRequest(
@@ -85,10 +88,11 @@ export async function recordRequest(
     type: "TOOL_REQUEST",
     actor: identity.agent,
     payloadHash,
-    data: { ...callData(call, identity), ...extra },
+    data: callData(call, identity, extra),
   });
 }
 
+/** `extra` after `status_code`, so it may carry more (duration, sizes, an error). */
 export async function recordResponse(
   store: Store,
   identity: CallIdentity,
@@ -98,10 +102,13 @@ export async function recordResponse(
   extra: Doc,
 ): Promise<void> {
   if (!identity.run) return;
+  const data = callData(call, identity, {});
+  data.status_code = status;
+  for (const key in extra) data[key] = extra[key];
   await store.appendEvent(identity.workspace, identity.run.id, {
     type: "TOOL_RESPONSE",
     actor: identity.agent,
     payloadHash,
-    data: { ...callData(call, identity), status_code: status, ...extra },
+    data,
   });
 }

@@ -2,7 +2,7 @@
  * @module gateway/gateway
  * One model call through a prepared route: call the provider, normalise the answer (always an
  * OpenAI completion with `usage`; a stream always ends with a usage chunk), record the spend
- * (`recordModelUsage`, priced once here so the usage record and the run event agree), append an
+ * (`addModelUsage`, priced once here so the usage record and the run event agree), append an
  * `LLM_CALL` event to the caller's run, and turn provider failures into 502
  * `provider request failed: <the provider's message>` with the key scrubbed out.
  *
@@ -15,9 +15,16 @@ import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import { estimateCostUsd, priceFor, roundUsd } from "./pricing.js";
 import type { PreparedCall } from "./routing.js";
-import { recordModelUsage } from "./spend.js";
-import { type ChatChunk, type ChatCompletion, ProviderError, type Usage } from "./types.js";
-import { scrub, secretValues } from "./upstream.js";
+import { addModelUsage } from "./spend.js";
+import {
+  type CallSignal,
+  type ChatChunk,
+  type ChatCompletion,
+  completionTexts,
+  ProviderError,
+  type Usage,
+} from "./types.js";
+import { scrub, scrubsRawJson, secretValues } from "./upstream.js";
 import { chunkChars, completionChars, estimateTokens, makeUsage, promptChars, usageOf } from "./usage.js";
 
 export interface GatewayDeps {
@@ -35,7 +42,7 @@ interface Outcome {
 export async function completeCall(
   deps: GatewayDeps,
   call: PreparedCall,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<ChatCompletion> {
   let completion: ChatCompletion;
   try {
@@ -45,16 +52,27 @@ export async function completeCall(
   }
   const reported = usageOf(completion.usage);
   const usage = reported ?? estimate(call, completionChars(completion));
-  if (!reported) completion.usage = usage;
-  await record(deps, call, { usage, estimated: !reported, stream: false });
+  if (!reported) {
+    completion.usage = usage;
+    completionTexts.delete(completion);
+  }
+  const recorded = record(deps, call, { usage, estimated: !reported, stream: false });
+  if (recorded) await recorded;
   return completion;
+}
+
+/** A completion's JSON text for the caller, the provider's secrets scrubbed out. */
+export function completionJson(completion: ChatCompletion, secrets: readonly string[]): string {
+  const raw = completionTexts.get(completion);
+  if (raw !== undefined && scrubsRawJson(secrets)) return scrub(raw, secrets);
+  return scrub(JSON.stringify(completion), secrets);
 }
 
 /** Resolves once the provider accepted the call; the chunks end with a usage chunk. */
 export async function openStream(
   deps: GatewayDeps,
   call: PreparedCall,
-  signal: AbortSignal,
+  signal: CallSignal,
 ): Promise<AsyncGenerator<ChatChunk>> {
   let upstream: AsyncIterable<ChatChunk>;
   try {
@@ -97,7 +115,7 @@ async function* relay(deps: GatewayDeps, call: PreparedCall, upstream: AsyncIter
   } finally {
     if (!done) {
       // The caller went away (the generator was closed early): bill what was streamed.
-      await record(deps, call, { usage: estimate(call, chars), estimated: true, stream: true }).catch(
+      await record(deps, call, { usage: estimate(call, chars), estimated: true, stream: true })?.catch(
         () => {},
       );
       done = true;
@@ -149,38 +167,85 @@ async function failed(
   return toHttpError(call, err);
 }
 
-async function record(deps: GatewayDeps, call: PreparedCall, outcome: Outcome): Promise<void> {
+/** Records the spend; returns the append of the run event, when there is a run. */
+function record(deps: GatewayDeps, call: PreparedCall, outcome: Outcome): Promise<void> | undefined {
   const { request, target } = call;
   const price = priceFor(request.model, { pricing: call.pricing, providerType: target.type });
   const cost = estimateCostUsd(price, outcome.usage.prompt_tokens, outcome.usage.completion_tokens);
-  await recordModelUsage(deps.store, call.workspace, {
-    agent: call.agent,
-    model: request.model,
-    modelProvider: target.name,
-    provider: target.type,
-    inputTokens: outcome.usage.prompt_tokens,
-    outputTokens: outcome.usage.completion_tokens,
-    costUsd: cost,
-  });
-  await appendRunEvent(deps, call, outcome, cost);
+  // The answer does not wait for the usage write (budget checks and spend reads see it at once).
+  addModelUsage(
+    deps.store,
+    call.workspace,
+    {
+      agent: call.agent,
+      model: request.model,
+      modelProvider: target.name,
+      provider: target.type,
+      inputTokens: outcome.usage.prompt_tokens,
+      outputTokens: outcome.usage.completion_tokens,
+      costUsd: cost,
+    },
+    deps.log,
+  );
+  return call.runId ? appendRunEvent(deps, call, outcome, cost) : undefined;
+}
+
+/** Totals of a run's `LLM_CALL` events up to `seq` (what the next event's `run_totals` adds to). */
+interface RunTally {
+  seq: number;
+  llm_calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+}
+
+/** Per store, by workspace and run: only the events after the last tally are read on the next call. */
+const tallies = new WeakMap<Store, Map<string, RunTally>>();
+const MAX_TALLIES = 10_000;
+
+async function runTally(store: Store, ws: string, runId: string): Promise<RunTally> {
+  let byRun = tallies.get(store);
+  if (!byRun) {
+    byRun = new Map();
+    tallies.set(store, byRun);
+  }
+  const key = `${ws}\0${runId}`;
+  const known = byRun.get(key);
+  const events = await store.listEvents(ws, runId, known ? { afterSeq: known.seq } : undefined);
+  const tally: RunTally = known
+    ? { ...known }
+    : { seq: 0, llm_calls: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
+  for (const event of events) {
+    if (event.seq > tally.seq) tally.seq = event.seq;
+    if (event.type !== "LLM_CALL") continue;
+    const d = event.data;
+    tally.llm_calls++;
+    tally.prompt_tokens += typeof d.prompt_tokens === "number" ? d.prompt_tokens : 0;
+    tally.completion_tokens += typeof d.completion_tokens === "number" ? d.completion_tokens : 0;
+    tally.cost_usd += typeof d.cost_usd === "number" ? d.cost_usd : 0;
+  }
+  const current = byRun.get(key);
+  if (!current || current.seq < tally.seq) {
+    if (!current && byRun.size >= MAX_TALLIES) {
+      const oldest = byRun.keys().next();
+      if (!oldest.done) byRun.delete(oldest.value);
+    }
+    byRun.set(key, tally);
+  }
+  return tally;
 }
 
 async function appendRunEvent(deps: GatewayDeps, call: PreparedCall, outcome: Outcome, cost: number) {
   if (!call.runId) return;
   const { store } = deps;
-  const totals = { llm_calls: 1, prompt_tokens: 0, completion_tokens: 0, cost_usd: cost };
-  for (const event of await store.listEvents(call.workspace, call.runId)) {
-    if (event.type !== "LLM_CALL") continue;
-    const d = event.data;
-    totals.llm_calls++;
-    totals.prompt_tokens += typeof d.prompt_tokens === "number" ? d.prompt_tokens : 0;
-    totals.completion_tokens += typeof d.completion_tokens === "number" ? d.completion_tokens : 0;
-    totals.cost_usd += typeof d.cost_usd === "number" ? d.cost_usd : 0;
-  }
+  const prior = await runTally(store, call.workspace, call.runId);
   const { usage } = outcome;
-  totals.prompt_tokens += usage.prompt_tokens;
-  totals.completion_tokens += usage.completion_tokens;
-  totals.cost_usd = roundUsd(totals.cost_usd);
+  const totals = {
+    llm_calls: prior.llm_calls + 1,
+    prompt_tokens: prior.prompt_tokens + usage.prompt_tokens,
+    completion_tokens: prior.completion_tokens + usage.completion_tokens,
+    cost_usd: roundUsd(prior.cost_usd + cost),
+  };
   const summary = outcome.error
     ? `LLM call to ${call.request.model} via ${call.target.name} failed: ${outcome.error}`
     : `LLM call to ${call.request.model} via ${call.target.name}: ${usage.prompt_tokens} prompt + ` +

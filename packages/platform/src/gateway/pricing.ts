@@ -62,14 +62,34 @@ export function priceFor(
   const own = options.pricing?.[model];
   if (own) return { ...own, source: "provider" };
   const fromTable = tablePrice(model);
-  if (fromTable) return { ...fromTable, source: "table" };
+  // Spelled out: `{ ...price, source }` takes V8's slow path (about a microsecond a call).
+  if (fromTable) {
+    return { input_per_1k: fromTable.input_per_1k, output_per_1k: fromTable.output_per_1k, source: "table" };
+  }
   if (options.providerType && FREE_PROVIDERS.has(options.providerType)) {
     return { input_per_1k: 0, output_per_1k: 0, source: "free" };
   }
-  return { ...FALLBACK_PRICE, source: "fallback" };
+  return {
+    input_per_1k: FALLBACK_PRICE.input_per_1k,
+    output_per_1k: FALLBACK_PRICE.output_per_1k,
+    source: "fallback",
+  };
 }
 
+/** Table lookups by model id (a gateway sees few distinct ids; the memo is dropped when large). */
+const tableMemo = new Map<string, ModelPrice | null>();
+
 function tablePrice(model: string): ModelPrice | undefined {
+  let price = tableMemo.get(model);
+  if (price === undefined) {
+    if (tableMemo.size >= 1000) tableMemo.clear();
+    price = lookupTable(model) ?? null;
+    tableMemo.set(model, price);
+  }
+  return price ?? undefined;
+}
+
+function lookupTable(model: string): ModelPrice | undefined {
   const bare = model.slice(model.lastIndexOf("/") + 1).toLowerCase();
   for (const id of [bare, bare.replace(/^(?:[a-z]+\.)+/, "")]) {
     const exact = DEFAULT_PRICES[id];

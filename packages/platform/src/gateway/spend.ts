@@ -12,6 +12,7 @@
  * Status of a row: `Uncapped` without a budget, `Budget reached` when spend >= budget (a budget
  * of 0 blocks at once), `Near budget` at >= 80 %, otherwise `Active`.
  */
+import type { Logger } from "../log.js";
 import { type Doc, type Store, VersionConflictError } from "../store/store.js";
 import { estimateCostUsd, type ModelPrice, priceFor, roundUsd } from "./pricing.js";
 
@@ -105,6 +106,11 @@ export interface Period {
 
 /** The calendar month (UTC) containing `at`; `end` is its last millisecond. */
 export function monthPeriod(at: Date = new Date()): Period {
+  return { ...currentPeriod(at) };
+}
+
+/** {@link monthPeriod}, shared (not to be changed by the caller). */
+function currentPeriod(at: Date): Period {
   const year = at.getUTCFullYear();
   const month = at.getUTCMonth();
   const index = year * 12 + month;
@@ -120,7 +126,7 @@ export function monthPeriod(at: Date = new Date()): Period {
       },
     };
   }
-  return { ...lastPeriod.period };
+  return lastPeriod.period;
 }
 
 /** The last month computed (every model call asks for the current one). */
@@ -135,8 +141,38 @@ export const usageKey = (agent: string, modelProvider: string, model: string, pe
  * write; each caller resolves once that write is stored, with the record as written.
  */
 export function recordModelUsage(store: Store, ws: string, input: UsageInput): Promise<UsageDoc> {
-  const at = input.at ?? new Date();
-  const period = monthPeriod(at).key;
+  const pending = addUsage(store, ws, input);
+  pending.waiters ??= [];
+  const waiters = pending.waiters;
+  return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+}
+
+/**
+ * {@link recordModelUsage} for the gateway, whose answer does not wait for the write: the write
+ * is made at the end of this turn of the event loop, merged with the turn's other recordings.
+ * Until it is stored, the amounts count in budget checks ({@link unwrittenUsage}) and
+ * {@link listUsage} stores them before it reads. A failed write is logged to `log`.
+ */
+export function addModelUsage(store: Store, ws: string, input: UsageInput, log?: Logger): void {
+  const pending = addUsage(store, ws, input);
+  if (log) pending.log = log;
+}
+
+/** The last clock reading of {@link addUsage}: calls in the same millisecond share its strings. */
+let lastClock = { ms: Number.NaN, iso: "", period: "" };
+
+function clockAt(at: Date | undefined): { iso: string; period: string } {
+  if (at) return { iso: at.toISOString(), period: currentPeriod(at).key };
+  const ms = Date.now();
+  if (ms !== lastClock.ms) {
+    const now = new Date(ms);
+    lastClock = { ms, iso: now.toISOString(), period: currentPeriod(now).key };
+  }
+  return lastClock;
+}
+
+function addUsage(store: Store, ws: string, input: UsageInput): PendingUsage {
+  const { iso, period } = clockAt(input.at);
   const inputTokens = Math.max(0, Math.round(input.inputTokens));
   const outputTokens = Math.max(0, Math.round(input.outputTokens));
   const cost =
@@ -147,19 +183,16 @@ export function recordModelUsage(store: Store, ws: string, input: UsageInput): P
       outputTokens,
     );
   const name = usageKey(input.agent, input.modelProvider ?? "", input.model, period);
-  let byKey = pendingUsage.get(store);
-  if (!byKey) {
-    byKey = new Map();
-    pendingUsage.set(store, byKey);
-  }
+  const state = usageState(store);
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(flushUsage);
   }
   const key = `${ws}\0${name}`;
-  let pending = byKey.get(key);
+  let pending = state.pending.get(key);
   if (!pending) {
     pending = {
+      key,
       ws,
       name,
       agent: input.agent,
@@ -171,22 +204,22 @@ export function recordModelUsage(store: Store, ws: string, input: UsageInput): P
       requests: 0,
       cost: 0,
       lastUsedAt: "",
-      waiters: [],
     };
-    byKey.set(key, pending);
+    if (state.pending.size === 0) dirty.push(state);
+    state.pending.set(key, pending);
   }
   pending.inputTokens += inputTokens;
   pending.outputTokens += outputTokens;
   pending.requests += 1;
   pending.cost += Math.max(0, cost);
-  const iso = at.toISOString();
   if (iso > pending.lastUsedAt) pending.lastUsedAt = iso;
   if (input.provider !== undefined) pending.provider = input.provider;
-  const waiters = pending.waiters;
-  return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  return pending;
 }
 
 interface PendingUsage {
+  /** `<ws>\0<name>` */
+  key: string;
   ws: string;
   name: string;
   agent: string;
@@ -199,33 +232,107 @@ interface PendingUsage {
   requests: number;
   cost: number;
   lastUsedAt: string;
-  waiters: { resolve: (doc: UsageDoc) => void; reject: (error: unknown) => void }[];
+  waiters?: { resolve: (doc: UsageDoc) => void; reject: (error: unknown) => void }[];
+  log?: Logger;
 }
 
-let pendingUsage = new Map<Store, Map<string, PendingUsage>>();
+/** One store's recordings not yet stored: queued for the next write, or being written. */
+interface UsageState {
+  store: Store;
+  pending: Map<string, PendingUsage>;
+  writing: Set<PendingUsage>;
+  /** Settles when every write started so far has. */
+  written: Promise<unknown>;
+}
+
+const states = new WeakMap<Store, UsageState>();
+/** States with queued recordings, for the next flush. */
+let dirty: UsageState[] = [];
 let flushScheduled = false;
 
-function flushUsage(): void {
-  const batches = pendingUsage;
-  pendingUsage = new Map();
-  flushScheduled = false;
-  for (const [store, byKey] of batches) {
-    for (const pending of byKey.values()) {
-      writeUsage(store, pending).then(
-        (doc) => {
-          for (const waiter of pending.waiters) waiter.resolve(doc);
-        },
-        (error: unknown) => {
-          for (const waiter of pending.waiters) waiter.reject(error);
-        },
-      );
-    }
+function usageState(store: Store): UsageState {
+  let state = states.get(store);
+  if (!state) {
+    state = { store, pending: new Map(), writing: new Set(), written: Promise.resolve() };
+    states.set(store, state);
   }
+  return state;
+}
+
+function flushUsage(): void {
+  const batch = dirty;
+  dirty = [];
+  flushScheduled = false;
+  for (const state of batch) flushState(state);
+}
+
+function flushState(state: UsageState): void {
+  const queued = state.pending;
+  if (queued.size === 0) return;
+  state.pending = new Map();
+  const writes: Promise<unknown>[] = [state.written];
+  for (const pending of queued.values()) {
+    state.writing.add(pending);
+    const write = writeUsage(state.store, pending).then(
+      (doc) => {
+        state.writing.delete(pending);
+        for (const waiter of pending.waiters ?? []) waiter.resolve(doc);
+      },
+      (error: unknown) => {
+        state.writing.delete(pending);
+        for (const waiter of pending.waiters ?? []) waiter.reject(error);
+        pending.log?.error("model usage not recorded", {
+          workspace: pending.ws,
+          usage: pending.name,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      },
+    );
+    writes.push(write);
+  }
+  state.written = Promise.all(writes).then(noop);
+}
+
+const noop = (): void => {};
+
+/** Stores what was recorded in `store` and is not stored yet. */
+export async function settleUsage(store: Store): Promise<void> {
+  const state = states.get(store);
+  if (!state) return;
+  flushState(state);
+  await state.written;
+}
+
+/**
+ * Recorded but not yet stored amounts of one usage record (`ws`, `name`), as a partial document
+ * to add to the stored one; undefined when everything is stored.
+ */
+export function unwrittenUsage(
+  store: Store,
+  ws: string,
+  name: string,
+): Pick<UsageDoc, "input_tokens" | "output_tokens" | "requests" | "estimated_spend_usd"> | undefined {
+  const state = states.get(store);
+  if (!state) return undefined;
+  const key = `${ws}\0${name}`;
+  const queued = state.pending.get(key);
+  let found:
+    | Pick<UsageDoc, "input_tokens" | "output_tokens" | "requests" | "estimated_spend_usd">
+    | undefined;
+  for (const pending of state.writing.size > 0 ? [...state.writing, queued] : [queued]) {
+    if (!pending || pending.key !== key) continue;
+    found ??= { input_tokens: 0, output_tokens: 0, requests: 0, estimated_spend_usd: 0 };
+    found.input_tokens += pending.inputTokens;
+    found.output_tokens += pending.outputTokens;
+    found.requests += pending.requests;
+    found.estimated_spend_usd += pending.cost;
+  }
+  return found;
 }
 
 async function writeUsage(store: Store, pending: PendingUsage): Promise<UsageDoc> {
   for (;;) {
-    const existing = await store.getResource<UsageDoc>(pending.ws, "model_usage", pending.name);
+    const existing = await store.readResource<UsageDoc>(pending.ws, "model_usage", pending.name);
     const prev = existing?.doc;
     const doc: UsageDoc = {
       agent_name: pending.agent,
@@ -257,6 +364,7 @@ export async function listUsage(
   period: Period,
   agent?: string,
 ): Promise<UsageDoc[]> {
+  await settleUsage(store);
   const records = await store.listResources<UsageDoc>(ws, "model_usage");
   return records
     .map((r) => r.doc)

@@ -86,6 +86,13 @@ export interface ChatChunk {
   [key: string]: unknown;
 }
 
+/**
+ * The provider's own JSON text of a completion an adapter returned unchanged (every key as the
+ * provider sent it, nothing filled in, usage reported), so the answer can be sent as that text
+ * instead of serialising the object again. Only set when the text has no `\u` or `\/` escape.
+ */
+export const completionTexts = new WeakMap<ChatCompletion, string>();
+
 /** A registered model provider, resolved for one call (its key read from the secret store). */
 export interface ProviderTarget {
   /** The ModelProvider resource name. */
@@ -104,14 +111,48 @@ export interface ProbeOutcome {
   message: string;
 }
 
+/** Told when a call is cancelled (an object, the form `AbortSignal` also takes). */
+export interface CancelListener {
+  handleEvent(): void;
+}
+
+/** The cancellation of one call: an `AbortSignal`, or the cheaper {@link CallCancellation}. */
+export interface CallSignal {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: CancelListener): void;
+  removeEventListener(type: "abort", listener: CancelListener): void;
+}
+
+/** A {@link CallSignal} for one call, without an AbortController's EventTarget machinery. */
+export class CallCancellation implements CallSignal {
+  aborted = false;
+  #listeners: CancelListener[] | undefined;
+
+  addEventListener(_type: "abort", listener: CancelListener): void {
+    if (this.aborted) return;
+    this.#listeners ??= [];
+    if (!this.#listeners.includes(listener)) this.#listeners.push(listener);
+  }
+
+  removeEventListener(_type: "abort", listener: CancelListener): void {
+    const listeners = this.#listeners;
+    const i = listeners ? listeners.indexOf(listener) : -1;
+    if (i !== -1) listeners?.splice(i, 1);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listeners = this.#listeners ?? [];
+    this.#listeners = undefined;
+    for (const listener of listeners) listener.handleEvent();
+  }
+}
+
 export interface ProviderAdapter {
-  complete(target: ProviderTarget, request: ChatRequest, signal: AbortSignal): Promise<ChatCompletion>;
+  complete(target: ProviderTarget, request: ChatRequest, signal: CallSignal): Promise<ChatCompletion>;
   /** Resolves once the upstream accepted the call (so failures are still a plain 502). */
-  stream(
-    target: ProviderTarget,
-    request: ChatRequest,
-    signal: AbortSignal,
-  ): Promise<AsyncIterable<ChatChunk>>;
+  stream(target: ProviderTarget, request: ChatRequest, signal: CallSignal): Promise<AsyncIterable<ChatChunk>>;
   probe(target: ProviderTarget, timeoutMs: number): Promise<ProbeOutcome>;
 }
 

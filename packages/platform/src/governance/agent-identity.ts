@@ -31,6 +31,10 @@ interface TokenDoc extends AgentIdentity {
 const recordName = (token: string): string =>
   `${RECORD_PREFIX}${createHash("sha256").update(token).digest("hex")}`;
 
+/** Token → record name, so a busy agent's calls skip the hash (tokens are 192-bit random). */
+const hashedNames = new Map<string, string>();
+const HASHED_NAMES_LIMIT = 10_000;
+
 export const isAgentToken = (value: string): boolean => TOKEN_PATTERN.test(value);
 
 /** Mints a token for `agent` in `ws`; the token is returned once and never stored. */
@@ -43,10 +47,15 @@ export async function issueAgentToken(store: Store, ws: string, agent: string): 
 
 /** The agent a token belongs to, or undefined for an unknown, revoked or malformed token. */
 export async function resolveAgentToken(store: Store, token: string): Promise<AgentIdentity | undefined> {
-  if (!isAgentToken(token)) return undefined;
-  const record = await store.getResource<TokenDoc>(TOKEN_WORKSPACE, "setting", recordName(token));
-  if (!record) return undefined;
-  return { workspace: record.doc.workspace, agent: record.doc.agent };
+  let name = hashedNames.get(token);
+  if (name === undefined) {
+    if (!isAgentToken(token)) return undefined;
+    name = recordName(token);
+    if (hashedNames.size >= HASHED_NAMES_LIMIT) hashedNames.clear();
+    hashedNames.set(token, name);
+  }
+  const record = await store.readResource<TokenDoc>(TOKEN_WORKSPACE, "setting", name);
+  return record ? { workspace: record.doc.workspace, agent: record.doc.agent } : undefined;
 }
 
 /** Removes every token of `agent` in `ws`; returns how many there were. */

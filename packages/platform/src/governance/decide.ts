@@ -82,55 +82,62 @@ export async function evaluateCall(store: Store, input: CallInput): Promise<Call
   const { tool, url } = input;
   const method = input.method.toUpperCase();
   const capabilityMatch = matchCapability(tool, method, url.pathname);
-  const tags = [...new Set([...tool.riskTags, ...(capabilityMatch?.riskTags ?? []), ...(input.tags ?? [])])];
+  const tags =
+    (capabilityMatch?.riskTags.length ?? 0) + (input.tags?.length ?? 0) === 0
+      ? tool.riskTags
+      : [...new Set([...tool.riskTags, ...(capabilityMatch?.riskTags ?? []), ...(input.tags ?? [])])];
   const capability: CapabilityCheck = {
     checked: tool.capabilities.length > 0,
     allowed: tool.capabilities.length === 0 || capabilityMatch !== undefined,
     matched: capabilityMatch ?? null,
     path: url.pathname,
   };
-  const base = { policies: [] as string[], matched: [], decisive: [], capability, tags };
-  const agent = await store.getResource(input.workspace, "agent", input.agent);
+  const agent = await store.readResource(input.workspace, "agent", input.agent);
   if (!agent) {
     return {
-      ...base,
       decision: "deny",
       code: "POLICY_DENIED",
       reason: `agent ${input.agent} is not registered`,
+      policies: [],
+      matched: [],
+      decisive: [],
+      capability,
+      tags,
     };
   }
-  const policies = boundPolicyNames(agent.doc);
+  const policies = policyNamesOf(agent);
   const rules = await boundRules(store, input.workspace, policies);
   const target = `${url.origin}${url.pathname}`;
   const evaluation = evaluateRules(rules, { method, url: target, tags, tool: tool.name });
   const matched = evaluation.matched as MatchedRule[];
   const decisive = matched.filter((r) => r.permission === evaluation.decision);
-  const result = { ...base, policies, matched, decisive };
-  const call = `${method} ${target}`;
+  const result: CallEvaluation = {
+    decision: evaluation.decision,
+    reason: "",
+    policies,
+    matched,
+    decisive,
+    capability,
+    tags,
+  };
   if (evaluation.decision === "deny") {
-    const reason =
+    result.code = "POLICY_DENIED";
+    result.reason =
       decisive.length > 0
         ? `denied by ${describe(decisive[0] as MatchedRule)}`
         : policies.length === 0
           ? `no policy is bound to agent ${input.agent}: default deny`
-          : `no rule of the agent's policies (${policies.join(", ")}) allows ${call}: default deny`;
-    return { ...result, decision: "deny", code: "POLICY_DENIED", reason };
-  }
-  if (!capability.allowed) {
+          : `no rule of the agent's policies (${policies.join(", ")}) allows ${method} ${target}: default deny`;
+  } else if (!capability.allowed) {
     const declared = tool.capabilities.map((c) => `${c.method} ${c.path}`).join(", ");
-    return {
-      ...result,
-      decision: "deny",
-      code: "CAPABILITY_DENIED",
-      reason: `tool ${tool.name} has no capability for ${method} ${url.pathname} (declared: ${declared})`,
-    };
+    result.decision = "deny";
+    result.code = "CAPABILITY_DENIED";
+    result.reason = `tool ${tool.name} has no capability for ${method} ${url.pathname} (declared: ${declared})`;
+  } else {
+    const verb = evaluation.decision === "allow" ? "allowed" : "approval required";
+    result.reason = `${verb} by ${describe(decisive[0] as MatchedRule)}`;
   }
-  const verb = evaluation.decision === "allow" ? "allowed" : "approval required";
-  return {
-    ...result,
-    decision: evaluation.decision,
-    reason: `${verb} by ${describe(decisive[0] as MatchedRule)}`,
-  };
+  return result;
 }
 
 export interface GrantInput {
@@ -166,21 +173,41 @@ export async function findCoveringGrant(store: Store, input: GrantInput): Promis
   );
 }
 
-async function boundRules(store: Store, ws: string, names: readonly string[]): Promise<MatchedRule[]> {
-  const records = await Promise.all(names.map((name) => store.getResource(ws, "policy", name)));
-  const rules: MatchedRule[] = [];
-  for (const record of records) {
-    if (!record) continue; // a missing policy allows nothing
-    for (const [index, rule] of policyRules(record).entries())
-      rules.push({ ...rule, policy: record.name, index });
+// Derived once per shared (frozen, unchanged) record: see `Store.readResource`.
+const namesByAgent = new WeakMap<ResourceRecord, string[]>();
+const rulesByPolicy = new WeakMap<ResourceRecord, MatchedRule[]>();
+
+function policyNamesOf(agent: ResourceRecord): string[] {
+  let names = namesByAgent.get(agent);
+  if (!names) {
+    names = boundPolicyNames(agent.doc);
+    namesByAgent.set(agent, names);
   }
-  return rules;
+  return names;
+}
+
+async function boundRules(store: Store, ws: string, names: readonly string[]): Promise<MatchedRule[]> {
+  if (names.length === 1) {
+    const record = await store.readResource(ws, "policy", names[0] as string);
+    return record ? rulesOf(record) : []; // a missing policy allows nothing
+  }
+  const records = await Promise.all(names.map((name) => store.readResource(ws, "policy", name)));
+  return records.flatMap((record) => (record ? rulesOf(record) : []));
 }
 
 /** Stored specs were validated on write; re-normalising guards against hand-edited documents. */
-function policyRules(record: ResourceRecord): PolicyRule[] {
-  const result = validatePolicySpec(record.doc.spec);
-  return result.ok ? result.spec.policies : [];
+function rulesOf(record: ResourceRecord): MatchedRule[] {
+  let rules = rulesByPolicy.get(record);
+  if (!rules) {
+    const result = validatePolicySpec(record.doc.spec);
+    rules = (result.ok ? result.spec.policies : []).map((rule, index) => ({
+      ...rule,
+      policy: record.name,
+      index,
+    }));
+    rulesByPolicy.set(record, rules);
+  }
+  return rules;
 }
 
 function describe(rule: MatchedRule): string {

@@ -43,14 +43,26 @@ const str = (value: unknown): string => (typeof value === "string" ? value : "")
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v !== "") : [];
 
+const derived = new WeakMap<ResourceRecord, ToolInfo>();
+
+/** What the egress needs of a tool record; computed once per record object (treat it as read-only). */
 export function toolInfo(record: ResourceRecord): ToolInfo {
+  let info = derived.get(record);
+  if (!info) {
+    info = deriveToolInfo(record);
+    derived.set(record, info);
+  }
+  return info;
+}
+
+function deriveToolInfo(record: ResourceRecord): ToolInfo {
   const spec = obj(record.doc.spec);
   const connection = obj(spec.connection);
   const timeout = connection.timeoutSeconds;
   return {
     name: record.name,
     baseUrl: str(connection.baseUrl).replace(/\/+$/, ""),
-    riskTags: strings(spec.riskTags),
+    riskTags: [...new Set(strings(spec.riskTags))],
     capabilities: (Array.isArray(spec.capabilities) ? spec.capabilities : []).map(obj).map((cap) => ({
       name: str(cap.name),
       method: str(cap.method).toUpperCase(),

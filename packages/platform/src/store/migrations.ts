@@ -62,4 +62,27 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    // Events are read by (run_id, seq) only: store them in that key's order (no rowid table plus
+    // a separate key index) and drop the index on `id` (UUIDv7, unique by construction). Each
+    // append writes two fewer b-tree pages.
+    version: 2,
+    sql: `
+      CREATE TABLE run_events_by_run (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        payload_hash TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO run_events_by_run SELECT run_id, seq, id, type, actor, payload_hash, data, created_at
+        FROM run_events;
+      DROP TABLE run_events;
+      ALTER TABLE run_events_by_run RENAME TO run_events;
+    `,
+  },
 ];

@@ -118,6 +118,14 @@ const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
   expiresAt: row.expires_at,
 });
 
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /**
  * A UUIDv7 (RFC 9562: 48-bit millisecond timestamp, then random bits): event ids grow with time,
  * so inserting one touches the right edge of the `id` index instead of a random page of it —
@@ -284,18 +292,35 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
   );
 
+  const readRow = (ws: string, kind: ResourceKind, name: string): ResourceRow | null => {
+    let row = cache.getRow(ws, kind, name) as ResourceRow | null | undefined;
+    if (row === undefined) {
+      row = (stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
+        ws,
+        kind,
+        name,
+      ) ?? null) as ResourceRow | null;
+      cache.setRow(ws, kind, name, row);
+    }
+    return row;
+  };
+  // One frozen record per cached row object: a changed row is a new object, so a new record.
+  const shared = new WeakMap<ResourceRow, ResourceRecord>();
+
   return {
     async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
-      let row = cache.getRow(ws, kind, name) as ResourceRow | null | undefined;
-      if (row === undefined) {
-        row = (stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
-          ws,
-          kind,
-          name,
-        ) ?? null) as ResourceRow | null;
-        cache.setRow(ws, kind, name, row);
-      }
+      const row = readRow(ws, kind, name);
       return row ? toResource<T>(row) : undefined;
+    },
+    async readResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
+      const row = readRow(ws, kind, name);
+      if (!row) return undefined;
+      let record = shared.get(row);
+      if (!record) {
+        record = deepFreeze(toResource(row));
+        shared.set(row, record);
+      }
+      return record as ResourceRecord<T>;
     },
     async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
       const rows = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? ORDER BY name").all(

@@ -97,6 +97,15 @@ export interface Store {
     kind: ResourceKind,
     name: string,
   ): Promise<ResourceRecord<T> | undefined>;
+  /**
+   * `getResource` for hot paths: a deeply frozen record, the same object for as long as the row
+   * is unchanged, so callers may cache what they derive from it in a `WeakMap` keyed by it.
+   */
+  readResource<T extends Doc = Doc>(
+    ws: string,
+    kind: ResourceKind,
+    name: string,
+  ): Promise<Readonly<ResourceRecord<T>> | undefined>;
   listResources<T extends Doc = Doc>(ws: string, kind: ResourceKind): Promise<ResourceRecord<T>[]>;
   /** Insert or replace. With `expectedVersion`, throws VersionConflictError unless it matches. */
   putResource<T extends Doc>(

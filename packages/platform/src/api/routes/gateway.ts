@@ -17,9 +17,9 @@
  */
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../../errors.js";
-import { completeCall, type GatewayDeps, openStream } from "../../gateway/gateway.js";
+import { completeCall, completionJson, type GatewayDeps, openStream } from "../../gateway/gateway.js";
 import { type Caller, parseChatRequest, prepareCall } from "../../gateway/routing.js";
-import type { ChatChunk } from "../../gateway/types.js";
+import { CallCancellation, type ChatChunk } from "../../gateway/types.js";
 import { scrub, secretValues } from "../../gateway/upstream.js";
 import { resolveAgentToken } from "../../governance/agent-identity.js";
 import type { Store } from "../../store/store.js";
@@ -88,13 +88,15 @@ async function chat(ctx: RequestContext, caller: Caller): Promise<Reply> {
   const request = parseChatRequest(ctx.body);
   const call = await prepareCall(ctx.store, caller, request);
   const deps: GatewayDeps = { store: ctx.store, log: ctx.services.log };
-  const controller = new AbortController();
-  ctx.res.once("close", () => {
-    if (!ctx.res.writableFinished) controller.abort();
+  // The caller going away cancels the upstream call.
+  const cancel = new CallCancellation();
+  const answer = ctx.res;
+  answer.on("close", () => {
+    if (!answer.writableFinished) cancel.abort();
   });
   const secrets = secretValues(call.target);
   if (!request.stream) {
-    const text = scrub(JSON.stringify(await completeCall(deps, call, controller.signal)), secrets);
+    const text = completionJson(await completeCall(deps, call, cancel), secrets);
     return {
       status: 200,
       stream: async (res) => {
@@ -104,7 +106,7 @@ async function chat(ctx: RequestContext, caller: Caller): Promise<Reply> {
       },
     };
   }
-  const chunks = await openStream(deps, call, controller.signal);
+  const chunks = await openStream(deps, call, cancel);
   return {
     status: 200,
     headers: {
@@ -120,7 +122,7 @@ async function writeSse(
   ctx: RequestContext,
   res: ServerResponse,
   chunks: AsyncGenerator<ChatChunk>,
-  secrets: string[],
+  secrets: readonly string[],
 ): Promise<void> {
   res.flushHeaders();
   try {

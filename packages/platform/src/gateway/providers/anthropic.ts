@@ -26,7 +26,7 @@ import {
   probeHttp,
   providerMessage,
   readSseData,
-  readText,
+  requestText,
   sendUpstream,
 } from "../upstream.js";
 import { finishReason, fromAnthropicMessage, toAnthropicRequest, toUsage } from "./anthropic-format.js";
@@ -47,9 +47,9 @@ export const anthropicAdapter: ProviderAdapter = {
   async complete(target, request, signal) {
     const { url, headers } = urlFor(target, "/messages");
     const body = JSON.stringify(toAnthropicRequest({ ...request, stream: false }));
-    const res = await sendUpstream({ url, method: "POST", headers, body, signal });
-    if (res.status < 200 || res.status >= 300) await failFrom(res);
-    return fromAnthropicMessage(parseJsonAnswer(await readText(res.body), res.status), request.model);
+    const { status, text } = await requestText({ url, method: "POST", headers, body, signal });
+    if (status < 200 || status >= 300) throw new ProviderError(providerMessage(text, status), status);
+    return fromAnthropicMessage(parseJsonAnswer(text, status), request.model);
   },
 
   async stream(target, request, signal) {

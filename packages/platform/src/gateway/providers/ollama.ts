@@ -32,7 +32,7 @@ import {
   probeHttp,
   providerMessage,
   readLines,
-  readText,
+  requestText,
   sendUpstream,
 } from "../upstream.js";
 
@@ -48,9 +48,9 @@ export const ollamaAdapter: ProviderAdapter = {
   async complete(target, request, signal) {
     const { url, headers } = urlFor(target, "/api/chat");
     const body = JSON.stringify(toOllamaRequest(request, false));
-    const res = await sendUpstream({ url, method: "POST", headers, body, signal });
-    if (res.status < 200 || res.status >= 300) await failFrom(res);
-    return fromOllama(parseJsonAnswer(await readText(res.body), res.status), request.model);
+    const { status, text } = await requestText({ url, method: "POST", headers, body, signal });
+    if (status < 200 || status >= 300) throw new ProviderError(providerMessage(text, status), status);
+    return fromOllama(parseJsonAnswer(text, status), request.model);
   },
 
   async stream(target, request, signal) {

@@ -10,7 +10,7 @@ import { isObject } from "../../validate.js";
 import {
   type ChatChunk,
   type ChatCompletion,
-  type ChatRequest,
+  completionTexts,
   nowSeconds,
   type ProviderAdapter,
   ProviderError,
@@ -18,15 +18,18 @@ import {
 } from "../types.js";
 import {
   applyApiKey,
+  type Endpoint,
+  endpointOf,
   failFrom,
   joinEndpoint,
   parseJsonAnswer,
   probeHttp,
   providerMessage,
   readSseData,
-  readText,
+  requestText,
   sendUpstream,
 } from "../upstream.js";
+import { usageOf } from "../usage.js";
 
 function urlFor(target: ProviderTarget, path: string): { url: URL; headers: Record<string, string> } {
   const endpoint = new URL(target.endpoint);
@@ -37,24 +40,59 @@ function urlFor(target: ProviderTarget, path: string): { url: URL; headers: Reco
   return { url, headers };
 }
 
-async function post(target: ProviderTarget, body: ChatRequest, signal: AbortSignal) {
-  const { url, headers } = urlFor(target, "/chat/completions");
-  if (body.stream) headers.accept = "text/event-stream";
-  const res = await sendUpstream({ url, method: "POST", headers, body: JSON.stringify(body), signal });
-  if (res.status < 200 || res.status >= 300) await failFrom(res);
-  return res;
+/** The chat endpoint and request headers of a target, derived once per target. */
+interface ChatRoute {
+  endpoint: Endpoint;
+  json: Record<string, string>;
+  sse: Record<string, string>;
+}
+
+const chatRoutes = new WeakMap<ProviderTarget, ChatRoute>();
+
+function chatRoute(target: ProviderTarget): ChatRoute {
+  let route = chatRoutes.get(target);
+  if (!route) {
+    const { url, headers } = urlFor(target, "/chat/completions");
+    const json = { ...headers, "content-type": "application/json" };
+    route = { endpoint: endpointOf(url), json, sse: { ...json, accept: "text/event-stream" } };
+    chatRoutes.set(target, route);
+  }
+  return route;
 }
 
 export const openaiAdapter: ProviderAdapter = {
   async complete(target, request, signal) {
-    const res = await post(target, { ...request, stream: false }, signal);
-    return toCompletion(parseJsonAnswer(await readText(res.body), res.status), request.model);
+    const route = chatRoute(target);
+    const body = JSON.stringify(request.stream === false ? request : { ...request, stream: false });
+    const { status, text } = await requestText({
+      url: route.endpoint,
+      method: "POST",
+      headers: route.json,
+      body,
+      signal,
+    });
+    if (status < 200 || status >= 300) throw new ProviderError(providerMessage(text, status), status);
+    const value = parseJsonAnswer(text, status);
+    const completion = toCompletion(value, request.model);
+    // A complete answer passes through as the provider's own text (see `completionTexts`).
+    if (completion === value && usageOf(value.usage) && !text.includes("\\u") && !text.includes("\\/")) {
+      completionTexts.set(completion, text);
+    }
+    return completion;
   },
 
   async stream(target, request, signal) {
+    const route = chatRoute(target);
     const options = isObject(request.stream_options) ? request.stream_options : {};
     const body = { ...request, stream: true, stream_options: { ...options, include_usage: true } };
-    const res = await post(target, body, signal);
+    const res = await sendUpstream({
+      url: route.endpoint,
+      method: "POST",
+      headers: route.sse,
+      body: JSON.stringify(body),
+      signal,
+    });
+    if (res.status < 200 || res.status >= 300) await failFrom(res);
     return chunks(readSseData(res.body), request.model);
   },
 
@@ -74,6 +112,14 @@ export function toCompletion(value: Record<string, unknown>, model: string): Cha
     throw new ProviderError(
       `the provider's answer has no choices: ${providerMessage(JSON.stringify(value), 200)}`,
     );
+  }
+  if (
+    typeof value.id === "string" &&
+    value.object === "chat.completion" &&
+    typeof value.created === "number" &&
+    typeof value.model === "string"
+  ) {
+    return value as ChatCompletion; // nothing to fill in
   }
   return {
     ...value,

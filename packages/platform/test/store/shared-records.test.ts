@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { createSecretBox } from "../../src/store/crypto.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
+import type { Store } from "../../src/store/store.js";
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("readResource: shared, frozen records", () => {
+  let dir: string;
+  let file: string;
+  let store: Store;
+  let other: Database.Database;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "runagents-shared-records-"));
+    file = join(dir, "platform.db");
+    store = openSqliteStore(file, createSecretBox(randomBytes(32)));
+    other = new Database(file);
+  });
+  after(async () => {
+    other.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("returns the same deeply frozen record while the row is unchanged", async () => {
+    await store.putResource("ws", "policy", "p", { spec: { policies: [{ permission: "allow" }] } });
+    const first = await store.readResource("ws", "policy", "p");
+    const second = await store.readResource("ws", "policy", "p");
+    assert.equal(first, second);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first?.doc));
+    assert.ok(first);
+    const rules = (first.doc.spec as { policies: object[] }).policies;
+    assert.ok(Object.isFrozen(rules) && Object.isFrozen(rules[0]));
+    assert.throws(() => {
+      (rules[0] as { permission: string }).permission = "deny";
+    }, TypeError);
+    // getResource still hands out a private copy
+    const copy = await store.getResource("ws", "policy", "p");
+    assert.notEqual(copy?.doc, first?.doc);
+    assert.deepEqual(copy?.doc, first?.doc);
+  });
+
+  it("returns a new record after its own write, a delete, and another connection's write", async () => {
+    await store.putResource("ws", "tool", "t", { v: 1 });
+    const before = await store.readResource("ws", "tool", "t");
+    await store.putResource("ws", "tool", "t", { v: 2 });
+    const mine = await store.readResource("ws", "tool", "t");
+    assert.notEqual(mine, before);
+    assert.deepEqual(mine?.doc, { v: 2 });
+
+    await nextTurn();
+    other
+      .prepare("UPDATE resources SET doc = ?, version = version + 1 WHERE workspace = 'ws' AND name = 't'")
+      .run(JSON.stringify({ v: "theirs" }));
+    await nextTurn();
+    const theirs = await store.readResource("ws", "tool", "t");
+    assert.deepEqual([theirs?.doc, theirs?.version], [{ v: "theirs" }, 3]);
+
+    await store.deleteResource("ws", "tool", "t");
+    assert.equal(await store.readResource("ws", "tool", "t"), undefined);
+  });
+});
+
+describe("schema migration 2 (events keyed by run and seq)", () => {
+  it("keeps a version-1 database's events, in order, and goes on appending after them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runagents-migrate-"));
+    const file = join(dir, "platform.db");
+    const v1 = new Database(file);
+    v1.exec(MIGRATIONS.find((m) => m.version === 1)?.sql ?? "");
+    v1.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    v1.prepare("INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00.000Z')").run();
+    v1.prepare(
+      `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, created_at, updated_at)
+       VALUES ('run-1', 'default', 'a', 'u', '', 'RUNNING', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
+    ).run();
+    const insert = v1.prepare(
+      "INSERT INTO run_events VALUES ('run-1', ?, ?, ?, 'a', '', ?, '2026-01-01T00:00:00.000Z')",
+    );
+    for (const [seq, type] of [
+      [1, "RUN_CREATED"],
+      [2, "TOOL_REQUEST"],
+    ] as const) {
+      insert.run(seq, `id-${seq}`, type, JSON.stringify({ n: seq }));
+    }
+    v1.close();
+
+    const store = openSqliteStore(file, createSecretBox(randomBytes(32)));
+    try {
+      const appended = await store.appendEvent("default", "run-1", { type: "TOOL_RESPONSE", data: { n: 3 } });
+      assert.equal(appended.seq, 3);
+      const events = await store.listEvents("default", "run-1");
+      assert.deepEqual(
+        events.map((e) => [e.seq, e.id.startsWith("id-") ? e.id : "new", e.type, e.data]),
+        [
+          [1, "id-1", "RUN_CREATED", { n: 1 }],
+          [2, "id-2", "TOOL_REQUEST", { n: 2 }],
+          [3, "new", "TOOL_RESPONSE", { n: 3 }],
+        ],
+      );
+    } finally {
+      await store.close();
+    }
+    const after = new Database(file, { readonly: true });
+    const table = after.prepare("SELECT sql FROM sqlite_master WHERE name = 'run_events'").get() as {
+      sql: string;
+    };
+    after.close();
+    rmSync(dir, { recursive: true, force: true });
+    assert.match(table.sql, /WITHOUT ROWID/);
+  });
+});
