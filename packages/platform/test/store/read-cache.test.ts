@@ -162,4 +162,43 @@ describe("the SQLite store's read cache", () => {
     assert.equal(await store.deleteApiKey("default", "key_1"), true);
     assert.equal(await store.countApiKeys(), 0);
   });
+
+  // readResource: the shared, frozen form of the same cached rows
+  it("returns the same deeply frozen record while the row is unchanged", async () => {
+    await store.putResource("ws", "policy", "p", { spec: { policies: [{ permission: "allow" }] } });
+    const first = await store.readResource("ws", "policy", "p");
+    const second = await store.readResource("ws", "policy", "p");
+    assert.equal(first, second);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first?.doc));
+    assert.ok(first);
+    const rules = (first.doc.spec as { policies: object[] }).policies;
+    assert.ok(Object.isFrozen(rules) && Object.isFrozen(rules[0]));
+    assert.throws(() => {
+      (rules[0] as { permission: string }).permission = "deny";
+    }, TypeError);
+    // getResource still hands out a private copy
+    const copy = await store.getResource("ws", "policy", "p");
+    assert.notEqual(copy?.doc, first?.doc);
+    assert.deepEqual(copy?.doc, first?.doc);
+  });
+
+  it("returns a new record after its own write, a delete, and another connection's write", async () => {
+    await store.putResource("ws", "tool", "t", { v: 1 });
+    const before = await store.readResource("ws", "tool", "t");
+    await store.putResource("ws", "tool", "t", { v: 2 });
+    const mine = await store.readResource("ws", "tool", "t");
+    assert.notEqual(mine, before);
+    assert.deepEqual(mine?.doc, { v: 2 });
+
+    await nextTurn();
+    other
+      .prepare("UPDATE resources SET doc = ?, version = version + 1 WHERE workspace = 'ws' AND name = 't'")
+      .run(JSON.stringify({ v: "theirs" }));
+    await nextTurn();
+    const theirs = await store.readResource("ws", "tool", "t");
+    assert.deepEqual([theirs?.doc, theirs?.version], [{ v: "theirs" }, 3]);
+
+    await store.deleteResource("ws", "tool", "t");
+    assert.equal(await store.readResource("ws", "tool", "t"), undefined);
+  });
 });

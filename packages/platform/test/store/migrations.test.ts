@@ -3,70 +3,11 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { createSecretBox } from "../../src/store/crypto.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
-import type { Store } from "../../src/store/store.js";
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-describe("readResource: shared, frozen records", () => {
-  let dir: string;
-  let file: string;
-  let store: Store;
-  let other: Database.Database;
-  before(() => {
-    dir = mkdtempSync(join(tmpdir(), "runagents-shared-records-"));
-    file = join(dir, "platform.db");
-    store = openSqliteStore(file, createSecretBox(randomBytes(32)));
-    other = new Database(file);
-  });
-  after(async () => {
-    other.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("returns the same deeply frozen record while the row is unchanged", async () => {
-    await store.putResource("ws", "policy", "p", { spec: { policies: [{ permission: "allow" }] } });
-    const first = await store.readResource("ws", "policy", "p");
-    const second = await store.readResource("ws", "policy", "p");
-    assert.equal(first, second);
-    assert.ok(Object.isFrozen(first) && Object.isFrozen(first?.doc));
-    assert.ok(first);
-    const rules = (first.doc.spec as { policies: object[] }).policies;
-    assert.ok(Object.isFrozen(rules) && Object.isFrozen(rules[0]));
-    assert.throws(() => {
-      (rules[0] as { permission: string }).permission = "deny";
-    }, TypeError);
-    // getResource still hands out a private copy
-    const copy = await store.getResource("ws", "policy", "p");
-    assert.notEqual(copy?.doc, first?.doc);
-    assert.deepEqual(copy?.doc, first?.doc);
-  });
-
-  it("returns a new record after its own write, a delete, and another connection's write", async () => {
-    await store.putResource("ws", "tool", "t", { v: 1 });
-    const before = await store.readResource("ws", "tool", "t");
-    await store.putResource("ws", "tool", "t", { v: 2 });
-    const mine = await store.readResource("ws", "tool", "t");
-    assert.notEqual(mine, before);
-    assert.deepEqual(mine?.doc, { v: 2 });
-
-    await nextTurn();
-    other
-      .prepare("UPDATE resources SET doc = ?, version = version + 1 WHERE workspace = 'ws' AND name = 't'")
-      .run(JSON.stringify({ v: "theirs" }));
-    await nextTurn();
-    const theirs = await store.readResource("ws", "tool", "t");
-    assert.deepEqual([theirs?.doc, theirs?.version], [{ v: "theirs" }, 3]);
-
-    await store.deleteResource("ws", "tool", "t");
-    assert.equal(await store.readResource("ws", "tool", "t"), undefined);
-  });
-});
 
 describe("schema migration 2 (events keyed by run and seq)", () => {
   it("keeps a version-1 database's events, in order, and goes on appending after them", async () => {
