@@ -16,11 +16,12 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, {
+  const head: Record<string, string | number> = {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),
-    ...headers,
-  });
+  };
+  for (const name in headers) head[name] = headers[name] as string;
+  res.writeHead(status, head);
   res.end(text);
 }
 
