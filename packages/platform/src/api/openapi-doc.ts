@@ -100,7 +100,10 @@ const SUMMARIES: Record<string, string> = {
   "DELETE /auth/api-keys/{}": "Revoke a workspace API key",
   "POST /auth/api-keys/{}/rotate": "Rotate a workspace API key (the new token is shown once)",
   "GET /settings/auth": "Get the workspace auth settings",
-  "PUT /settings/auth": "Change the session idle timeout",
+  "PUT /settings/auth": "Change the session idle timeout or the OAuth callback URL",
+  "GET /consents": "List OAuth consents (pending first)",
+  "POST /oauth/tokens": "Store a delegated OAuth token for a tool (per user, or shared)",
+  "DELETE /oauth/tokens/{}": "Revoke a stored delegated OAuth token",
   "GET /openapi.json": "This OpenAPI document",
 };
 

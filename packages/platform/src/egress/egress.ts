@@ -11,7 +11,8 @@
  *    `X-End-User-ID` and the tool's credentials are set (credentials are resolved before step 3:
  *    502 `CREDENTIALS_UNAVAILABLE` when they cannot be), `TOOL_REQUEST` is recorded (a call that
  *    cannot be recorded does not go out), the call is forwarded and the answer streamed back,
- *    then `TOOL_RESPONSE` is recorded.
+ *    then `TOOL_RESPONSE` is recorded. A delegated-user OAuth2 tool (`authUrl` set) gets its end
+ *    user's token instead (`egress/consent`), or the call is paused for consent → 403 `CONSENT_REQUIRED`.
  *
  * Request bodies up to 1 MiB with a declared length are buffered (so `TOOL_REQUEST` carries their
  * hash); larger or chunked ones stream through and their hash is on `TOOL_RESPONSE`
@@ -26,6 +27,7 @@ import { type ToolInfo, toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
 import type { Doc, Store } from "../store/store.js";
 import { block, useGrant } from "./approval.js";
+import { DelegatedAuth, isDelegated } from "./consent.js";
 import { CredentialInjector } from "./credentials.js";
 import { createPools, forward, forwardableHeaders, type Pools, sha256 } from "./forward.js";
 import {
@@ -42,6 +44,8 @@ export interface EgressDeps {
   approvals: ApprovalEvents;
   log: Logger;
   config: { maxBodyBytes: number };
+  /** The platform's root URL (the default OAuth callback is under it). */
+  baseUrl(): string;
 }
 
 export interface EgressCall {
@@ -66,10 +70,12 @@ const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
 export class Egress {
   readonly pools: Pools = createPools();
   readonly credentials: CredentialInjector;
+  readonly delegated: DelegatedAuth;
   readonly #runs: RunResolver;
 
   constructor(private readonly deps: EgressDeps) {
     this.credentials = new CredentialInjector(deps.store);
+    this.delegated = new DelegatedAuth(deps);
     this.#runs = new RunResolver(deps.store);
   }
 
@@ -116,7 +122,10 @@ export class Egress {
     // Credentials first: a call that cannot be made is neither sent for approval nor spends a grant.
     const outgoing = forwardableHeaders(headers, DROPPED);
     if (identity.userId) outgoing["x-end-user-id"] = identity.userId;
-    await this.credentials.apply(ws, tool, outgoing, url);
+    const delegation = isDelegated(tool)
+      ? await this.delegated.apply(identity, described, tool, outgoing)
+      : await this.credentials.apply(ws, tool, outgoing, url);
+    if (delegation?.blocked) return { status: 403, body: delegation.blocked };
 
     let body: Buffer | IncomingMessage = call.req;
     let payloadHash = "";
@@ -165,7 +174,9 @@ export class Egress {
           { tool: tool.name, method, url, headers: outgoing, body, timeoutMs: tool.timeoutMs },
           res,
         );
-        if (outcome.status === 401 && tool.auth.type === "OAuth2") this.credentials.invalidate(ws, tool);
+        if (outcome.status === 401 && delegation?.used)
+          await this.delegated.invalidate(ws, tool, delegation.used);
+        else if (outcome.status === 401 && tool.auth.type === "OAuth2") this.credentials.invalidate(ws, tool);
         const extra: Doc = { duration_ms: outcome.durationMs, response_bytes: outcome.responseBytes };
         if (!payloadHash) extra.request_payload_hash = outcome.requestHash;
         if (outcome.error) extra.error = outcome.error;

@@ -15,6 +15,9 @@
  * with a new action. An agent that is not running or not reachable is retried with doubling
  * backoff; after the last attempt the run fails. The agent's URL comes from the
  * {@link AgentLocator} the supervisor provides.
+ *
+ * Completed OAuth consent (`kind: "consent"`, queued with {@link queueResume}) resumes a run paused
+ * in `PAUSED_CONSENT` on the consent's resume id the same way.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
@@ -66,9 +69,42 @@ export interface ResumeJob extends Doc {
   lease_until: number;
   owner: string;
   last_error: string;
+  /** What the run waits on: an approval (the default) or OAuth consent. */
+  kind?: "approval" | "consent";
 }
 
+type NewJob = Pick<ResumeJob, "run_id" | "action_id" | "request_id" | "agent" | "user_id" | "kind">;
+
 const jobName = (ws: string, actionId: string): string => `${ws}/${actionId}`;
+const PAUSED_ON_ACTION: readonly string[] = ["PAUSED_APPROVAL", "PAUSED_CONSENT"];
+/** The started worker of each platform (keyed by its deps, i.e. the services), for {@link queueResume}. */
+const workers = new WeakMap<object, ResumeWorker>();
+
+/** Writes the durable job (idempotent per action: a job already queued is kept). */
+async function writeJob(store: Store, ws: string, job: NewJob): Promise<void> {
+  const doc: ResumeJob = {
+    workspace: ws,
+    ...job,
+    attempts: 0,
+    not_before: 0,
+    lease_until: 0,
+    owner: "",
+    last_error: "",
+  };
+  try {
+    await store.putResource(RESUME_QUEUE, "resume_job", jobName(ws, job.action_id), doc, {
+      expectedVersion: 0,
+    });
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error; // already queued
+  }
+}
+
+/** Queues a resume from outside the worker (consent completion) and wakes this platform's worker. */
+export async function queueResume(deps: { store: Store }, ws: string, job: NewJob): Promise<void> {
+  await writeJob(deps.store, ws, job);
+  workers.get(deps)?.kick();
+}
 
 export class ResumeWorker {
   readonly #id = randomUUID();
@@ -88,6 +124,7 @@ export class ResumeWorker {
   }
 
   start(): void {
+    workers.set(this.deps, this);
     this.#unsubscribe = this.deps.approvals.onDecision((event) => this.#onDecision(event));
     this.#timer = setInterval(() => this.kick(), this.#options.pollMs);
     this.#timer.unref();
@@ -96,6 +133,7 @@ export class ResumeWorker {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    if (workers.get(this.deps) === this) workers.delete(this.deps);
     this.#unsubscribe?.();
     if (this.#timer) clearInterval(this.#timer);
     this.#abort.abort();
@@ -103,26 +141,8 @@ export class ResumeWorker {
   }
 
   /** Queues the resume of `actionId` (idempotent) and starts on it. */
-  async enqueue(
-    ws: string,
-    job: Pick<ResumeJob, "run_id" | "action_id" | "request_id" | "agent" | "user_id">,
-  ) {
-    const doc: ResumeJob = {
-      workspace: ws,
-      ...job,
-      attempts: 0,
-      not_before: 0,
-      lease_until: 0,
-      owner: "",
-      last_error: "",
-    };
-    try {
-      await this.deps.store.putResource(RESUME_QUEUE, "resume_job", jobName(ws, job.action_id), doc, {
-        expectedVersion: 0,
-      });
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error; // already queued
-    }
+  async enqueue(ws: string, job: NewJob) {
+    await writeJob(this.deps.store, ws, job);
     this.kick();
   }
 
@@ -238,18 +258,22 @@ export class ResumeWorker {
     const ws = job.workspace;
     const run = await store.getRun(ws, job.run_id);
     if (!run || isTerminal(run.status)) return "done";
-    if (run.status === "PAUSED_APPROVAL") {
+    const paused = PAUSED_ON_ACTION.includes(run.status);
+    if (paused) {
       if (run.blockedActionId !== job.action_id) return "done"; // paused on something else now
     } else if (run.status !== "RUNNING") {
       return "done";
     }
     const base = this.deps.agents?.urlFor(ws, job.agent);
     if (!base) return { retry: `agent ${job.agent} is not running` };
-    if (run.status === "PAUSED_APPROVAL") {
+    if (paused) {
       await store.appendEvent(ws, run.id, {
         type: "RESUMED",
         actor: GOVERNANCE_ACTOR,
-        data: { action_id: job.action_id, request_id: job.request_id },
+        data:
+          job.kind === "consent"
+            ? { action_id: job.action_id, resume_id: job.action_id, kind: "consent" }
+            : { action_id: job.action_id, request_id: job.request_id },
       });
       await transitionRun(store, ws, run.id, "RUNNING");
     }

@@ -20,7 +20,17 @@ export interface Capability {
 export type ToolAuth =
   | { type: "None" }
   | { type: "APIKey"; in: "Header" | "Query"; name: string; valuePrefix: string; secret: string }
-  | { type: "OAuth2"; tokenUrl: string; scopes: string[]; secret: string; clientAuth: "basic" | "post" };
+  | {
+      type: "OAuth2";
+      tokenUrl: string;
+      scopes: string[];
+      secret: string;
+      clientAuth: "basic" | "post";
+      /** Set for delegated-user tools: the provider's authorization endpoint (consent, `egress/consent`). */
+      authUrl: string;
+      /** Extra query parameters for the authorization URL (e.g. `access_type: offline`). */
+      authParams: Record<string, string>;
+    };
 
 export interface ToolInfo {
   name: string;
@@ -96,6 +106,10 @@ function authOf(tool: string, auth: Doc): ToolAuth {
       scopes: strings(config.scopes),
       secret: str(obj(config.credentialsSecretRef).name) || fallbackSecret,
       clientAuth: str(config.clientAuthMethod) === "client_secret_post" ? "post" : "basic",
+      authUrl: str(config.authUrl),
+      authParams: Object.fromEntries(
+        Object.entries(obj(config.authParams)).filter((e): e is [string, string] => typeof e[1] === "string"),
+      ),
     };
   }
   return { type: "None" };

@@ -23,7 +23,8 @@ export type ResourceKind =
   | "setting"
   | "model_usage"
   | "agent_source"
-  | "resume_job";
+  | "resume_job"
+  | "oauth_consent";
 
 export type Doc = Record<string, unknown>;
 

@@ -35,6 +35,7 @@ const KINDS = Object.keys({
   model_usage: 1,
   agent_source: 1,
   resume_job: 1,
+  oauth_consent: 1,
 } satisfies Record<ResourceKind, 1>) as ResourceKind[];
 
 /**

@@ -2,12 +2,14 @@
  * @module api/routes/api-keys
  * Workspace API keys and the workspace auth settings. A token is shown once, in the create or
  * rotate answer; only its SHA-256 hash is stored. Key views use the documented camelCase names.
+ * The settings also hold `oauthCallbackUrl`, the redirect URI of OAuth consent links (shown when
+ * set; the default is `<platform URL>/oauth/callback`, see `egress/consent`).
  */
 import { randomUUID } from "node:crypto";
 import { conflict, HttpError, notFound } from "../../errors.js";
 import type { ApiKeyRecord } from "../../store/store.js";
 import { nowIso } from "../../time.js";
-import { type Obj, requireString } from "../../validate.js";
+import { checkHttpUrl, type Obj, optionalString, requireString } from "../../validate.js";
 import { API_KEY_HEADER, API_KEY_PREFIX, hashToken, newToken } from "../auth.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
@@ -88,21 +90,27 @@ async function getAuthSettings(ctx: RequestContext) {
   return ok(await authSettings(ctx));
 }
 
+/** Changes `sessionIdleTimeoutMinutes` and/or `oauthCallbackUrl` ("" clears it); nothing else. */
 async function putAuthSettings(ctx: RequestContext) {
   const value = ctx.body.sessionIdleTimeoutMinutes;
+  const callback = optionalString(ctx.body, "oauthCallbackUrl")?.trim();
   const { min, max } = SESSION_IDLE_TIMEOUT;
-  if (value === undefined || value === null)
-    throw new HttpError(400, "sessionIdleTimeoutMinutes is required");
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+  const next: Obj = { ...(await ctx.store.getResource(ctx.workspace, "setting", "auth"))?.doc };
+  if (value === undefined || value === null) {
+    if (callback === undefined) throw new HttpError(400, "sessionIdleTimeoutMinutes is required");
+  } else if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
     throw new HttpError(400, `sessionIdleTimeoutMinutes must be an integer from ${min} to ${max}`);
-  }
-  await ctx.store.putResource(ctx.workspace, "setting", "auth", { sessionIdleTimeoutMinutes: value });
+  } else next.sessionIdleTimeoutMinutes = value;
+  if (callback === "") delete next.oauthCallbackUrl;
+  else if (callback !== undefined) next.oauthCallbackUrl = checkHttpUrl(callback, "oauthCallbackUrl");
+  await ctx.store.putResource(ctx.workspace, "setting", "auth", next);
   return ok(await authSettings(ctx));
 }
 
 async function authSettings(ctx: RequestContext): Promise<Obj> {
   const stored = await ctx.store.getResource(ctx.workspace, "setting", "auth");
   const timeout = stored?.doc.sessionIdleTimeoutMinutes;
+  const callback = stored?.doc.oauthCallbackUrl;
   return {
     sessionIdleTimeoutMinutes: typeof timeout === "number" ? timeout : SESSION_IDLE_TIMEOUT.default,
     minSessionIdleTimeoutMinutes: SESSION_IDLE_TIMEOUT.min,
@@ -110,6 +118,7 @@ async function authSettings(ctx: RequestContext): Promise<Obj> {
     programmaticHeader: API_KEY_HEADER,
     apiKeyPrefix: API_KEY_PREFIX,
     apiKeyCount: (await ctx.store.listApiKeys(ctx.workspace)).length,
+    ...(typeof callback === "string" && callback ? { oauthCallbackUrl: callback } : {}),
   };
 }
 

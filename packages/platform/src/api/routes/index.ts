@@ -19,6 +19,7 @@ import { registerGatewayApiRoutes } from "./gateway.js";
 import { registerIdentityProviderRoutes } from "./identity-providers.js";
 import { registerMcpRoutes } from "./mcp.js";
 import { registerModelRoutes } from "./models.js";
+import { registerOAuthRoutes } from "./oauth.js";
 import { registerOpenApiRoutes } from "./openapi.js";
 import { registerPolicyRoutes } from "./policies.js";
 import { registerPolicyEvaluateRoutes } from "./policy-evaluate.js";
@@ -43,6 +44,7 @@ export function registerApiRoutes(api: Router<RouteDef>): void {
   registerIdentityProviderRoutes(api);
   registerMcpRoutes(api);
   registerModelRoutes(api);
+  registerOAuthRoutes(api);
   registerOpenApiRoutes(api);
   registerPolicyRoutes(api);
   registerPolicyEvaluateRoutes(api);

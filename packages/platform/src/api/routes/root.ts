@@ -1,12 +1,13 @@
 /**
  * @module api/routes/root
- * Routes at the platform root: health and the starter kit's echo tool.
+ * Routes at the platform root: health, the starter kit's echo tool, and the OAuth consent callback.
  */
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { registerEgressRoutes } from "./egress.js";
 import { registerGatewayRoutes } from "./gateway.js";
 import { registerInternalRoutes } from "./internal.js";
+import { registerOAuthCallbackRoute } from "./oauth.js";
 
 export function registerRootRoutes(root: Router<RouteDef>): void {
   root.add("GET", "/healthz", { handler: health, public: true });
@@ -15,6 +16,7 @@ export function registerRootRoutes(root: Router<RouteDef>): void {
   registerEgressRoutes(root);
   registerGatewayRoutes(root);
   registerInternalRoutes(root);
+  registerOAuthCallbackRoute(root);
 }
 
 const health = () => ok({ status: "ok", service: "runagents-platform" });
