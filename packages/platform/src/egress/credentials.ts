@@ -18,8 +18,8 @@ import type { OutgoingHttpHeaders } from "node:http";
 import { HttpError } from "../errors.js";
 import type { ToolInfo } from "../governance/tool-info.js";
 import type { Store } from "../store/store.js";
+import { type OAuth2Auth, requestTokens, type TokenSet } from "./oauth-tokens.js";
 
-const TOKEN_TIMEOUT_MS = 10_000;
 const DEFAULT_EXPIRES_IN_S = 3600;
 const CACHE_LIMIT = 1000;
 
@@ -106,56 +106,21 @@ export class CredentialInjector {
 
   async #fetchToken(
     tool: string,
-    auth: Extract<ToolInfo["auth"], { type: "OAuth2" }>,
+    auth: OAuth2Auth,
     clientId: string,
     clientSecret: string,
   ): Promise<CachedToken> {
-    const form = new URLSearchParams({ grant_type: "client_credentials" });
-    if (auth.scopes.length > 0) form.set("scope", auth.scopes.join(" "));
-    const headers: Record<string, string> = {
-      "Content-Type": "application/x-www-form-urlencoded",
-      Accept: "application/json",
-    };
-    if (auth.clientAuth === "post") {
-      form.set("client_id", clientId);
-      form.set("client_secret", clientSecret);
-    } else {
-      const basic = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`;
-      headers.Authorization = `Basic ${Buffer.from(basic).toString("base64")}`;
-    }
+    const grant: Record<string, string> = { grant_type: "client_credentials" };
+    if (auth.scopes.length > 0) grant.scope = auth.scopes.join(" ");
     this.tokenRequests++;
-    let res: Response;
+    let tokens: TokenSet;
     try {
-      res = await fetch(auth.tokenUrl, {
-        method: "POST",
-        headers,
-        body: form.toString(),
-        redirect: "manual",
-        signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
-      });
+      tokens = await requestTokens(auth, { clientId, clientSecret }, grant);
     } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code;
-      const why = (error as Error).name === "TimeoutError" ? "timed out" : (code ?? "network error");
-      throw unavailable(tool, `the token endpoint could not be reached (${why})`);
+      throw unavailable(tool, (error as Error).message);
     }
-    const text = await res.text();
-    if (res.status < 200 || res.status >= 300) {
-      throw unavailable(tool, `the token endpoint answered HTTP ${res.status}`);
-    }
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      throw unavailable(tool, "the token endpoint did not answer JSON");
-    }
-    const token = body.access_token;
-    if (typeof token !== "string" || token === "")
-      throw unavailable(tool, "the token endpoint sent no access_token");
-    const expiresIn =
-      typeof body.expires_in === "number" && body.expires_in > 0
-        ? body.expires_in
-        : Number(body.expires_in) || DEFAULT_EXPIRES_IN_S;
+    const expiresIn = tokens.expiresIn && tokens.expiresIn > 0 ? tokens.expiresIn : DEFAULT_EXPIRES_IN_S;
     const marginMs = Math.min(60_000, (expiresIn * 1000) / 10);
-    return { header: `Bearer ${token}`, refreshAt: this.now() + expiresIn * 1000 - marginMs };
+    return { header: `Bearer ${tokens.accessToken}`, refreshAt: this.now() + expiresIn * 1000 - marginMs };
   }
 }

@@ -227,7 +227,7 @@ describe("egress: credential injection", () => {
     assert.equal(denied.status, 502);
     assert.equal(
       denied.json.error,
-      "credentials for tool badclient are unavailable: the token endpoint answered HTTP 401",
+      "credentials for tool badclient are unavailable: the token endpoint answered HTTP 401 (invalid_client)",
     );
   });
 
