@@ -16,6 +16,7 @@ import {
   parseDuration,
 } from "./approvals.js";
 import { type ActionRecord, loadAction, setActionStatus } from "./blocked-actions.js";
+import { writeResumeJob } from "./resume-worker.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
 
 export interface DecisionContext {
@@ -89,6 +90,7 @@ export async function approveRequest(
   if (current.doc.status !== "PENDING") throw notPending(current);
   const isWindow = input.scope === "agent_user_ttl";
   const duration = isWindow ? await windowDuration(ctx, current.doc, input.duration) : "";
+  await queueResumeFirst(ctx, current.doc.run_id, current.doc.action_id, current.doc.id);
   const decidedAt = nowIso();
   const expiresAt = isWindow ? new Date(Date.parse(decidedAt) + parseDuration(duration)).toISOString() : "";
   const decided = await decide(ctx, id, (d) => ({
@@ -206,6 +208,7 @@ export async function approveAction(
     }
     return loadAction(ctx.store, ctx.ws, runId, actionId);
   }
+  await queueResumeFirst(ctx, runId, actionId, "");
   const approved = await setActionStatus(ctx.store, ctx.ws, actionId, ["BLOCKED"], "APPROVED");
   if (!approved) throw notBlocked((await loadAction(ctx.store, ctx.ws, runId, actionId)).doc.status);
   await appendDecisionEvent(ctx, runId, "APPROVED", {
@@ -219,6 +222,24 @@ export async function approveAction(
     ctx.report,
   );
   return approved;
+}
+
+/**
+ * The durable resume job is written before the decision: a platform stopped between the two
+ * leaves a job the resume worker finishes once it sees the approval recorded (or drops when the
+ * decision never landed), never an approved run with nothing to resume it.
+ */
+async function queueResumeFirst(ctx: DecisionContext, runId: string, actionId: string, requestId: string) {
+  if (!runId || !actionId) return;
+  const run = await ctx.store.getRun(ctx.ws, runId);
+  if (!run || isTerminal(run.status)) return;
+  await writeResumeJob(ctx.store, ctx.ws, {
+    run_id: runId,
+    action_id: actionId,
+    request_id: requestId,
+    agent: run.agentId,
+    user_id: run.userId,
+  });
 }
 
 async function appendDecisionEvent(

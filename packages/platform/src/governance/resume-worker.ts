@@ -50,6 +50,12 @@ export interface ResumeOptions {
   backoffMs?: number;
   /** How long one /resume call may take. @default 10 min */
   resumeTimeoutMs?: number;
+  /**
+   * How long a job whose approval is still PENDING waits for it before it is dropped (the job is
+   * written before the decision, so a crash between the two can never lose an approved resume).
+   * @default 30 s
+   */
+  decisionGraceMs?: number;
 }
 
 export const RESUME_QUEUE = "_resume-queue";
@@ -71,6 +77,8 @@ export interface ResumeJob extends Doc {
   last_error: string;
   /** What the run waits on: an approval (the default) or OAuth consent. */
   kind?: "approval" | "consent";
+  /** Epoch ms the job was written. */
+  created_at?: number;
 }
 
 type NewJob = Pick<ResumeJob, "run_id" | "action_id" | "request_id" | "agent" | "user_id" | "kind">;
@@ -80,11 +88,15 @@ const PAUSED_ON_ACTION: readonly string[] = ["PAUSED_APPROVAL", "PAUSED_CONSENT"
 /** The started worker of each platform (keyed by its deps, i.e. the services), for {@link queueResume}. */
 const workers = new WeakMap<object, ResumeWorker>();
 
-/** Writes the durable job (idempotent per action: a job already queued is kept). */
-async function writeJob(store: Store, ws: string, job: NewJob): Promise<void> {
+/**
+ * Writes the durable job (idempotent per action: a job already queued is kept). An approval writes
+ * it before the decision itself; the worker waits for the decision (see `decisionGraceMs`).
+ */
+export async function writeResumeJob(store: Store, ws: string, job: NewJob): Promise<void> {
   const doc: ResumeJob = {
     workspace: ws,
     ...job,
+    created_at: Date.now(),
     attempts: 0,
     not_before: 0,
     lease_until: 0,
@@ -102,8 +114,21 @@ async function writeJob(store: Store, ws: string, job: NewJob): Promise<void> {
 
 /** Queues a resume from outside the worker (consent completion) and wakes this platform's worker. */
 export async function queueResume(deps: { store: Store }, ws: string, job: NewJob): Promise<void> {
-  await writeJob(deps.store, ws, job);
+  await writeResumeJob(deps.store, ws, job);
   workers.get(deps)?.kick();
+}
+
+/** `undecided`: the job's approval is still pending (see {@link writeResumeJob}). */
+type Outcome = "done" | "undecided" | { retry: string };
+
+/** Whether the decision the job was written for is still to be recorded. */
+async function approvalPending(store: Store, job: ResumeJob): Promise<boolean> {
+  if (job.request_id) {
+    const request = await store.getResource(job.workspace, "access_request", job.request_id);
+    return request?.doc.status === "PENDING";
+  }
+  const action = await store.getResource(job.workspace, "blocked_action", job.action_id);
+  return action?.doc.status === "BLOCKED";
 }
 
 export class ResumeWorker {
@@ -120,7 +145,14 @@ export class ResumeWorker {
     private readonly deps: ResumeDeps,
     options: ResumeOptions = {},
   ) {
-    this.#options = { pollMs: 1000, attempts: 12, backoffMs: 500, resumeTimeoutMs: 600_000, ...options };
+    this.#options = {
+      pollMs: 1000,
+      attempts: 12,
+      backoffMs: 500,
+      resumeTimeoutMs: 600_000,
+      decisionGraceMs: 30_000,
+      ...options,
+    };
   }
 
   start(): void {
@@ -142,7 +174,7 @@ export class ResumeWorker {
 
   /** Queues the resume of `actionId` (idempotent) and starts on it. */
   async enqueue(ws: string, job: NewJob) {
-    await writeJob(this.deps.store, ws, job);
+    await writeResumeJob(this.deps.store, ws, job);
     this.kick();
   }
 
@@ -189,13 +221,19 @@ export class ResumeWorker {
     if (!claimed) return;
     const job = claimed.doc;
     const renew = setInterval(() => void this.#claim(name, true).catch(() => undefined), LEASE_MS / 3);
-    let outcome: "done" | { retry: string };
+    let outcome: Outcome;
     try {
       outcome = await this.#attempt(job);
     } catch (error) {
       outcome = { retry: error instanceof Error ? error.message : String(error) };
     } finally {
       clearInterval(renew);
+    }
+    if (outcome === "undecided") {
+      // Not an attempt: the approval this job was written for is not recorded yet.
+      await this.#release(name, job.attempts, "waiting for the approval to be recorded", Date.now() + 1000);
+      setTimeout(() => this.kick(), 1005).unref();
+      return;
     }
     if (this.#stopped && outcome !== "done") {
       await this.#release(name, job.attempts, outcome.retry); // the next start retries it at once
@@ -253,9 +291,13 @@ export class ResumeWorker {
   }
 
   /** One try: "done" when nothing more is to be done for this job, else why to retry. */
-  async #attempt(job: ResumeJob): Promise<"done" | { retry: string }> {
+  async #attempt(job: ResumeJob): Promise<Outcome> {
     const { store } = this.deps;
     const ws = job.workspace;
+    if (job.kind !== "consent" && (await approvalPending(store, job))) {
+      const young = Date.now() - (job.created_at ?? 0) < this.#options.decisionGraceMs;
+      return young ? "undecided" : "done"; // the decision never landed: the run stays paused
+    }
     const run = await store.getRun(ws, job.run_id);
     if (!run || isTerminal(run.status)) return "done";
     const paused = PAUSED_ON_ACTION.includes(run.status);
