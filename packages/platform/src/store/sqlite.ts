@@ -443,6 +443,11 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         | undefined;
       return row ? (JSON.parse(box.open(row.sealed)) as Record<string, string>) : undefined;
     },
+    async deleteSecretsWithPrefix(ws, prefix) {
+      const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      return stmt("DELETE FROM secrets WHERE workspace = ? AND name LIKE ? ESCAPE '\\'").run(ws, pattern)
+        .changes;
+    },
     async deleteSecret(ws, name) {
       stmt("DELETE FROM secrets WHERE workspace = ? AND name = ?").run(ws, name);
     },

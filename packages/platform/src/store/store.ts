@@ -144,6 +144,8 @@ export interface Store {
   putSecret(ws: string, name: string, values: Record<string, string>): Promise<void>;
   getSecret(ws: string, name: string): Promise<Record<string, string> | undefined>;
   deleteSecret(ws: string, name: string): Promise<void>;
+  /** Deletes every secret whose name starts with `prefix`; returns how many there were. */
+  deleteSecretsWithPrefix(ws: string, prefix: string): Promise<number>;
 
   createApiKey(key: ApiKeyRecord): Promise<void>;
   listApiKeys(ws?: string): Promise<ApiKeyRecord[]>;

@@ -138,4 +138,18 @@ describe("egress: delegated OAuth2 tokens (refresh, revocation, tokens stored by
     assert.ok(provider.issued.length >= 2);
     assert.deepEqual(await f.leaks([...provider.issued, ...stored, CLIENT_SECRET]), []);
   });
+
+  it("deletes the tool's end-user tokens with the tool", async () => {
+    for (const user of ["erin", "frank"]) {
+      assert.equal(
+        (await api("POST", "/oauth/tokens", { tool: "mail", user, access_token: `t-${user}` })).status,
+        201,
+      );
+    }
+    assert.ok(await platform.store.getSecret("default", "oauth-token:mail:erin"));
+    assert.equal((await api("DELETE", "/tools/mail")).status, 200);
+    for (const user of ["erin", "frank"]) {
+      assert.equal(await platform.store.getSecret("default", `oauth-token:mail:${user}`), undefined);
+    }
+  });
 });

@@ -4,6 +4,8 @@
  * delete, probe and test. Credentials go to the encrypted secret `<tool>-credentials` and are
  * never part of a stored document or a response.
  */
+
+import { tokenSecretName } from "../../egress/oauth-tokens.js";
 import { HttpError, notFound } from "../../errors.js";
 import type { Doc, ResourceRecord } from "../../store/store.js";
 import { nowIso } from "../../time.js";
@@ -73,6 +75,8 @@ async function deleteTool(ctx: RequestContext) {
   if (!(await ctx.store.deleteResource(ctx.workspace, "tool", name)))
     throw notFound(`tool "${name}" not found`);
   await ctx.store.deleteSecret(ctx.workspace, `${name}-credentials`);
+  // End users' delegated OAuth tokens for the tool go with it.
+  await ctx.store.deleteSecretsWithPrefix(ctx.workspace, tokenSecretName(name, ""));
   return deleted();
 }
 
