@@ -14,6 +14,7 @@ import { HttpError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import { estimateCostUsd, priceFor, roundUsd } from "./pricing.js";
+import { scrub, scrubsRawJson, secretValues } from "./provider-keys.js";
 import type { PreparedCall } from "./routing.js";
 import { addModelUsage } from "./spend.js";
 import {
@@ -24,7 +25,6 @@ import {
   ProviderError,
   type Usage,
 } from "./types.js";
-import { scrub, scrubsRawJson, secretValues } from "./upstream.js";
 import { chunkChars, completionChars, estimateTokens, makeUsage, promptChars, usageOf } from "./usage.js";
 
 export interface GatewayDeps {

@@ -14,9 +14,9 @@ import type { Logger } from "../log.js";
 import type { ResourceRecord, Store } from "../store/store.js";
 import { isObject } from "../validate.js";
 import { forgetProviders } from "./provider-cache.js";
+import { scrub, secretValues } from "./provider-keys.js";
 import { adapterFor } from "./providers/index.js";
 import type { ProbeOutcome, ProviderTarget } from "./types.js";
-import { scrub, secretValues } from "./upstream.js";
 
 export const PROBE_TIMEOUT_MS = 2000;
 

@@ -18,9 +18,9 @@
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../../errors.js";
 import { completeCall, completionJson, type GatewayDeps, openStream } from "../../gateway/gateway.js";
+import { scrub, secretValues } from "../../gateway/provider-keys.js";
 import { type Caller, parseChatRequest, prepareCall } from "../../gateway/routing.js";
 import { CallCancellation, type ChatChunk } from "../../gateway/types.js";
-import { scrub, secretValues } from "../../gateway/upstream.js";
 import { resolveAgentToken } from "../../governance/agent-identity.js";
 import type { Store } from "../../store/store.js";
 import { isObject } from "../../validate.js";

@@ -9,6 +9,8 @@
  * an `error` event fails the stream. Health: `GET <endpoint>/v1/models`, any answer < 500.
  */
 import { isObject } from "../../validate.js";
+import { failFrom, parseJsonAnswer, probeHttp, providerMessage, readSseData } from "../answers.js";
+import { applyApiKey, joinEndpoint } from "../provider-keys.js";
 import {
   type ChatChunk,
   type ChunkChoice,
@@ -18,17 +20,7 @@ import {
   type ProviderTarget,
   type Usage,
 } from "../types.js";
-import {
-  applyApiKey,
-  failFrom,
-  joinEndpoint,
-  parseJsonAnswer,
-  probeHttp,
-  providerMessage,
-  readSseData,
-  requestText,
-  sendUpstream,
-} from "../upstream.js";
+import { requestText, sendUpstream } from "../upstream.js";
 import { finishReason, fromAnthropicMessage, toAnthropicRequest, toUsage } from "./anthropic-format.js";
 
 export const ANTHROPIC_VERSION = "2023-06-01";

@@ -12,6 +12,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { isObject } from "../../validate.js";
+import { failFrom, parseJsonAnswer, probeHttp, providerMessage, readLines } from "../answers.js";
+import { applyApiKey } from "../provider-keys.js";
 import {
   type ChatChunk,
   type ChatCompletion,
@@ -25,16 +27,7 @@ import {
   type ToolCall,
   type Usage,
 } from "../types.js";
-import {
-  applyApiKey,
-  failFrom,
-  parseJsonAnswer,
-  probeHttp,
-  providerMessage,
-  readLines,
-  requestText,
-  sendUpstream,
-} from "../upstream.js";
+import { requestText, sendUpstream } from "../upstream.js";
 
 function urlFor(target: ProviderTarget, path: string): { url: URL; headers: Record<string, string> } {
   const url = new URL(target.endpoint);

@@ -7,6 +7,8 @@
  * `spec.auth.apiKeyConfig` says (Azure: `name: "api-key"`). Health: `GET <base>/models`.
  */
 import { isObject } from "../../validate.js";
+import { failFrom, parseJsonAnswer, probeHttp, providerMessage, readSseData } from "../answers.js";
+import { applyApiKey, joinEndpoint } from "../provider-keys.js";
 import {
   type ChatChunk,
   type ChatCompletion,
@@ -16,19 +18,7 @@ import {
   ProviderError,
   type ProviderTarget,
 } from "../types.js";
-import {
-  applyApiKey,
-  type Endpoint,
-  endpointOf,
-  failFrom,
-  joinEndpoint,
-  parseJsonAnswer,
-  probeHttp,
-  providerMessage,
-  readSseData,
-  requestText,
-  sendUpstream,
-} from "../upstream.js";
+import { type Endpoint, endpointOf, requestText, sendUpstream } from "../upstream.js";
 import { usageOf } from "../usage.js";
 
 function urlFor(target: ProviderTarget, path: string): { url: URL; headers: Record<string, string> } {
