@@ -31,6 +31,8 @@ export function presentedToken(req: IncomingMessage): string {
   return match?.[1]?.trim() ?? "";
 }
 
+const LAST_USED_RESOLUTION_MS = 60_000;
+
 export async function authenticate(
   store: Store,
   req: IncomingMessage,
@@ -51,7 +53,10 @@ export async function authenticate(
   if (key.workspace !== "default" && key.workspace !== workspace) {
     throw new HttpError(403, `API key "${key.name}" is not valid for workspace "${workspace}"`);
   }
-  await store.updateApiKey(key.id, { lastUsedAt: now });
+  // One-minute resolution: a busy key is not rewritten (one commit) on every call.
+  if (!key.lastUsedAt || Date.parse(now) - Date.parse(key.lastUsedAt) >= LAST_USED_RESOLUTION_MS) {
+    await store.updateApiKey(key.id, { lastUsedAt: now });
+  }
   return { kind: "api_key", id: key.id, name: key.name, workspace: key.workspace };
 }
 

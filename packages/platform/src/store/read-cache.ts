@@ -11,8 +11,9 @@
  *   the same file) is noticed through `PRAGMA data_version`, checked at most once per turn of
  *   the event loop: when it moved, everything cached is dropped. A read therefore never returns
  *   data older than the start of the current event-loop turn.
- * - Rows are cached as stored (the JSON text), and parsed on every read, so callers each get
- *   their own document and may change it freely.
+ * - Rows are cached as stored (the JSON text): `getResource` parses on every read, so callers each
+ *   get their own document and may change it freely; `readResource` shares one frozen record per
+ *   cached row object (a changed row is a new object, so its record is new too).
  */
 
 /** The cached form of one resource row; `doc` is the stored JSON text. */

@@ -98,6 +98,32 @@ describe("workspace API keys API", () => {
     assert.match(adminKey.lastUsedAt, /Z$/, "using a key records lastUsedAt");
   });
 
+  it("records lastUsedAt at most once a minute per key", async () => {
+    const adminKey = async () =>
+      (await platform.store.listApiKeys("default")).find((k) => k.name === "admin");
+    await call("GET", "/tools");
+    const first = (await adminKey())?.lastUsedAt ?? "";
+    assert.match(first, /Z$/);
+    const writes: string[] = [];
+    const update = platform.store.updateApiKey.bind(platform.store);
+    platform.store.updateApiKey = (id, patch) => {
+      writes.push(id);
+      return update(id, patch);
+    };
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await call("GET", "/tools")).status, 200);
+      assert.deepEqual(writes, [], "no write within the minute");
+      const key = await adminKey();
+      assert.ok(key);
+      await update(key.id, { lastUsedAt: new Date(Date.now() - 61_000).toISOString() });
+      await call("GET", "/tools");
+      assert.deepEqual(writes, [key.id]);
+      assert.ok(((await adminKey())?.lastUsedAt ?? "") >= first);
+    } finally {
+      platform.store.updateApiKey = update;
+    }
+  });
+
   it("revokes a key once, then answers 404 with the contract's message", async () => {
     const id = ((await call("POST", "/auth/api-keys", { name: "doomed" })).json as Json).key.id;
     const res = await call("DELETE", `/auth/api-keys/${id}`);
