@@ -42,6 +42,16 @@ export type { ApprovalsResource } from "./client/approvals.js";
 export { Client, type ClientOptions } from "./client/client.js";
 export type { ApprovalConnectorsResource } from "./client/connectors.js";
 export type {
+  Consent,
+  ConsentListOptions,
+  ConsentStatus,
+  ConsentsResource,
+  OAuthTokenDeleteResult,
+  OAuthTokenInput,
+  OAuthTokenResult,
+  OAuthTokensResource,
+} from "./client/consents.js";
+export type {
   ActionPlan,
   ActionPlanApplyResponse,
   ActionPlanValidationResponse,

@@ -63,7 +63,7 @@ describe("MCP over Streamable HTTP", () => {
     assert.equal(mcp.getServerVersion()?.name, "RunAgents");
     assert.match(mcp.getInstructions() ?? "", /^RunAgents platform server/);
     const { tools } = await mcp.listTools();
-    assert.equal(tools.length, 47);
+    assert.equal(tools.length, 48);
     assert.deepEqual(
       tools.map((t) => [t.name, t.title, t.description, t.annotations]),
       MCP_TOOLS.map(toListing).map((t) => [t.name, t.title, t.description, t.annotations]),
@@ -165,7 +165,7 @@ describe("MCP over Streamable HTTP", () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
     assert.equal((res.json as Json).id, 7);
-    assert.equal((res.json as Json).result.tools.length, 47);
+    assert.equal((res.json as Json).result.tools.length, 48);
   });
 
   it("rejects malformed HTTP requests with a JSON error", async () => {

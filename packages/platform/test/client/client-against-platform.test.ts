@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { APIError, Client, RunAgentsTimeoutError } from "runagents";
+import { call, governedAgent, newRun } from "../egress/helpers.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 describe("Client against the real platform", () => {
@@ -234,6 +235,78 @@ describe("Client against the real platform", () => {
     await team.tools.create({ name: "team-tool", baseUrl: "https://team.example" });
     assert.ok((await team.tools.list()).some((t) => t.name === "team-tool"));
     assert.ok(!(await client.tools.list()).some((t) => t.name === "team-tool"));
+  });
+
+  it("lists the OAuth consent a delegated-user tool call paused its run on; a stored token grants it", async () => {
+    const { egress } = await governedAgent(platform, {
+      agent: "mail-agent",
+      tool: {
+        name: "mail",
+        spec: {
+          connection: {
+            baseUrl: "http://127.0.0.1:9/mail",
+            authentication: {
+              type: "OAuth2",
+              oauth2Config: {
+                authUrl: "http://127.0.0.1:1/authorize",
+                tokenUrl: "http://127.0.0.1:1/token",
+                scopes: ["mail.read"],
+              },
+            },
+          },
+        },
+        credentials: { client_id: "c", client_secret: "s" },
+      },
+      rules: [{ permission: "allow" }],
+    });
+    const runId = await newRun(platform, "mail-agent", "dana@example.com");
+    const refused = await call(`${egress}/messages`, { headers: { "X-Run-ID": runId } });
+    assert.equal(refused.status, 403, refused.text);
+    const [consent, ...others] = await client.consents.list({ status: "pending" });
+    assert.deepEqual(
+      [{ ...consent, createdAt: "", updatedAt: "", expiresAt: "" }, others.length],
+      [
+        {
+          id: refused.json.resume_id,
+          resumeId: refused.json.resume_id,
+          tool: "mail",
+          userId: "dana@example.com",
+          runId,
+          agent: "mail-agent",
+          status: "pending",
+          authorizationUrl: refused.json.authorization_url,
+          expiresAt: "",
+          grantedAt: "",
+          createdAt: "",
+          updatedAt: "",
+        },
+        0,
+      ],
+    );
+    assert.equal((await client.runs.get(runId)).status, "PAUSED_CONSENT");
+
+    const stored = await client.oauthTokens.set({
+      tool: "mail",
+      user: "dana@example.com",
+      accessToken: "dana-access-0123456789",
+      expiresIn: 3600,
+    });
+    assert.deepEqual(stored, {
+      status: "stored",
+      tool: "mail",
+      user: "dana@example.com",
+      shared: false,
+      hasAccessToken: true,
+      hasRefreshToken: false,
+      resumedRuns: 1,
+    });
+    assert.deepEqual(await client.consents.list({ status: "pending" }), []);
+    const [granted] = await client.consents.list({ status: "granted" });
+    assert.equal(granted?.id, consent?.id);
+    assert.ok(granted?.grantedAt, "granted_at is set");
+    const deleted = await client.oauthTokens.delete("mail", { user: "dana@example.com" });
+    assert.deepEqual(deleted, { status: "deleted", tool: "mail", user: "dana@example.com" });
+    assert.ok(!platform.logs.some((line) => line.includes("dana-access-0123456789")));
   });
 
   it("sends an ra_ws_ key in X-RunAgents-API-Key and is refused without it once keys exist", async () => {

@@ -41,6 +41,14 @@ export const FAMILIES: Readonly<Record<string, Family>> = {
     summary: "List, approve and reject access requests",
     load: async () => (await import("./commands/approvals.js")).approvals,
   },
+  consents: {
+    summary: "List OAuth consents that paused runs wait on",
+    load: async () => (await import("./commands/consents.js")).consents,
+  },
+  "oauth-tokens": {
+    summary: "Store or revoke end users' OAuth tokens for delegated-user tools",
+    load: async () => (await import("./commands/consents.js")).oauthTokens,
+  },
   policies: {
     summary: "Manage policies",
     load: async () => (await import("./commands/policies.js")).policies,

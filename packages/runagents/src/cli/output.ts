@@ -93,7 +93,11 @@ export class Output {
   /** Colour for a status word: green when healthy/done, red when failed, yellow when waiting. */
   status(text: string): string {
     const s = text.toLowerCase();
-    if (/^(running|available|completed|approved|ready|yes|healthy|active|valid|applied|ok|pass)$/.test(s))
+    if (
+      /^(running|available|completed|approved|granted|ready|yes|healthy|active|valid|applied|ok|pass)$/.test(
+        s,
+      )
+    )
       return this.paint("green", text);
     if (/(fail|error|rejected|unavailable|unreachable|invalid|blocked|unhealthy|expired|^no$)/.test(s))
       return this.paint("red", text);

@@ -8,6 +8,7 @@ import { ActionsResource } from "./actions.js";
 import { AgentsResource } from "./agents.js";
 import { ApprovalsResource } from "./approvals.js";
 import { ApprovalConnectorsResource } from "./connectors.js";
+import { ConsentsResource, OAuthTokensResource } from "./consents.js";
 import {
   type CallOptions,
   type FetchLike,
@@ -56,6 +57,8 @@ export class Client {
   readonly modelSpend: ModelSpendResource;
   readonly runs: RunsResource;
   readonly approvals: ApprovalsResource;
+  readonly consents: ConsentsResource;
+  readonly oauthTokens: OAuthTokensResource;
   readonly policies: PoliciesResource;
   readonly identityProviders: IdentityProvidersResource;
   readonly approvalConnectors: ApprovalConnectorsResource;
@@ -92,6 +95,8 @@ export class Client {
     this.modelSpend = new ModelSpendResource(t);
     this.runs = new RunsResource(t);
     this.approvals = new ApprovalsResource(t);
+    this.consents = new ConsentsResource(t);
+    this.oauthTokens = new OAuthTokensResource(t);
     this.policies = new PoliciesResource(t);
     this.identityProviders = new IdentityProvidersResource(t);
     this.approvalConnectors = new ApprovalConnectorsResource(t);

@@ -21,7 +21,8 @@ export const SERVER_INSTRUCTIONS = [
   "validate_plan, evaluate_policy, wait_for_run) are always safe to call; the other tools change platform",
   "state, so confirm with the user before using them. Start with export_context for an overview of a",
   "workspace; paused runs (status PAUSED_APPROVAL) wait for approve_request or reject_request",
-  "(list_approval_requests with status PENDING finds their request ids).",
+  "(list_approval_requests with status PENDING finds their request ids); runs paused for OAuth consent",
+  "(status PAUSED_CONSENT) wait for their end user to open the authorization URL list_consents shows.",
 ].join(" ");
 
 export interface McpServerOptions {

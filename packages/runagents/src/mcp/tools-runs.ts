@@ -1,9 +1,10 @@
 /**
  * @module
- * MCP tools for runs (list, detail, events, timeline, wait, export) and for listing and deciding
- * the approval requests a paused run waits on.
+ * MCP tools for runs (list, detail, events, timeline, wait, export), for listing and deciding
+ * the approval requests a paused run waits on, and for listing the OAuth consents it may wait on.
  */
 
+import type { ConsentStatus } from "../client/consents.js";
 import type { ApprovalScope } from "../client/governance-types.js";
 import { READ, type ToolDefinition, write } from "./define.js";
 import { id, input, int, str } from "./schema.js";
@@ -159,5 +160,22 @@ export const RUN_TOOLS: ToolDefinition[] = [
     annotations: write({ destructive: false, idempotent: false }),
     handler: (client, args, ctx) =>
       client.approvals.reject(args.string("request_id"), { reason: args.string("reason") }, ctx),
+  },
+  {
+    name: "list_consents",
+    title: "List OAuth consents",
+    description:
+      "List OAuth consents: calls to a delegated-user tool that found no OAuth token for their end user, pending first. A pending consent pauses its run (status PAUSED_CONSENT) until the end user opens authorizationUrl and grants access. Returns {items: [{id, resumeId, tool, userId, runId, agent, status (pending | granted | expired), authorizationUrl, expiresAt, grantedAt, createdAt, updatedAt}]}.",
+    inputSchema: input({
+      status: str("Only consents in this status; all when omitted.", {
+        enum: ["pending", "granted", "expired"],
+      }),
+    }),
+    annotations: READ,
+    handler: (client, args, ctx) =>
+      client.consents.list(
+        { status: (args.string("status") || undefined) as ConsentStatus | undefined },
+        ctx,
+      ),
   },
 ];

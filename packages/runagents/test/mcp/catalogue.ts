@@ -1,6 +1,7 @@
 /**
  * The tool catalogue the MCP server must expose, written out independently of the implementation:
- * api-contract §4.2 (43 tools) plus invoke_agent, get_agent_logs, evaluate_policy and list_approval_requests. Parameters are
+ * api-contract §4.2 (43 tools) plus invoke_agent, get_agent_logs, evaluate_policy, list_approval_requests and
+ * list_consents. Parameters are
  * listed in schema order; `*` marks a required one.
  */
 
@@ -39,6 +40,7 @@ export const PARAMETERS: Record<string, string> = {
   apply_plan: "plan*",
   update_agent_config: "name* config*",
   list_approval_requests: "status",
+  list_consents: "status",
   approve_request: "request_id* scope duration reason",
   reject_request: "request_id* reason",
   apply_policy: "policy* name",
@@ -55,7 +57,7 @@ export const PARAMETERS: Record<string, string> = {
   evaluate_policy: "agent* method* url*",
 };
 
-/** Tools that change nothing (the 26 read tools of §4.2, validate_plan, get_agent_logs, evaluate_policy, list_approval_requests). */
+/** Tools that change nothing (the 26 read tools of §4.2, validate_plan, get_agent_logs, evaluate_policy, list_approval_requests, list_consents). */
 export const READ_ONLY = [
   "analyze_code",
   "evaluate_policy",
@@ -79,6 +81,7 @@ export const READ_ONLY = [
   "list_approval_requests",
   "list_catalog_agents",
   "list_catalog_versions",
+  "list_consents",
   "list_identity_providers",
   "list_models",
   "list_policies",

@@ -57,7 +57,7 @@ describe("runagents-mcp with an unreachable platform and a broken config file", 
       });
     }
     const { tools } = await server.mcp.listTools();
-    assert.equal(tools.length, 47);
+    assert.equal(tools.length, 48);
     assert.deepEqual(server.errors, []);
   });
 });

@@ -53,12 +53,12 @@ describe("runagents-mcp over stdio against a real platform", { timeout: 60_000 }
     assert.match(instructions, /Read-only tools .* are always safe to call/);
     assert.deepEqual(server.mcp.getServerCapabilities(), { tools: {} });
     const stderr = await server.stderrIncludes("serving");
-    assert.match(stderr, /^runagents-mcp: serving 47 tools over stdio\n/);
+    assert.match(stderr, /^runagents-mcp: serving 48 tools over stdio\n/);
   });
 
-  it("lists the 43 reference tools plus invoke_agent, get_agent_logs, evaluate_policy and list_approval_requests", async () => {
+  it("lists the 43 reference tools plus invoke_agent, get_agent_logs, evaluate_policy, list_approval_requests and list_consents", async () => {
     const { tools } = await server.mcp.listTools();
-    assert.equal(tools.length, 47);
+    assert.equal(tools.length, 48);
     assert.deepEqual(tools.map((t) => t.name).sort(), Object.keys(PARAMETERS).sort());
     assert.deepEqual(catalogueProblems(tools), []);
     const deploy = tools.find((t) => t.name === "deploy_agent");
@@ -204,7 +204,7 @@ describe("runagents-mcp over stdio against a real platform", { timeout: 60_000 }
     }
     await assert.rejects(server.mcp.callTool({ name: "no_such_tool", arguments: {} }), {
       code: -32602,
-      message: 'MCP error -32602: unknown tool "no_such_tool"; tools/list names the 47 tools',
+      message: 'MCP error -32602: unknown tool "no_such_tool"; tools/list names the 48 tools',
     });
     assert.deepEqual(server.errors, []);
   });

@@ -36,9 +36,9 @@ const MANIFEST = {
 };
 
 describe("MCP tools on the wire", () => {
-  it("has 47 uniquely named tools", () => {
-    assert.equal(MCP_TOOLS.length, 47);
-    assert.equal(new Set(MCP_TOOLS.map((t) => t.name)).size, 47);
+  it("has 48 uniquely named tools", () => {
+    assert.equal(MCP_TOOLS.length, 48);
+    assert.equal(new Set(MCP_TOOLS.map((t) => t.name)).size, 48);
   });
 
   it("invoke_agent posts the message and conversation id and returns the agent's answer", async (t) => {
