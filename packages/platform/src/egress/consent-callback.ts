@@ -13,9 +13,17 @@ import { queueResume } from "../governance/resume-worker.js";
 import { toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
-import { isDelegated, unavailable } from "./consent.js";
+import { isDelegated } from "./consent.js";
+import { unavailable } from "./credentials.js";
 import { verifyState } from "./oauth-state.js";
-import { clientOf, type OAuth2Auth, requestTokens, TokenEndpointError, writeToken } from "./oauth-tokens.js";
+import {
+  clientOf,
+  type OAuth2Auth,
+  requestTokens,
+  TokenEndpointError,
+  type TokenSet,
+  writeToken,
+} from "./oauth-tokens.js";
 
 export interface ConsentDeps {
   store: Store;
@@ -64,7 +72,7 @@ export async function completeConsent(deps: ConsentDeps, query: URLSearchParams)
   if (!auth.tokenUrl) {
     throw unavailable(tool.name, "spec.connection.authentication.oauth2Config.tokenUrl is not set");
   }
-  let tokens: Awaited<ReturnType<typeof requestTokens>>;
+  let tokens: TokenSet;
   try {
     tokens = await requestTokens(auth, await clientOf(store, ws, auth), {
       grant_type: "authorization_code",

@@ -18,6 +18,7 @@ import { requestConsent } from "../governance/consents.js";
 import type { ToolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
+import { unavailable } from "./credentials.js";
 import { signState } from "./oauth-state.js";
 import {
   clientOf,
@@ -46,12 +47,6 @@ export type Delegation =
 
 export const isDelegated = (tool: ToolInfo): boolean =>
   tool.auth.type === "OAuth2" && tool.auth.authUrl !== "";
-
-export const unavailable = (tool: string, why: string): HttpError =>
-  new HttpError(502, `credentials for tool ${tool} are unavailable: ${why}`, {
-    code: "CREDENTIALS_UNAVAILABLE",
-    details: { tool },
-  });
 
 /** The workspace's `oauthCallbackUrl` setting (`/settings/auth`), else `<baseUrl>/oauth/callback`. */
 export async function oauthCallbackUrl(store: Store, ws: string, baseUrl: string): Promise<string> {

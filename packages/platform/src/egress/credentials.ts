@@ -18,7 +18,7 @@ import type { OutgoingHttpHeaders } from "node:http";
 import { HttpError } from "../errors.js";
 import type { ToolInfo } from "../governance/tool-info.js";
 import type { Store } from "../store/store.js";
-import { type OAuth2Auth, requestTokens, type TokenSet } from "./oauth-tokens.js";
+import { type OAuth2Auth, refreshAt, requestTokens, type TokenSet } from "./oauth-tokens.js";
 
 const DEFAULT_EXPIRES_IN_S = 3600;
 const CACHE_LIMIT = 1000;
@@ -29,7 +29,7 @@ interface CachedToken {
   refreshAt: number;
 }
 
-const unavailable = (tool: string, why: string): HttpError =>
+export const unavailable = (tool: string, why: string): HttpError =>
   new HttpError(502, `credentials for tool ${tool} are unavailable: ${why}`, {
     code: "CREDENTIALS_UNAVAILABLE",
     details: { tool },
@@ -120,7 +120,6 @@ export class CredentialInjector {
       throw unavailable(tool, (error as Error).message);
     }
     const expiresIn = tokens.expiresIn && tokens.expiresIn > 0 ? tokens.expiresIn : DEFAULT_EXPIRES_IN_S;
-    const marginMs = Math.min(60_000, (expiresIn * 1000) / 10);
-    return { header: `Bearer ${tokens.accessToken}`, refreshAt: this.now() + expiresIn * 1000 - marginMs };
+    return { header: `Bearer ${tokens.accessToken}`, refreshAt: refreshAt(this.now(), expiresIn) };
   }
 }

@@ -11,6 +11,7 @@
  */
 import type { ToolAuth } from "../governance/tool-info.js";
 import type { Store } from "../store/store.js";
+import { isObject } from "../validate.js";
 
 export type OAuth2Auth = Extract<ToolAuth, { type: "OAuth2" }>;
 
@@ -82,8 +83,8 @@ export async function deleteToken(store: Store, ws: string, tool: string, user: 
   return existed;
 }
 
-/** Refresh within the last minute, or the last tenth of a short lifetime. */
-function refreshAt(now: number, expiresIn: number): number {
+/** When a token living `expiresIn` seconds is renewed: in its last minute, or last tenth if shorter. */
+export function refreshAt(now: number, expiresIn: number): number {
   const lifetimeMs = Math.max(0, expiresIn) * 1000;
   return now + lifetimeMs - Math.min(60_000, lifetimeMs / 10);
 }
@@ -148,9 +149,7 @@ export async function requestTokens(
   let body: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
-      body = parsed as Record<string, unknown>;
-    }
+    if (isObject(parsed)) body = parsed;
   } catch {
     // not JSON: judged by the status below
   }

@@ -12,6 +12,7 @@ import type { Store } from "../store/store.js";
 import { roundUsd } from "./pricing.js";
 import {
   type AgentLlmConfig,
+  budgetStatus,
   monthPeriod,
   type Period,
   type UsageDoc,
@@ -40,7 +41,7 @@ export async function checkBudget(
   let row: { monthly_budget_usd: number; estimated_spend_usd: number } | undefined;
   for (const c of configs) {
     if (c.model !== model) continue;
-    if (c.monthly_budget_usd !== null && spend >= c.monthly_budget_usd) {
+    if (c.monthly_budget_usd !== null && budgetStatus(c.monthly_budget_usd, spend) === "Budget reached") {
       row = { monthly_budget_usd: c.monthly_budget_usd, estimated_spend_usd: spend };
       break;
     }

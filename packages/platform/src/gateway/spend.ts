@@ -404,15 +404,17 @@ export function usageRows(
   return rows;
 }
 
+/** The status of a (rounded) spend against a mapping's monthly budget (`null`: none). */
+export function budgetStatus(budget: number | null, spend: number): UsageStatus {
+  if (budget === null) return "Uncapped";
+  if (spend >= budget) return "Budget reached";
+  return spend >= budget * NEAR_BUDGET_RATIO ? "Near budget" : "Active";
+}
+
 function makeRow(cfg: AgentLlmConfig, rawSpend: number, period: Period): AgentModelUsage {
   const spend = roundUsd(rawSpend);
   const budget = cfg.monthly_budget_usd;
-  let status: UsageStatus = "Uncapped";
-  if (budget !== null) {
-    if (spend >= budget) status = "Budget reached";
-    else if (spend >= budget * NEAR_BUDGET_RATIO) status = "Near budget";
-    else status = "Active";
-  }
+  const status = budgetStatus(budget, spend);
   return {
     label: `${cfg.role || "unconfigured"}: ${cfg.provider ? `${cfg.provider}/` : ""}${cfg.model}`,
     role: cfg.role,

@@ -7,6 +7,7 @@
  */
 import { HttpError } from "../errors.js";
 import type { Store } from "../store/store.js";
+import { isObject } from "../validate.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
 
 export interface AgentAnswer {
@@ -15,9 +16,6 @@ export interface AgentAnswer {
   text: string;
   agent: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Moves the run to FAILED with `{error}` unless it has already ended. */
 export async function failRun(store: Store, ws: string, runId: string, error: string): Promise<void> {

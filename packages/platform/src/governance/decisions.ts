@@ -7,6 +7,7 @@
 import { conflict, HttpError } from "../errors.js";
 import { type Store, VersionConflictError } from "../store/store.js";
 import { nowIso } from "../time.js";
+import { isObject } from "../validate.js";
 import { expireIfDue, loadRequest, type RequestRecord } from "./access-requests.js";
 import {
   type AccessRequest,
@@ -29,9 +30,6 @@ export interface DecisionContext {
   /** Where a failing approval listener is reported. */
   report: (error: unknown) => void;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 
 const notPending = (r: RequestRecord) => conflict(`request ${r.doc.id} is ${r.doc.status}, not PENDING`);
 

@@ -15,6 +15,7 @@
  * (the last {@link HISTORY_LIMIT} messages).
  */
 import type { NewRunEvent, RunRecord, Store } from "../store/store.js";
+import { isObject } from "../validate.js";
 import { failRun, recordAgentOutcome } from "./agent-outcome.js";
 import { defaultInvokeUrl, GOVERNANCE_ACTOR, transitionRun } from "./runs.js";
 
@@ -210,6 +211,4 @@ export async function conversationHistory(
   return turns.slice(-HISTORY_LIMIT);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 const text = (v: unknown): string => (typeof v === "string" ? v : "");

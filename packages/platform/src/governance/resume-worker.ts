@@ -3,8 +3,8 @@
  * Continues a run once its blocked action is approved (platform-and-cli A7 "Flow" 5, A12).
  *
  * The queue is durable: an approval writes a job (kind `resume_job` in the reserved workspace
- * `_resume-queue`, one per action) before the approve call answers, and the worker works
- * through due jobs on every approval, on a timer, and at start-up — so a platform stopped while
+ * `_resume-queue`, one per action) before it records the decision (`governance/decisions`), and
+ * the worker works through due jobs on every approval, on a timer, and at start-up — so a platform stopped while
  * a run waits for approval, or mid-resume, finishes the job after a restart. A job is claimed
  * with a lease (optimistic versioning), so several platforms on one database do not both run it.
  *
@@ -201,17 +201,9 @@ export class ResumeWorker {
     );
   }
 
-  async #onDecision(event: ApprovalDecision): Promise<void> {
-    if (event.decision !== "approved" || !event.runId || !event.actionId) return;
-    const run = await event.store.getRun(event.workspace, event.runId);
-    if (!run || isTerminal(run.status)) return;
-    await this.enqueue(event.workspace, {
-      run_id: event.runId,
-      action_id: event.actionId,
-      request_id: event.request?.id ?? "",
-      agent: run.agentId,
-      user_id: run.userId,
-    });
+  /** The approval wrote its job before the decision (`governance/decisions`): start on it. */
+  #onDecision(event: ApprovalDecision): void {
+    if (event.decision === "approved") this.kick();
   }
 
   /** Claims the job, runs one attempt, then deletes it or schedules the next attempt. */

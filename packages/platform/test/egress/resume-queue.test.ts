@@ -72,17 +72,7 @@ describe("resume worker: a durable queue", () => {
     const second = await startTestPlatform({ dataDir });
     cleanup.push(() => second.destroy());
     const before = tool.received.length;
-    // the agent process of the restarted platform: a new token, the same identity
-    const egress = `${second.url}/egress/${await issueAgentToken(second.store, "default", "queued-agent")}/orders`;
-    const agent = await startFakeAgent(second, "queued-agent", async ({ actionId, runId: id }) => {
-      const replay = await call(`${egress}/orders`, {
-        method: "POST",
-        headers: { "X-Run-ID": id, "X-Action-ID": actionId },
-        body: '{"sku":"a"}',
-      });
-      return { response: `ordered ${replay.status}` };
-    });
-    cleanup.push(agent.close);
+    const agent = await replayingAgent(second, "queued-agent");
     // nothing is approved again: the restarted platform's worker finds the queued job by itself
     await waitFor(
       async () => (await runOf(second, runId)).status === "COMPLETED",
@@ -96,6 +86,24 @@ describe("resume worker: a durable queue", () => {
       undefined,
     );
   });
+
+  /**
+   * The agent process of a (restarted) platform: a new token, the same identity. On resume it
+   * replays the blocked order through the egress and answers with the status it got.
+   */
+  async function replayingAgent(platform: TestPlatform, name: string) {
+    const egress = `${platform.url}/egress/${await issueAgentToken(platform.store, "default", name)}/orders`;
+    const agent = await startFakeAgent(platform, name, async ({ actionId, runId: id }) => {
+      const replay = await call(`${egress}/orders`, {
+        method: "POST",
+        headers: { "X-Run-ID": id, "X-Action-ID": actionId },
+        body: '{"sku":"a"}',
+      });
+      return { response: `ordered ${replay.status}` };
+    });
+    cleanup.push(agent.close);
+    return agent;
+  }
 
   /** What approving records first, without the events and listeners that follow it. */
   async function recordApproval(platform: TestPlatform, requestId: string) {
@@ -147,16 +155,7 @@ describe("resume worker: a durable queue", () => {
 
     const second = await startTestPlatform({ dataDir: dir });
     cleanup.push(() => second.destroy());
-    const egress = `${second.url}/egress/${await issueAgentToken(second.store, "default", "crash-agent")}/orders`;
-    const agent = await startFakeAgent(second, "crash-agent", async ({ actionId, runId: id }) => {
-      const replay = await call(`${egress}/orders`, {
-        method: "POST",
-        headers: { "X-Run-ID": id, "X-Action-ID": actionId },
-        body: '{"sku":"a"}',
-      });
-      return { response: `ordered ${replay.status}` };
-    });
-    cleanup.push(agent.close);
+    const agent = await replayingAgent(second, "crash-agent");
     await waitFor(
       async () => (await runOf(second, runId)).status === "COMPLETED",
       "the run to complete",
