@@ -15,6 +15,13 @@ export interface TestPlatform extends RunningPlatform {
   logs: string[];
   /** Base for API calls: `${url}/api/v1`. */
   api: string;
+  /**
+   * The admin API key tests authenticate with ("" while the platform runs keyless). `call()`
+   * sends it unless the caller passes its own `X-RunAgents-API-Key` or `Authorization` header.
+   */
+  adminKey: string;
+  /** Headers that authenticate as `adminKey` (empty while keyless), for raw fetch calls. */
+  authHeaders: Record<string, string>;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   /** Stop and remove the data dir. */
   destroy(): Promise<void>;
@@ -38,13 +45,20 @@ export async function startTestPlatform(
     logger: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
   });
   const api = `${running.url}/api/v1`;
+  const adminKey = "";
+  const authHeaders: Record<string, string> = adminKey ? { "X-RunAgents-API-Key": adminKey } : {};
   return {
     ...running,
     dataDir,
     logs,
     api,
-    call: (method, path, body, headers) =>
-      request(path.startsWith("http") ? path : `${api}${path}`, method, body, headers),
+    adminKey,
+    authHeaders,
+    call: (method, path, body, headers = {}) => {
+      const ownAuth = Object.keys(headers).some((h) => /^(x-runagents-api-key|authorization)$/i.test(h));
+      const sent = ownAuth ? headers : { ...authHeaders, ...headers };
+      return request(path.startsWith("http") ? path : `${api}${path}`, method, body, sent);
+    },
     async destroy() {
       await running.close();
       rmSync(dataDir, { recursive: true, force: true });

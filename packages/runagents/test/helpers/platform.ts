@@ -16,6 +16,10 @@ export interface TestPlatform {
   url: string;
   /** `${url}/api/v1` */
   api: string;
+  /** The admin API key to authenticate with ("" while the platform runs keyless). */
+  adminKey: string;
+  /** Headers that authenticate as `adminKey`, for raw fetch calls. */
+  authHeaders: Record<string, string>;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   destroy(): Promise<void>;
 }
