@@ -6,6 +6,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { ISOLATION_MODES, type IsolationSetting } from "./deploy/isolation/mode.js";
 
 export interface PlatformConfig {
   /** @default "127.0.0.1" (RUNAGENTS_HOST, --host) */
@@ -28,6 +29,12 @@ export interface PlatformConfig {
    * dist/). @default the installed `runagents` package (RUNAGENTS_PACKAGE_DIR)
    */
   runagentsDir?: string | undefined;
+  /**
+   * How agent processes are isolated: `auto` (bubblewrap sandbox where available, else Node's
+   * permission model), `sandbox`, `node-permission` or `none`. @default "auto"
+   * (RUNAGENTS_AGENT_ISOLATION, --agent-isolation)
+   */
+  agentIsolation: IsolationSetting;
   /** The agent runtime's entry file. @default the package's `runagents-runtime` bin (RUNAGENTS_RUNTIME_ENTRY) */
   runtimeEntry?: string | undefined;
 }
@@ -63,9 +70,16 @@ export function loadPlatformConfig(
   if (!(LEVELS as readonly string[]).includes(level)) {
     throw new ConfigError(`invalid log level "${level}"; valid values: ${LEVELS.join(", ")}`);
   }
+  const isolation = (flags["agent-isolation"] ?? env.RUNAGENTS_AGENT_ISOLATION ?? "auto").toLowerCase();
+  if (isolation !== "auto" && !(ISOLATION_MODES as readonly string[]).includes(isolation)) {
+    throw new ConfigError(
+      `invalid agent isolation "${isolation}"; valid values: auto, ${ISOLATION_MODES.join(", ")}`,
+    );
+  }
   return {
     host,
     port,
+    agentIsolation: isolation as IsolationSetting,
     dataDir: flags["data-dir"] ?? env.RUNAGENTS_DATA_DIR ?? join(homedir(), ".runagents", "platform"),
     maxBodyBytes,
     seedStarterKit: !flags["no-seed"],
@@ -87,6 +101,7 @@ function parseFlags(argv: string[]) {
       "data-dir": { type: "string" },
       "log-level": { type: "string" },
       "no-seed": { type: "boolean" },
+      "agent-isolation": { type: "string" },
     },
   }).values;
 }

@@ -4,12 +4,15 @@
  * `runagents-platform` / `npm start`: start the control plane with its embedded store, seed the
  * starter kit, print the endpoint, stop cleanly on SIGINT/SIGTERM.
  *
- * `--create-api-key <name>` creates a workspace API key in the data dir, prints the token once
- * and exits (needed before listening on a non-loopback address).
+ * At first start the platform creates the admin key `local-admin` and this entry writes it into
+ * the local configuration (`local-config.ts`), or prints it once when it cannot.
+ * `--create-api-key <name>` creates another admin key in the data dir, prints the token once and
+ * exits.
  */
 import { issueApiKey } from "./api/auth.js";
 import { ConfigError, loadPlatformConfig } from "./config.js";
 import { seedStarterKit } from "./deploy/starter-kit.js";
+import { writeAdminKey } from "./local-config.js";
 import { createLogger } from "./log.js";
 import { openStore, startPlatform } from "./platform.js";
 
@@ -40,6 +43,14 @@ async function main(argv: string[]): Promise<void> {
     data_dir: config.dataDir,
   });
   process.stderr.write(`RunAgents platform ready at ${platform.url} (API: ${platform.url}/api/v1)\n`);
+  if (platform.bootstrapKey) {
+    const handOff = writeAdminKey(platform.bootstrapKey, platform.url);
+    process.stderr.write(
+      "written" in handOff
+        ? `Created the admin API key "local-admin" and saved it in ${handOff.written}: the CLI and the Client use it.\n`
+        : `Created the admin API key "local-admin" (not saved: ${handOff.notWritten}). Store it now, it is shown once:\n${platform.bootstrapKey}\n`,
+    );
+  }
 
   const stop = (signal: string) => {
     log.info("shutting down", { signal });

@@ -6,12 +6,14 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { isLoopback } from "./api/auth.js";
+import { tagAgentChannel } from "./api/agent-channel.js";
+import { issueApiKey } from "./api/auth.js";
 import type { RouteDef, Services } from "./api/context.js";
 import { Router } from "./api/router.js";
 import { registerApiRoutes, registerRootRoutes } from "./api/routes/index.js";
 import { createRequestListener } from "./api/server.js";
 import { ConfigError, type PlatformConfig } from "./config.js";
+import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isolation/mode.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { createLogger, type Logger } from "./log.js";
@@ -26,8 +28,16 @@ export interface RunningPlatform {
   port: number;
   store: Store;
   services: Services;
+  /**
+   * The admin API key this start created because the store had none (shown once: the
+   * platform keeps only its hash); undefined when keys already existed.
+   */
+  bootstrapKey?: string;
   close(): Promise<void>;
 }
+
+/** The admin key a platform creates for itself when it starts with none. */
+export const BOOTSTRAP_KEY_NAME = "local-admin";
 
 export function openStore(config: PlatformConfig): Store {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -41,14 +51,8 @@ export async function startPlatform(
 ): Promise<RunningPlatform> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
   const store = options.store ?? openStore(config);
-  const loopbackHost = config.host === "localhost" || isLoopback(config.host);
-  if (!loopbackHost && (await store.countApiKeys()) === 0) {
-    await store.close();
-    throw new ConfigError(
-      `refusing to listen on ${config.host} without a workspace API key: create one first with ` +
-        "`runagents-platform --create-api-key <name>` (or POST /api/v1/auth/api-keys while listening on 127.0.0.1)",
-    );
-  }
+  const bootstrapKey =
+    (await store.countApiKeys()) === 0 ? (await issueApiKey(store, "default", BOOTSTRAP_KEY_NAME)).token : undefined;
 
   let baseUrl = "";
   const api = new Router<RouteDef>();
@@ -61,11 +65,27 @@ export async function startPlatform(
     api,
     approvals: new ApprovalEvents(),
   };
-  services.agents = localProcessBackend(services);
+  let isolation: Isolation;
+  try {
+    isolation = chooseIsolation(config.agentIsolation);
+  } catch (err) {
+    await store.close();
+    throw new ConfigError((err as Error).message);
+  }
+  const warning = isolationWarning(isolation);
+  if (warning) log.warn(warning, { isolation: isolation.mode });
   registerApiRoutes(api);
   registerRootRoutes(root);
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
+  services.agents = localProcessBackend({
+    ...services,
+    isolation,
+    acceptAgentConnection: (socket, token) => {
+      tagAgentChannel(socket, token);
+      server.emit("connection", socket);
+    },
+  });
   const inFlight = new Set<ServerResponse>();
   server.on("request", (_req, res: ServerResponse) => {
     inFlight.add(res);
@@ -78,11 +98,7 @@ export async function startPlatform(
   const background = startBackground(services);
   await services.agents.restoreAll();
 
-  if ((await store.countApiKeys()) === 0) {
-    log.warn("no workspace API key exists: unauthenticated requests from loopback are allowed", {
-      hint: "create a key with POST /api/v1/auth/api-keys to require one",
-    });
-  }
+  if (bootstrapKey) log.info("created the first admin API key", { name: BOOTSTRAP_KEY_NAME });
 
   let closing: Promise<void> | undefined;
   return {
@@ -90,6 +106,7 @@ export async function startPlatform(
     port,
     store,
     services,
+    ...(bootstrapKey ? { bootstrapKey } : {}),
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -1,8 +1,10 @@
 /**
  * @module api/auth
- * Workspace API keys. While none exists, loopback callers are let in (the out-of-the-box
- * experience); once one exists every /api/v1 request needs a valid key. Keys are stored as
- * SHA-256 hashes; a key made in the `default` workspace is valid in every workspace.
+ * Workspace API keys: every /api/v1 request needs a valid one (there is no keyless mode — a
+ * loopback exception would extend to every agent on the machine). The platform creates the first
+ * admin key itself at first start (`platform.ts`; `main.ts` writes it into the local
+ * configuration). Keys are stored as SHA-256 hashes; a key made in the `default` workspace is
+ * valid in every workspace.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -39,13 +41,6 @@ export async function authenticate(
   workspace: string,
 ): Promise<Principal> {
   const token = presentedToken(req);
-  if ((await store.countApiKeys()) === 0) {
-    if (isLoopback(req.socket.remoteAddress)) return { kind: "local" };
-    throw new HttpError(
-      401,
-      "an API key is required: create one with POST /api/v1/auth/api-keys from this machine",
-    );
-  }
   if (!token) throw new HttpError(401, `missing API key: send it in the ${API_KEY_HEADER} header`);
   const key = await store.findApiKeyByHash(hashToken(token));
   const now = nowIso();

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
 import { redactAgentTokens } from "../governance/agent-identity.js";
+import { checkAgentChannel } from "./agent-channel.js";
 import { authenticate } from "./auth.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
 import type { Router } from "./router.js";
@@ -63,6 +64,7 @@ async function handle(
   } catch {
     throw new HttpError(400, "malformed request URL");
   }
+  checkAgentChannel(req.socket, url.pathname);
   const target = resolveTarget(url.pathname, routers);
   noteWorkspace(target.workspace);
   const found = target.router.match(method, target.path);

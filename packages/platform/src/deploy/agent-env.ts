@@ -6,9 +6,10 @@
  * | variable | value |
  * |---|---|
  * | `PATH` | the platform's |
- * | `HOME` | the agent's directory `<dataDir>/agents/<ws>/<agent>` |
+ * | `HOME` | the agent's scratch directory `<dataDir>/agents/<ws>/<agent>/scratch` |
  * | `NODE_ENV` | `production` |
- * | `HOST`, `PORT` | `127.0.0.1`, the port the supervisor picked |
+ * | `RUNAGENTS_RUNTIME_SOCKET`, `RUNAGENTS_RUNTIME_SECRET` | where the runtime listens (a Unix socket only the platform reaches) and the secret every invoke must carry |
+ * | `RUNAGENTS_PLATFORM_SOCKET`, `RUNAGENTS_PLATFORM_RELAY_PORT` | sandbox only: the platform's per-agent socket, relayed by the runtime to `127.0.0.1:<port>` (the `<base>` below) |
  * | `AGENT_NAME`, `SYSTEM_PROMPT` | from the agent |
  * | `LLM_GATEWAY_URL` | `<base>/gateway/<agent-token>/v1` |
  * | `LLM_MODEL`, `LLM_PROVIDER`, `LLM_PROVIDER_NAME` | the `default` (else first) model mapping, when there is one |
@@ -32,15 +33,17 @@ export interface AgentEnvInput {
   llmConfigs: AgentLlmConfig[];
   tools: ToolBinding[];
   providers: { name: string; provider: string; models: string[] }[];
+  /** How the agent reaches the platform (inside a sandbox: the runtime's relay). */
   baseUrl: string;
   token: string;
-  port: number;
-  agentDir: string;
+  /** The agent's writable scratch directory. */
+  homeDir: string;
   codeDir: string;
   /** The JavaScript entry relative to `codeDir`, or "" for the built-in loop. */
   entry: string;
   /** The platform's PATH. */
   path: string | undefined;
+  runtime: { socket: string; secret: string; platformSocket?: string; relayPort?: number };
 }
 
 /** Variables the platform sets that a deploy's `env` may still choose; the others are kept. */
@@ -56,14 +59,18 @@ export function agentEnvironment(input: AgentEnvInput): Record<string, string> {
   const { baseUrl, token, spec } = input;
   const env: Record<string, string> = {
     PATH: input.path ?? "/usr/local/bin:/usr/bin:/bin",
-    HOME: input.agentDir,
+    HOME: input.homeDir,
     NODE_ENV: "production",
-    HOST: "127.0.0.1",
-    PORT: String(input.port),
+    RUNAGENTS_RUNTIME_SOCKET: input.runtime.socket,
+    RUNAGENTS_RUNTIME_SECRET: input.runtime.secret,
     AGENT_NAME: input.agent,
     LLM_GATEWAY_URL: `${baseUrl}/gateway/${token}/v1`,
     GOVERNANCE_URL: `${baseUrl}/internal/${token}`,
   };
+  if (input.runtime.platformSocket) {
+    env.RUNAGENTS_PLATFORM_SOCKET = input.runtime.platformSocket;
+    env.RUNAGENTS_PLATFORM_RELAY_PORT = String(input.runtime.relayPort ?? 8092);
+  }
   const prompt = typeof spec.systemPrompt === "string" ? spec.systemPrompt : "";
   if (prompt) env.SYSTEM_PROMPT = prompt;
   const primary = input.llmConfigs.find((c) => c.role === "default") ?? input.llmConfigs[0];

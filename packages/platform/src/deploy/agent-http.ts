@@ -1,7 +1,9 @@
 /**
  * @module deploy/agent-http
- * HTTP to agent processes on loopback: one keep-alive connection pool, a deadline on every
- * request (connect, headers and, for `readJson`, the body), and errors named for the caller.
+ * HTTP to agent processes: one keep-alive connection pool, a deadline on every request (connect,
+ * headers and, for `readJson`, the body), and errors named for the caller. A deployed agent's
+ * runtime listens on a Unix socket only the platform can reach and wants its per-process secret
+ * on every request; a `runagents dev --governed` runtime is a loopback URL without one.
  * `node:http` rather than `fetch`: it is the shortest path on the invoke hot path and streams a
  * response through untouched.
  */
@@ -19,10 +21,21 @@ export class AgentHttpError extends Error {
   }
 }
 
+/** Where an agent runtime listens, and how to prove to it that the platform is calling. */
+export interface AgentEndpoint {
+  /** Base URL, e.g. http://127.0.0.1:40123; with `socketPath`, only for messages. */
+  url: string;
+  /** The runtime's Unix socket. */
+  socketPath?: string;
+  /** Sent as `X-RunAgents-Runtime-Secret`. */
+  secret?: string;
+}
+
+export const RUNTIME_SECRET_HEADER = "X-RunAgents-Runtime-Secret";
+
 export interface AgentRequest {
   method: string;
-  /** Base URL of the agent, e.g. http://127.0.0.1:40123 */
-  url: string;
+  target: AgentEndpoint;
   path: string;
   headers?: Record<string, string>;
   body?: string;
@@ -49,12 +62,15 @@ export function dispatchToAgent(req: AgentRequest): {
     markSent = resolve;
   });
   const response = new Promise<IncomingMessage>((resolve, reject) => {
-    const target = new URL(req.path, req.url);
+    const { target } = req;
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(req.body));
+    if (target.secret) headers[RUNTIME_SECRET_HEADER] = target.secret;
     let outgoing: ReturnType<typeof request>;
     try {
-      outgoing = request(target, { method: req.method, headers, agent: pool });
+      outgoing = target.socketPath
+        ? request({ socketPath: target.socketPath, path: req.path, method: req.method, headers, agent: pool })
+        : request(new URL(req.path, target.url), { method: req.method, headers, agent: pool });
     } catch (err) {
       markSent();
       reject(new AgentHttpError((err as Error).message, "unreachable"));
@@ -129,9 +145,9 @@ export function readText(res: IncomingMessage, timeoutMs: number, limit = 64 * 1
 }
 
 /** GET `path` and parse JSON; undefined on any failure (used by health probes). */
-export async function probeJson(url: string, path: string, timeoutMs: number): Promise<unknown> {
+export async function probeJson(target: AgentEndpoint, path: string, timeoutMs: number): Promise<unknown> {
   try {
-    const res = await sendToAgent({ method: "GET", url, path, timeoutMs });
+    const res = await sendToAgent({ method: "GET", target, path, timeoutMs });
     const text = await readText(res, timeoutMs, 1024 * 1024);
     if (res.statusCode !== 200) return undefined;
     return JSON.parse(text);

@@ -27,10 +27,19 @@ import { failRun, recordAgentOutcome } from "./agent-outcome.js";
 import type { ApprovalDecision, ApprovalEvents } from "./approvals.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
 
-/** Where a deployed agent's runtime listens; implemented by the agent supervisor. */
+/** Reaches a deployed agent's runtime; implemented by the agent supervisor. */
 export interface AgentLocator {
-  /** The agent's base URL (e.g. `http://127.0.0.1:41234`), or undefined while it is not running. */
-  urlFor(ws: string, agent: string): string | undefined;
+  /** Whether a process serves the agent now. */
+  isServing(ws: string, agent: string): boolean;
+  /**
+   * POSTs to the agent's serving process and reads the whole answer; rejects when none serves,
+   * it cannot be reached, or it does not answer within `timeoutMs`.
+   */
+  post(
+    ws: string,
+    agent: string,
+    request: { path: string; headers: Record<string, string>; body: string; timeoutMs: number; signal: AbortSignal },
+  ): Promise<{ status: number; text: string }>;
 }
 
 export interface ResumeDeps {
@@ -298,8 +307,8 @@ export class ResumeWorker {
     } else if (run.status !== "RUNNING") {
       return "done";
     }
-    const base = this.deps.agents?.urlFor(ws, job.agent);
-    if (!base) return { retry: `agent ${job.agent} is not running` };
+    const agents = this.deps.agents;
+    if (!agents?.isServing(ws, job.agent)) return { retry: `agent ${job.agent} is not running` };
     if (paused) {
       await store.appendEvent(ws, run.id, {
         type: "RESUMED",
@@ -311,10 +320,10 @@ export class ResumeWorker {
       });
       await transitionRun(store, ws, run.id, "RUNNING");
     }
-    let res: Response;
+    let answer: { status: number; text: string };
     try {
-      res = await fetch(`${base.replace(/\/+$/, "")}/resume/${encodeURIComponent(job.action_id)}`, {
-        method: "POST",
+      answer = await agents.post(ws, job.agent, {
+        path: `/resume/${encodeURIComponent(job.action_id)}`,
         headers: {
           "Content-Type": "application/json",
           "X-Run-ID": run.id,
@@ -322,14 +331,14 @@ export class ResumeWorker {
           ...(run.userId ? { "X-End-User-Id": run.userId } : {}),
         },
         body: JSON.stringify({ run_id: run.id, user_id: run.userId }),
-        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.resumeTimeoutMs)]),
+        timeoutMs: this.#options.resumeTimeoutMs,
+        signal: this.#abort.signal,
       });
     } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code;
-      return { retry: `agent ${job.agent} is unreachable (${code ?? (error as Error).message})` };
+      return { retry: `agent ${job.agent} is unreachable (${(error as Error).message})` };
     }
-    const text = redactAgentTokens(await res.text());
-    await recordAgentOutcome(store, ws, run.id, { status: res.status, text, agent: job.agent });
+    const text = redactAgentTokens(answer.text);
+    await recordAgentOutcome(store, ws, run.id, { status: answer.status, text, agent: job.agent });
     return "done";
   }
 }

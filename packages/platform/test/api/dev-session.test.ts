@@ -71,7 +71,7 @@ describe("POST/DELETE /agents/{name}/dev-session", () => {
         { provider: "anthropic", model: "claude-x" },
       ],
     );
-    assert.equal(platform.services.agents?.urlFor("default", "dev-one"), "http://127.0.0.1:9");
+    assert.deepEqual(platform.services.agents?.endpointFor("default", "dev-one"), { url: "http://127.0.0.1:9" });
     // Nothing listens on port 9: the invoke reached for the dev runtime.
     const invoke = await platform.call("POST", "/agents/dev-one/invoke", { message: "hi" });
     assert.equal(invoke.status, 502, invoke.text);
@@ -87,7 +87,7 @@ describe("POST/DELETE /agents/{name}/dev-session", () => {
       [end.status, end.json],
       [200, { agent: "dev-one", namespace: "default", status: "ended" }],
     );
-    assert.equal(platform.services.agents?.urlFor("default", "dev-one"), undefined);
+    assert.equal(platform.services.agents?.endpointFor("default", "dev-one"), undefined);
     const ended = (await platform.call("GET", "/agents/dev-one")).json as { status: Record<string, unknown> };
     assert.deepEqual([ended.status.phase, ended.status.message], ["Pending", "runagents dev is not running"]);
     assert.equal((await platform.call("POST", "/agents/dev-one/invoke", { message: "hi" })).status, 503);

@@ -187,17 +187,22 @@ describe("running agents through the platform", () => {
     assert.equal(env.GREETING, "hello");
     assert.equal(env.LLM_MODEL, "gpt-4o-mini");
     assert.equal(env.LLM_PROVIDER, "openai");
-    assert.equal(env.HOST, "127.0.0.1");
     assert.equal(env.NODE_ENV, "production");
+    // The runtime's own secret and sockets are not user code's.
+    assert.equal(env.RUNAGENTS_RUNTIME_SECRET, undefined);
+    assert.equal(env.RUNAGENTS_RUNTIME_SOCKET, undefined);
     assert.equal(env.USER_ENTRY_POINT, "agent.js");
     // The agent's capability token is in its URLs; the platform redacts it from the reply.
     assert.ok(!reply.response.includes("ra_agt_"), "the agent token reached the caller");
-    assert.equal(env.OPENAI_BASE_URL, `${platform.url}/gateway/[token]/v1`);
-    assert.equal(env.LLM_GATEWAY_URL, `${platform.url}/gateway/[token]/v1`);
-    assert.equal(env.TOOL_URL_ECHO_TOOL, `${platform.url}/egress/[token]/echo-tool`);
-    assert.equal(env.GOVERNANCE_URL, `${platform.url}/internal/[token]`);
+    // A sandboxed agent reaches the platform through its runtime's relay on its own loopback.
+    const agent = (await platform.call("GET", "/agents/env-bot")).json as Json;
+    const base = agent.isolation === "sandbox" ? "http://127.0.0.1:8092" : platform.url;
+    assert.equal(env.OPENAI_BASE_URL, `${base}/gateway/[token]/v1`);
+    assert.equal(env.LLM_GATEWAY_URL, `${base}/gateway/[token]/v1`);
+    assert.equal(env.TOOL_URL_ECHO_TOOL, `${base}/egress/[token]/echo-tool`);
+    assert.equal(env.GOVERNANCE_URL, `${base}/internal/[token]`);
     assert.equal(env.TOOL_NAMES, "echo-tool");
-    assert.match(env.HOME ?? "", /agents\/default\/env-bot$/);
+    assert.match(env.HOME ?? "", /agents\/default\/env-bot\/scratch$/);
     const inherited = Object.keys(process.env).filter((k) => k !== "PATH" && env[k] === process.env[k]);
     assert.deepEqual(inherited, [], "variables inherited from the platform");
 

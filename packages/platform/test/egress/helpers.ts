@@ -196,11 +196,7 @@ export async function startFakeAgent(
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const services = platform.services as any;
-  const backend = services.agents ?? { urlFor: () => undefined };
-  const original = backend.urlFor.bind(backend);
-  backend.urlFor = (ws: string, name: string) => (name === agent ? url : original(ws, name));
-  services.agents = backend;
+  platform.services.agents?.attachExternal({ workspace: "default", name: agent }, url);
   return {
     resumes,
     close: () => {

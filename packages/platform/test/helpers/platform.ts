@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { issueApiKey } from "../../src/api/auth.js";
 import { loadPlatformConfig, type PlatformConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { type RunningPlatform, startPlatform } from "../../src/platform.js";
@@ -16,11 +17,11 @@ export interface TestPlatform extends RunningPlatform {
   /** Base for API calls: `${url}/api/v1`. */
   api: string;
   /**
-   * The admin API key tests authenticate with ("" while the platform runs keyless). `call()`
-   * sends it unless the caller passes its own `X-RunAgents-API-Key` or `Authorization` header.
+   * The admin API key tests authenticate with (the one the platform created at first start).
+   * `call()` sends it unless the caller passes its own `X-RunAgents-API-Key` or `Authorization`.
    */
   adminKey: string;
-  /** Headers that authenticate as `adminKey` (empty while keyless), for raw fetch calls. */
+  /** Headers that authenticate as `adminKey`, for raw fetch calls. */
   authHeaders: Record<string, string>;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   /** Stop and remove the data dir. */
@@ -45,8 +46,9 @@ export async function startTestPlatform(
     logger: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
   });
   const api = `${running.url}/api/v1`;
-  const adminKey = "";
-  const authHeaders: Record<string, string> = adminKey ? { "X-RunAgents-API-Key": adminKey } : {};
+  // A restarted platform keeps its keys (none is created): mint one for the test.
+  const adminKey = running.bootstrapKey ?? (await issueApiKey(running.store, "default", "test-admin")).token;
+  const authHeaders: Record<string, string> = { "X-RunAgents-API-Key": adminKey };
   return {
     ...running,
     dataDir,

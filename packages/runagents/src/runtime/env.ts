@@ -32,6 +32,22 @@ export interface RuntimeConfig {
   port: number;
   /** `HOST`, default `0.0.0.0`. */
   host: string;
+  /**
+   * `RUNAGENTS_RUNTIME_SOCKET`: listen on this Unix socket instead of `HOST:PORT` (the platform's
+   * private channel to a deployed agent).
+   */
+  socketPath: string | undefined;
+  /**
+   * `RUNAGENTS_RUNTIME_SECRET`: when set, every invoke/resume request must carry it in
+   * `X-RunAgents-Runtime-Secret` (401 otherwise). Unset (`runagents dev`): no check.
+   */
+  secret: string | undefined;
+  /**
+   * `RUNAGENTS_PLATFORM_SOCKET` + `RUNAGENTS_PLATFORM_RELAY_PORT`: inside a sandbox without a
+   * network, the platform is a Unix socket; the runtime relays `127.0.0.1:<port>` to it so tool
+   * and gateway URLs stay plain `http://` URLs for user code.
+   */
+  platformRelay: { socketPath: string; port: number } | undefined;
   /** `AGENT_NAME`, default `agent`. */
   agentName: string;
   systemPrompt: string;
@@ -80,6 +96,14 @@ export function loadRuntimeConfig(env: Env): RuntimeConfig {
   return {
     port: integer(env, "PORT", 8080, 65_535),
     host: env.HOST || "0.0.0.0",
+    socketPath: env.RUNAGENTS_RUNTIME_SOCKET?.trim() || undefined,
+    secret: env.RUNAGENTS_RUNTIME_SECRET?.trim() || undefined,
+    platformRelay: env.RUNAGENTS_PLATFORM_SOCKET?.trim()
+      ? {
+          socketPath: env.RUNAGENTS_PLATFORM_SOCKET.trim(),
+          port: integer(env, "RUNAGENTS_PLATFORM_RELAY_PORT", 8092, 65_535),
+        }
+      : undefined,
     agentName: env.AGENT_NAME || "agent",
     systemPrompt: env.SYSTEM_PROMPT || DEFAULT_SYSTEM_PROMPT,
     model: env.LLM_MODEL || DEFAULT_MODEL,

@@ -8,20 +8,27 @@
 
 import { injectPlatformEnv, loadRuntimeConfig, RuntimeConfigError } from "./env.js";
 import { createLogger } from "./log.js";
+import { startPlatformRelay } from "./platform-relay.js";
 import { serve } from "./server.js";
 
 async function main(): Promise<void> {
   // The contract as given: the gateway URL stays un-normalised for /readyz and checkpoints.
   const env = { ...process.env };
+  // The runtime's secret and sockets are the runtime's, not user code's.
+  for (const name of ["RUNAGENTS_RUNTIME_SECRET", "RUNAGENTS_RUNTIME_SOCKET", "RUNAGENTS_PLATFORM_SOCKET"]) {
+    delete process.env[name];
+  }
   let agentName: string;
+  let relay: ReturnType<typeof loadRuntimeConfig>["platformRelay"];
   try {
-    agentName = loadRuntimeConfig(env).agentName;
+    ({ agentName, platformRelay: relay } = loadRuntimeConfig(env));
   } catch (error) {
     if (!(error instanceof RuntimeConfigError)) throw error;
     process.stderr.write(`runagents-runtime: ${error.message}\n`);
     process.exit(1);
   }
   const logger = createLogger(agentName);
+  if (relay) await startPlatformRelay(relay);
   const injected = injectPlatformEnv(process.env);
   if (injected.length > 0) logger.info("platform_env_injected", { vars: injected });
   const runtime = await serve({ env, logger });

@@ -4,6 +4,8 @@
  * and answer HTTP/1.1 with keep-alive on `node:http`.
  */
 
+import { timingSafeEqual } from "node:crypto";
+import { rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Env, loadRuntimeConfig, type RuntimeConfig } from "./env.js";
@@ -72,8 +74,9 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
       if (--busy.inflight === 0) setBusy(busy, "Healthy");
     }
   };
+  const secret = config.secret === undefined ? undefined : Buffer.from(config.secret);
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-    route(rt, req, res, outbound.fetch, track, busy).catch((error: unknown) => {
+    route(rt, req, res, outbound.fetch, track, busy, secret).catch((error: unknown) => {
       logger.error("unexpected_error", { error: (error as Error).message });
       if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
       else res.destroy();
@@ -81,24 +84,32 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  const socketPath = config.socketPath;
+  if (socketPath) rmSync(socketPath, { force: true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(config.port, config.host, () => {
+    const listening = () => {
       server.off("error", reject);
       resolve();
-    });
+    };
+    if (socketPath) server.listen(socketPath, listening);
+    else server.listen(config.port, config.host, listening);
   });
-  const port = (server.address() as AddressInfo).port;
+  const port = socketPath ? 0 : (server.address() as AddressInfo).port;
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   logger.info("runtime_starting", {
     port,
+    socket: socketPath,
+    authenticated: secret !== undefined,
     model: config.model,
     llm_gateway: config.llmGatewayUrl,
     tools: config.toolDefinitions.length,
     user_handler: handler !== undefined,
   });
   return {
-    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
+    url: socketPath
+      ? `unix:${socketPath}`
+      : `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     server,
     userCode: { loaded: handler !== undefined, error: handlerError },
@@ -145,12 +156,17 @@ async function route(
   fetchFn: typeof fetch,
   track: (work: Promise<void>) => Promise<void>,
   busy: Busy,
+  secret: Buffer | undefined,
 ): Promise<void> {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
   const method = req.method ?? "GET";
   if (method === "POST") {
+    if (secret && !presentsSecret(req, secret)) {
+      req.resume();
+      return sendJson(res, 401, { error: "missing or wrong X-RunAgents-Runtime-Secret" });
+    }
     if (path === "/invoke") return track(invoke(rt, req, res, "invoke"));
     if (path === "/invoke/stream") return track(invoke(rt, req, res, "stream"));
     if (path === "/invocations") return track(invoke(rt, req, res, "agentcore"));
@@ -168,6 +184,15 @@ async function route(
   if (GET_ROUTES.has(path))
     return sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
   sendJson(res, 404, { error: "not found" });
+}
+
+export const RUNTIME_SECRET_HEADER = "x-runagents-runtime-secret";
+
+function presentsSecret(req: IncomingMessage, secret: Buffer): boolean {
+  const given = req.headers[RUNTIME_SECRET_HEADER];
+  if (typeof given !== "string") return false;
+  const bytes = Buffer.from(given);
+  return bytes.length === secret.length && timingSafeEqual(bytes, secret);
 }
 
 async function closeServer(server: Server, graceMs: number, release: () => void): Promise<void> {

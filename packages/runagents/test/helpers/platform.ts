@@ -16,7 +16,7 @@ export interface TestPlatform {
   url: string;
   /** `${url}/api/v1` */
   api: string;
-  /** The admin API key to authenticate with ("" while the platform runs keyless). */
+  /** The admin API key to authenticate with. */
   adminKey: string;
   /** Headers that authenticate as `adminKey`, for raw fetch calls. */
   authHeaders: Record<string, string>;

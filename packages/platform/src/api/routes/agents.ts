@@ -116,6 +116,7 @@ export function agentView(record: ResourceRecord, workspace: string): Obj {
     identity_provider: text(spec.identityProvider),
     policies: stringList(spec.policies),
     runtime: text(spec.runtime),
+    isolation: text(status.isolation),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
   };

@@ -118,7 +118,7 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
   // The agent starts working while its run is recorded; the run's id is already in the request.
   const call = dispatchToAgent({
     method: "POST",
-    url: p.lease.url,
+    target: p.lease.endpoint,
     path: stream ? "/invoke/stream" : "/invoke",
     headers: p.headers,
     body: p.body,

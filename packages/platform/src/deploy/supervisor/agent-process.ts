@@ -1,32 +1,38 @@
 /**
  * @module deploy/supervisor/agent-process
- * One agent process: `node <runtime entry>` on a loopback port with the environment it is given
- * (and nothing else), its output line by line into the agent's log, a readiness wait on
- * `/healthz`, in-flight request counting for draining, and a stop that asks (SIGTERM: the runtime
- * finishes in-flight requests) before it forces (SIGKILL).
+ * One agent process: the runtime (under its isolation's command line, see `isolation/command`)
+ * with the environment it is given and nothing else, listening on its private socket; its output
+ * line by line into the agent's log, a readiness wait on `/healthz`, in-flight request counting
+ * for draining, and a stop that asks (SIGTERM: the runtime finishes in-flight requests) before it
+ * forces (SIGKILL).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { readFileSync } from "node:fs";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { isObject } from "../../validate.js";
-import { probeJson } from "../agent-http.js";
+import { type AgentEndpoint, probeJson } from "../agent-http.js";
+import type { IsolationMode } from "../isolation/mode.js";
 import { type AgentLog, lineSplitter } from "./agent-log.js";
 
 export interface SpawnOptions {
   version: number;
-  runtimeEntry: string;
+  command: string;
+  args: string[];
   cwd: string;
   env: Record<string, string>;
-  port: number;
+  endpoint: AgentEndpoint;
+  isolation: IsolationMode;
   log: AgentLog;
+  /** Called once the process has exited (releases its channel). */
+  onExit?: () => void;
 }
 
 export type Readiness = { ok: true } | { ok: false; message: string };
 
 export class AgentProcess {
   readonly version: number;
-  readonly port: number;
-  readonly url: string;
+  readonly endpoint: AgentEndpoint;
+  readonly isolation: IsolationMode;
   readonly pid: number;
   /** Set once `/healthz` answered. */
   healthySince: number | undefined;
@@ -43,9 +49,9 @@ export class AgentProcess {
 
   constructor(options: SpawnOptions) {
     this.version = options.version;
-    this.port = options.port;
-    this.url = `http://127.0.0.1:${options.port}`;
-    this.#child = spawn(process.execPath, [options.runtimeEntry], {
+    this.endpoint = options.endpoint;
+    this.isolation = options.isolation;
+    this.#child = spawn(options.command, options.args, {
       cwd: options.cwd,
       env: options.env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -76,6 +82,7 @@ export class AgentProcess {
         resolve(this.#exit);
       });
     });
+    if (options.onExit) void this.exited.then(options.onExit);
   }
 
   get hasExited(): boolean {
@@ -119,7 +126,7 @@ export class AgentProcess {
     for (;;) {
       if (this.#exit) return { ok: false, message: this.describeExit() };
       const health = await Promise.race([
-        probeJson(this.url, "/healthz", 2000),
+        probeJson(this.endpoint, "/healthz", 2000),
         this.exited.then(() => undefined),
       ]);
       if (isObject(health) && health.status === "ok") {
@@ -153,7 +160,12 @@ export class AgentProcess {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     if (this.#exit) return;
-    this.#child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+    if (graceMs > 0 && this.isolation === "sandbox") {
+      // bubblewrap does not pass signals on: ask the runtime inside directly.
+      for (const pid of descendants(this.pid)) signal(pid, "SIGTERM");
+    } else {
+      this.#child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+    }
     if (graceMs > 0) {
       const timer = setTimeout(() => this.#child.kill("SIGKILL"), graceMs);
       await this.exited;
@@ -164,16 +176,29 @@ export class AgentProcess {
   }
 }
 
-/** A port nothing listens on right now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** Every process below `pid` (Linux `/proc`), deepest last. */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (parent: number) => {
+    let children: string;
+    try {
+      children = readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8");
+    } catch {
+      return;
+    }
+    for (const child of children.split(" ").filter(Boolean).map(Number)) {
+      out.push(child);
+      visit(child);
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
 }

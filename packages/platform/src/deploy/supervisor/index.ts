@@ -1,10 +1,12 @@
 /**
  * @module deploy/supervisor
  * The agent supervisor's public face: the {@link AgentBackend} interface the platform talks to,
- * and the local backend (child processes on loopback ports) wired to a platform.
+ * and the local backend (child processes, isolated) wired to a platform.
  */
 import type { Logger } from "../../log.js";
 import type { Store } from "../../store/store.js";
+import type { AcceptAgentConnection } from "../isolation/channel.js";
+import type { Isolation } from "../isolation/mode.js";
 import { locateRuntime, type RuntimeLocation } from "../runtime-location.js";
 import { LocalProcessBackend } from "./local-process.js";
 
@@ -17,6 +19,8 @@ export function localProcessBackend(platform: {
   log: Logger;
   config: { dataDir: string; runagentsDir?: string | undefined; runtimeEntry?: string | undefined };
   baseUrl: () => string;
+  isolation: Isolation;
+  acceptAgentConnection: AcceptAgentConnection;
 }): LocalProcessBackend {
   let runtime: RuntimeLocation | undefined;
   return new LocalProcessBackend({
@@ -24,6 +28,8 @@ export function localProcessBackend(platform: {
     log: platform.log,
     dataDir: platform.config.dataDir,
     baseUrl: platform.baseUrl,
+    isolation: platform.isolation,
+    acceptAgentConnection: platform.acceptAgentConnection,
     runtime: () => {
       runtime ??= locateRuntime(platform.config);
       return runtime;

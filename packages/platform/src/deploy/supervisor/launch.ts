@@ -4,6 +4,8 @@
  * finished one, else build from the stored sources), then spawn the runtime with the agent's
  * environment and wait until it is ready.
  */
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../log.js";
 import type { Store } from "../../store/store.js";
@@ -11,9 +13,12 @@ import { isObject } from "../../validate.js";
 import { requiredToolNames, storedLlmConfigs } from "../agent-config.js";
 import { agentEnvironment } from "../agent-env.js";
 import { BuildError, type BuildOutput, buildAgent, existingBuild, linkRunagents } from "../build.js";
+import { type AcceptAgentConnection, AgentChannel } from "../isolation/channel.js";
+import { agentCommand } from "../isolation/command.js";
+import type { Isolation } from "../isolation/mode.js";
 import type { RuntimeLocation } from "../runtime-location.js";
 import type { AgentLog } from "./agent-log.js";
-import { AgentProcess, freePort } from "./agent-process.js";
+import { AgentProcess } from "./agent-process.js";
 import type { AgentRef } from "./types.js";
 
 export interface LaunchContext {
@@ -26,7 +31,13 @@ export interface LaunchContext {
   platformEnv: NodeJS.ProcessEnv;
   startTimeoutMs: number;
   npmTimeoutMs: number;
+  isolation: Isolation;
+  /** Hands a sandboxed agent's connections to the platform's HTTP server. */
+  acceptAgentConnection: AcceptAgentConnection;
 }
+
+/** Inside a sandbox the platform is reached through the runtime's relay on this loopback port. */
+const SANDBOX_PLATFORM_PORT = 8092;
 
 export const agentDirOf = (dataDir: string, ref: AgentRef): string =>
   join(dataDir, "agents", ref.workspace, ref.name);
@@ -110,40 +121,63 @@ export async function launch(
   } catch (err) {
     return { ok: false, message: `cannot find the agent runtime: ${(err as Error).message}` };
   }
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+  const agentDir = agentDirOf(ctx.dataDir, ref);
+  const scratchDir = join(agentDir, "scratch");
+  mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+  const channel = new AgentChannel();
+  const sandboxed = ctx.isolation.mode === "sandbox";
+  try {
+    const command = agentCommand(ctx.isolation.mode, {
+      runtimeEntry: runtime.entry,
+      packageDir: runtime.packageDir,
+      buildDir: options.build.dir,
+      scratchDir,
+      channelDir: channel.dir,
+    });
+    if (sandboxed) await channel.listen(options.token, ctx.acceptAgentConnection);
+    const secret = randomBytes(32).toString("base64url");
     const env = agentEnvironment({
       agent: ref.name,
       spec,
       llmConfigs: storedLlmConfigs(record.doc),
       tools,
       providers,
-      baseUrl: ctx.baseUrl(),
+      baseUrl: sandboxed ? `http://127.0.0.1:${SANDBOX_PLATFORM_PORT}` : ctx.baseUrl(),
       token: options.token,
-      port,
-      agentDir: agentDirOf(ctx.dataDir, ref),
+      homeDir: scratchDir,
       codeDir: options.build.dir,
       entry: options.build.entry,
       path: ctx.platformEnv.PATH,
+      runtime: {
+        socket: command.runtimeSocketInside,
+        secret,
+        ...(command.platformSocketInside
+          ? { platformSocket: command.platformSocketInside, relayPort: SANDBOX_PLATFORM_PORT }
+          : {}),
+      },
     });
     const proc = new AgentProcess({
       version: options.version,
-      runtimeEntry: runtime.entry,
+      command: command.command,
+      args: command.args,
       cwd: options.build.dir,
       env,
-      port,
+      endpoint: { url: "http://agent", socketPath: command.runtimeSocket, secret },
+      isolation: ctx.isolation.mode,
       log: options.log,
+      onExit: () => channel.close(),
     });
-    options.log.note(`started version ${options.version}: pid ${proc.pid}, port ${port}`);
+    options.log.note(`started version ${options.version}: pid ${proc.pid} (isolation: ${ctx.isolation.mode})`);
     const ready = await proc.waitReady(ctx.startTimeoutMs);
     if (ready.ok) return { ok: true, process: proc };
     await proc.stop(0);
-    const portTaken = proc.recent.some((line) => line.includes("EADDRINUSE"));
-    if (portTaken && attempt < 3) continue;
     const tail = proc.recent.filter((line) => !ready.message.includes(line)).slice(-10);
     return {
       ok: false,
       message: tail.length > 0 ? `${ready.message}\nlast log lines:\n${tail.join("\n")}` : ready.message,
     };
+  } catch (err) {
+    channel.close();
+    return { ok: false, message: `could not start the agent process: ${(err as Error).message}` };
   }
 }

@@ -19,6 +19,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { HttpError } from "../../errors.js";
+import { type AgentEndpoint, readText, sendToAgent } from "../agent-http.js";
 import { issueAgentToken, revokeAgentTokens } from "../../governance/agent-identity.js";
 import { AgentLog } from "./agent-log.js";
 import type { AgentProcess } from "./agent-process.js";
@@ -91,7 +92,7 @@ export class LocalProcessBackend implements AgentBackend {
 
   status(ref: AgentRef): AgentStatus | undefined {
     const slot = this.#slots.get(key(ref));
-    return slot ? statusOf(slot) : undefined;
+    return slot ? statusOf(slot, this.#ctx.isolation.mode) : undefined;
   }
 
   logs(ref: AgentRef, tail: number): string[] {
@@ -108,26 +109,44 @@ export class LocalProcessBackend implements AgentBackend {
     this.#external.delete(key(ref));
   }
 
-  urlFor(workspace: string, name: string): string | undefined {
+  endpointFor(workspace: string, name: string): AgentEndpoint | undefined {
     const external = this.#external.get(key({ workspace, name }));
-    if (external) return external;
+    if (external) return { url: external };
     const proc = this.#slots.get(key({ workspace, name }))?.active;
-    return proc && !proc.hasExited ? proc.url : undefined;
+    return proc && !proc.hasExited ? proc.endpoint : undefined;
+  }
+
+  isServing(workspace: string, name: string): boolean {
+    return this.endpointFor(workspace, name) !== undefined;
+  }
+
+  async post(
+    workspace: string,
+    name: string,
+    request: { path: string; headers: Record<string, string>; body: string; timeoutMs: number; signal: AbortSignal },
+  ): Promise<{ status: number; text: string }> {
+    const lease = this.acquire({ workspace, name });
+    try {
+      const res = await sendToAgent({ method: "POST", target: lease.endpoint, ...request });
+      return { status: res.statusCode ?? 502, text: await readText(res, request.timeoutMs) };
+    } finally {
+      lease.release();
+    }
   }
 
   acquire(ref: AgentRef): AgentLease {
     const external = this.#external.get(key(ref));
-    if (external) return { url: external, version: 0, release: () => undefined };
+    if (external) return { endpoint: { url: external }, version: 0, release: () => undefined };
     const slot = this.#slots.get(key(ref));
     const proc = slot?.active;
     if (!slot || !proc || proc.hasExited) {
-      const status = slot ? statusOf(slot) : undefined;
+      const status = slot ? statusOf(slot, this.#ctx.isolation.mode) : undefined;
       const why = status ? `${status.phase}: ${status.message.split("\n")[0]}` : "it has no running process";
       throw new HttpError(503, `agent ${ref.name} is not running (${why})`, {
         headers: status?.phase === "Failed" ? {} : { "Retry-After": "1" },
       });
     }
-    return { url: proc.url, version: proc.version, release: proc.enter() };
+    return { endpoint: proc.endpoint, version: proc.version, release: proc.enter() };
   }
 
   async restoreAll(): Promise<void> {
@@ -186,7 +205,7 @@ export class LocalProcessBackend implements AgentBackend {
 
   /** Writes the current status (in order) and returns it. */
   #publish(slot: Slot): Promise<AgentStatus> {
-    const status = statusOf(slot);
+    const status = statusOf(slot, this.#ctx.isolation.mode);
     if (slot.removed || this.#closed) return Promise.resolve(status);
     slot.writes = slot.writes
       .then(() => writeAgentStatus(this.#ctx.store, slot.ref, status))

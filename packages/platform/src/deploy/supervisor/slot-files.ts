@@ -33,7 +33,7 @@ export function killLeftovers(agentDir: string): void {
     if (typeof pid !== "number" || pid <= 0) continue;
     try {
       const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
-      if (environ.includes(`HOME=${agentDir}\u0000`)) process.kill(pid, "SIGKILL");
+      if (environ.includes(`HOME=${join(agentDir, "scratch")}\u0000`)) process.kill(pid, "SIGKILL");
     } catch {
       // not running (or not ours)
     }

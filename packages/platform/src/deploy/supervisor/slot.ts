@@ -10,6 +10,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { IsolationMode } from "../isolation/mode.js";
 import { AgentLog } from "./agent-log.js";
 import type { AgentProcess } from "./agent-process.js";
 import type { AgentRef, AgentStatus } from "./types.js";
@@ -48,12 +49,14 @@ export const imageOnlyMessage =
   "cannot run on the local platform: it runs agents from source files (deploy with source_files); " +
   "image, draft and artifact deployments are recorded only";
 
-export function statusOf(slot: Slot): AgentStatus {
+/** `isolation`: the mode new processes get, shown while none serves. */
+export function statusOf(slot: Slot, isolation: IsolationMode): AgentStatus {
   const active = slot.active && !slot.active.hasExited ? slot.active : undefined;
   const base = {
     version: active?.version ?? 0,
     restarts: slot.restarts,
-    ...(active ? { pid: active.pid, port: active.port } : {}),
+    isolation: active?.isolation ?? isolation,
+    ...(active ? { pid: active.pid } : {}),
   };
   if (slot.failure) {
     const serving = active ? ` (version ${active.version} is still serving requests)` : "";

@@ -4,6 +4,9 @@
  * (`local-process.ts`) runs each agent as a child process; a Kubernetes backend would implement
  * the same interface with Deployments.
  */
+import type { AgentLocator } from "../../governance/resume-worker.js";
+import type { AgentEndpoint } from "../agent-http.js";
+import type { IsolationMode } from "../isolation/mode.js";
 
 export interface AgentRef {
   workspace: string;
@@ -22,20 +25,20 @@ export interface AgentStatus {
   version: number;
   /** The serving process, while there is one. */
   pid?: number;
-  port?: number;
+  /** How the serving process is isolated (see `deploy/isolation`). */
+  isolation?: IsolationMode;
   /** Crash restarts since the version started. */
   restarts: number;
 }
 
 /** A claim on the process that serves an agent now; release it when the request is over. */
 export interface AgentLease {
-  /** e.g. http://127.0.0.1:40123 */
-  url: string;
+  endpoint: AgentEndpoint;
   version: number;
   release(): void;
 }
 
-export interface AgentBackend {
+export interface AgentBackend extends AgentLocator {
   /**
    * Runs the agent's current deployment (building it when needed). A serving agent keeps
    * serving until the new process is ready, then drains. Answers at once with the status the
@@ -48,11 +51,11 @@ export interface AgentBackend {
   /** The agent's last `tail` log lines, oldest first. */
   logs(ref: AgentRef, tail: number): string[];
   /**
-   * The serving process's base URL, or undefined while none serves (the resume worker's
+   * Where the serving process listens, or undefined while none serves (the resume worker's
    * `AgentLocator`). Prefer {@link acquire}, which also keeps the process from being retired
    * while the request runs.
    */
-  urlFor(workspace: string, name: string): string | undefined;
+  endpointFor(workspace: string, name: string): AgentEndpoint | undefined;
   /**
    * Serves `ref` from a process the platform did not start (a `runagents dev --governed` runtime
    * at `url`): invokes and resumes go there until {@link detachExternal}, `stop` or `start`.
