@@ -39,6 +39,7 @@ import {
   recordRequest,
   recordResponse,
 } from "./record.js";
+import { checkForwardTarget } from "./targets.js";
 
 export interface EgressDeps {
   store: Store;
@@ -129,6 +130,7 @@ export class Egress {
     }
     const tool = toolInfo(record);
     const url = upstreamUrl(tool, path, query);
+    checkForwardTarget(tool, url, this.deps.baseUrl());
     const method = described.method;
     const headers = call.req.headers;
     described.url = url.href;
