@@ -37,7 +37,10 @@ export class StreamScrubber {
         choices.set(index, choice);
       }
       if (tool === undefined) choice.delta.content = text;
-      else (choice.delta.tool_calls ??= []).push({ index: tool, function: { arguments: text } });
+      else {
+        choice.delta.tool_calls ??= [];
+        choice.delta.tool_calls.push({ index: tool, function: { arguments: text } });
+      }
     }
     this.#held.clear();
     if (choices.size === 0) return undefined;
@@ -59,7 +62,8 @@ export class StreamScrubber {
     // Finishing: release what the choice's tool calls still hold that this chunk did not carry.
     for (const [key, text] of this.#held) {
       if (!key.startsWith(`${choice.index}:`) || text === "") continue;
-      (delta.tool_calls ??= []).push({ index: Number(key.split(":")[1]), function: { arguments: text } });
+      delta.tool_calls ??= [];
+      delta.tool_calls.push({ index: Number(key.split(":")[1]), function: { arguments: text } });
       this.#held.delete(key);
     }
     choice.delta = delta;
