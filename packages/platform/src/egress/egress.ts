@@ -3,12 +3,17 @@
  * The tool proxy every agent tool call passes through (ARCHITECTURE "Egress"):
  * `ANY /egress/<agent-token>/<tool>/<path>?<query>` → `<tool base URL>/<path>?<query>`.
  *
- * 1. The token names the agent (401 otherwise); the tool must be registered (else 403).
+ * 0. The path has one canonical form (`egress/path`: encoded separators, double encoding and dot
+ *    segments are 400); policy, capabilities and the forwarded call all use it. A tool on the
+ *    platform itself reaches only `/echo` (`egress/targets`).
+ * 1. The token names the agent (401 otherwise); the tool must be registered (else 403). The run
+ *    and the end user come from `X-Run-ID` only as `egress/record` allows (never `X-End-User-ID`);
+ *    a call without a run is audited on an implicit run of its own, and so is every refusal.
  * 2. `governance/decide`: policies, then capabilities → 403 `POLICY_DENIED` / `CAPABILITY_DENIED`.
  * 3. `approval_required`: the body is read whole (its hash is part of the approval), then a grant
  *    lets it through or the call is blocked (`egress/approval`) → 403 `APPROVAL_REQUIRED`.
  * 4. Allowed: the agent's `Authorization`, identity and hop-by-hop headers are dropped,
- *    `X-End-User-ID` and the tool's credentials are set (credentials are resolved before step 3:
+ *    `X-End-User-ID` (the run's user) and the tool's credentials are set (credentials are resolved before step 3:
  *    502 `CREDENTIALS_UNAVAILABLE` when they cannot be), `TOOL_REQUEST` is recorded (a call that
  *    cannot be recorded does not go out), the call is forwarded and the answer streamed back,
  *    then `TOOL_RESPONSE` is recorded. A delegated-user OAuth2 tool (`authUrl` set) gets its end
