@@ -1,6 +1,9 @@
 /**
  * @module log
  * Structured JSON logs, one object per line. Tests inject a sink to read what would be printed.
+ * Every line is redacted on its way out, whatever wrote it: agent tokens (`ra_agt_...`), API
+ * keys (`ra_ws_...`), `Bearer <value>`, and `api_key=` / `token=` / `access_token=` (and similar)
+ * query or form values.
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -12,6 +15,18 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+const SECRETS =
+  /ra_agt_[A-Za-z0-9_-]+|ra_ws_[A-Za-z0-9_-]+|(\bBearer\s+)[^\s"'\\,;]+|([?&;\s"](?:api[_-]?key|apikey|token|access_token|refresh_token|id_token|client_secret|password)=)[^&\s"'\\#]+/gi;
+
+/** `text` with every credential-looking value replaced (see the module comment). */
+export function redactSecrets(text: string): string {
+  return text.replace(SECRETS, (match, bearer?: string, param?: string) => {
+    if (bearer) return `${bearer}[REDACTED]`;
+    if (param) return `${param}[REDACTED]`;
+    return match.startsWith("ra_agt_") || match.startsWith("RA_AGT_") ? "[token]" : "[REDACTED]";
+  });
+}
+
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function createLogger(options: { level?: LogLevel; sink?: (line: string) => void } = {}): Logger {
@@ -19,7 +34,7 @@ export function createLogger(options: { level?: LogLevel; sink?: (line: string) 
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[level] < min) return;
-    sink(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+    sink(redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })));
   };
   return {
     debug: (msg, fields) => write("debug", msg, fields),

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
 import { redactAgentTokens } from "../governance/agent-identity.js";
+import { parseJsonBody } from "../json.js";
 import { checkAgentChannel } from "./agent-channel.js";
 import { authenticate } from "./auth.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
@@ -168,12 +169,7 @@ const tooLarge = (limit: number): HttpError =>
   });
 
 export function parseJsonObject(raw: Buffer): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString("utf8"));
-  } catch (err) {
-    throw new HttpError(400, `invalid JSON body: ${(err as Error).message}`);
-  }
+  const value = parseJsonBody(raw.toString("utf8"));
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new HttpError(400, "request body must be a JSON object");
   }

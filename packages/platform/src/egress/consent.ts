@@ -1,7 +1,9 @@
 /**
  * @module egress/consent
  * Credentials of a delegated-user tool (OAuth2 with an `authUrl`; platform-and-cli A8) on an
- * allowed call. The end user is the run's user, else `X-End-User-ID`. Token order: the user's own
+ * allowed call. The end user is the user of the call's run (the platform established it at
+ * invoke; a header the agent writes never counts). A call outside a run is refused
+ * (`END_USER_REQUIRED`), shared token or not. In a run, token order: the user's own
  * → the tool's shared one (user "") → none: consent is needed — a pending consent (which pauses
  * the run, `governance/consents`) and `403 {"code": "CONSENT_REQUIRED", "resume_id",
  * "authorization_url", ...}` for the agent.
@@ -73,6 +75,13 @@ export class DelegatedAuth {
   ): Promise<Delegation> {
     const { store } = this.deps;
     const ws = identity.workspace;
+    if (!identity.run) {
+      throw new HttpError(
+        403,
+        `tool ${tool.name} acts for an end user, and a call outside a run has none: call it within a run the platform started`,
+        { code: "END_USER_REQUIRED", details: { tool: tool.name } },
+      );
+    }
     for (const user of identity.userId ? [identity.userId, ""] : [""]) {
       const token = await readToken(store, ws, tool.name, user);
       const access = token && (await this.#usable(ws, tool, user, token));
@@ -84,7 +93,7 @@ export class DelegatedAuth {
     if (!identity.userId) {
       throw new HttpError(
         403,
-        `tool ${tool.name} acts for an end user, but this call has none (no run user or X-End-User-ID) and no shared token is stored for it`,
+        `tool ${tool.name} acts for an end user, but this call's run has none and no shared token is stored for it`,
         { code: "END_USER_REQUIRED", details: { tool: tool.name } },
       );
     }

@@ -3,12 +3,17 @@
  * The tool proxy every agent tool call passes through (ARCHITECTURE "Egress"):
  * `ANY /egress/<agent-token>/<tool>/<path>?<query>` → `<tool base URL>/<path>?<query>`.
  *
- * 1. The token names the agent (401 otherwise); the tool must be registered (else 403).
+ * 0. The path has one canonical form (`egress/path`: encoded separators, double encoding and dot
+ *    segments are 400); policy, capabilities and the forwarded call all use it. A tool on the
+ *    platform itself reaches only `/echo` (`egress/targets`).
+ * 1. The token names the agent (401 otherwise); the tool must be registered (else 403). The run
+ *    and the end user come from `X-Run-ID` only as `egress/record` allows (never `X-End-User-ID`);
+ *    a call without a run is audited on an implicit run of its own, and so is every refusal.
  * 2. `governance/decide`: policies, then capabilities → 403 `POLICY_DENIED` / `CAPABILITY_DENIED`.
  * 3. `approval_required`: the body is read whole (its hash is part of the approval), then a grant
  *    lets it through or the call is blocked (`egress/approval`) → 403 `APPROVAL_REQUIRED`.
  * 4. Allowed: the agent's `Authorization`, identity and hop-by-hop headers are dropped,
- *    `X-End-User-ID` and the tool's credentials are set (credentials are resolved before step 3:
+ *    `X-End-User-ID` (the run's user) and the tool's credentials are set (credentials are resolved before step 3:
  *    502 `CREDENTIALS_UNAVAILABLE` when they cannot be), `TOOL_REQUEST` is recorded (a call that
  *    cannot be recorded does not go out), the call is forwarded and the answer streamed back,
  *    then `TOOL_RESPONSE` is recorded. A delegated-user OAuth2 tool (`authUrl` set) gets its end
@@ -30,6 +35,7 @@ import { block, useGrant } from "./approval.js";
 import { DelegatedAuth, isDelegated } from "./consent.js";
 import { CredentialInjector } from "./credentials.js";
 import { createPools, forward, forwardableHeaders, type Pools, sha256 } from "./forward.js";
+import { canonicalToolPath } from "./path.js";
 import {
   type CallIdentity,
   type CallRecord,
@@ -38,6 +44,7 @@ import {
   recordRequest,
   recordResponse,
 } from "./record.js";
+import { checkForwardTarget } from "./targets.js";
 
 export interface EgressDeps {
   store: Store;
@@ -65,7 +72,6 @@ export interface EgressAnswer {
 const BUFFER_LIMIT = 1024 * 1024;
 /** The egress sets these itself; an agent cannot supply them. */
 const DROPPED = new Set(["host", "authorization", "x-end-user-id", "content-length"]);
-const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
 
 export class Egress {
   readonly pools: Pools = createPools();
@@ -84,13 +90,42 @@ export class Egress {
   }
 
   async handle(call: EgressCall): Promise<EgressAnswer> {
-    const { store } = this.deps;
-    const rawPath = (call.req.url ?? "").split("?")[0] as string;
-    if (DOT_SEGMENT.test(rawPath))
-      throw new HttpError(400, "the tool path must not contain . or .. segments");
-    const agent = await resolveAgentToken(store, call.token);
+    const agent = await resolveAgentToken(this.deps.store, call.token);
     if (!agent) throw new HttpError(401, "invalid or revoked agent token");
-    const ws = agent.workspace;
+    const headers = call.req.headers;
+    const claimed = header(headers, "x-run-id");
+    const run = await this.#runs.resolve(agent.workspace, agent.agent, claimed);
+    const identity: CallIdentity = {
+      workspace: agent.workspace,
+      agent: agent.agent,
+      userId: run?.userId ?? "",
+      actionId: header(headers, "x-action-id"),
+      requestId: call.requestId,
+    };
+    if (run) identity.run = run;
+    else if (claimed) identity.claimedRunId = claimed.slice(0, 200);
+    const method = (call.req.method ?? "GET").toUpperCase();
+    const described: CallRecord = { tool: call.tool, method, url: "", capability: "" };
+    try {
+      const answer = await this.#govern(call, identity, described);
+      // An out-of-run call answered by the egress itself (approval or consent needed): close its audit run.
+      if (!answer.stream && !identity.run && !identity.responded) {
+        const code = (answer.body as { code?: unknown } | undefined)?.code;
+        await recordResponse(this.deps.store, identity, described, answer.status, "", code ? { code } : {});
+      }
+      return answer;
+    } catch (error) {
+      await this.#recordRefusal(identity, described, error);
+      throw error;
+    }
+  }
+
+  /** Everything after the agent's identity; `described` is filled in as the call becomes known. */
+  async #govern(call: EgressCall, identity: CallIdentity, described: CallRecord): Promise<EgressAnswer> {
+    const { store } = this.deps;
+    const ws = identity.workspace;
+    const { suffix, query } = splitEgressUrl(call.req.url ?? "");
+    const path = canonicalToolPath(suffix);
     const record = await store.readResource(ws, "tool", call.tool);
     if (!record) {
       throw new HttpError(403, "operation denied", {
@@ -99,25 +134,13 @@ export class Egress {
       });
     }
     const tool = toolInfo(record);
-    const url = upstreamUrl(tool, call.req.url ?? "");
-    const method = (call.req.method ?? "GET").toUpperCase();
+    const url = upstreamUrl(tool, path, query);
+    checkForwardTarget(tool, url, this.deps.baseUrl());
+    const method = described.method;
     const headers = call.req.headers;
-    const run = await this.#runs.resolve(ws, agent.agent, header(headers, "x-run-id"));
-    const identity: CallIdentity = {
-      workspace: ws,
-      agent: agent.agent,
-      userId: run?.userId || header(headers, "x-end-user-id"),
-      actionId: header(headers, "x-action-id"),
-      requestId: call.requestId,
-    };
-    if (run) identity.run = run;
-    const evaluation = await evaluateCall(store, { workspace: ws, agent: agent.agent, tool, method, url });
-    const described: CallRecord = {
-      tool: tool.name,
-      method,
-      url: url.href,
-      capability: evaluation.capability.matched?.name ?? "",
-    };
+    described.url = url.href;
+    const evaluation = await evaluateCall(store, { workspace: ws, agent: identity.agent, tool, method, url });
+    described.capability = evaluation.capability.matched?.name ?? "";
     if (evaluation.decision === "deny") return this.#deny(identity, described, evaluation);
     // Credentials first: a call that cannot be made is neither sent for approval nor spends a grant.
     const outgoing = forwardableHeaders(headers, DROPPED);
@@ -191,6 +214,25 @@ export class Egress {
     };
   }
 
+  /** A call the egress refused by throwing (bad path, unknown tool, no end user, ...) is audited too. */
+  async #recordRefusal(identity: CallIdentity, call: CallRecord, error: unknown): Promise<void> {
+    if (identity.responded) return;
+    const status = error instanceof HttpError ? error.status : 500;
+    const code = error instanceof HttpError ? error.code : undefined;
+    const reason = error instanceof HttpError ? error.message : "internal error";
+    const { store } = this.deps;
+    try {
+      if (!identity.requested)
+        await recordRequest(store, identity, call, "", { decision: "refused", ...(code ? { code } : {}) });
+      await recordResponse(store, identity, call, status, "", { ...(code ? { code } : {}), error: reason });
+    } catch (recording) {
+      this.deps.log.error("egress could not record a refused tool call", {
+        tool: call.tool,
+        error: String(recording),
+      });
+    }
+  }
+
   async #deny(identity: CallIdentity, call: CallRecord, evaluation: CallEvaluation): Promise<EgressAnswer> {
     const code = evaluation.code ?? "POLICY_DENIED";
     const body = {
@@ -208,15 +250,19 @@ export class Egress {
   }
 }
 
-/** `<base URL><path after /egress/<token>/<tool>><query>` (dot segments were refused before). */
-export function upstreamUrl(tool: ToolInfo, rawUrl: string): URL {
+/** The path after `/egress/<token>/<tool>` and the query (with its `?`), as the agent sent them. */
+export function splitEgressUrl(rawUrl: string): { suffix: string; query: string } {
   const match = /^\/egress\/[^/?]+\/[^/?]+(\/[^?]*)?(\?.*)?$/.exec(rawUrl);
   if (!match) throw new HttpError(400, "malformed egress path: expected /egress/<agent-token>/<tool>/<path>");
-  const suffix = match[1] ?? "";
+  return { suffix: match[1] ?? "", query: match[2] ?? "" };
+}
+
+/** `<base URL><canonical path><query>`: the URL policy is evaluated on and the call goes to. */
+export function upstreamUrl(tool: ToolInfo, path: string, query: string): URL {
   if (!tool.baseUrl)
     throw new HttpError(502, `tool ${tool.name} has no base URL`, { code: "TOOL_MISCONFIGURED" });
   try {
-    return new URL(`${tool.baseUrl}${suffix}${match[2] ?? ""}`);
+    return new URL(`${tool.baseUrl}${path}${query}`);
   } catch {
     throw new HttpError(400, "the tool path is not a valid URL path");
   }

@@ -1,11 +1,23 @@
 /**
  * @module egress/record
- * The run context of a governed call and its `TOOL_REQUEST` / `TOOL_RESPONSE` events. A call is
- * recorded on the run named by `X-Run-ID` only when that run belongs to the calling agent. Events
+ * The run context of a governed call and its `TOOL_REQUEST` / `TOOL_RESPONSE` events. Events
  * carry the method, the URL as the agent asked for it (never an injected credential), the status
  * and `sha256:` payload hashes.
+ *
+ * Which run: `X-Run-ID` counts only when it names an active (not COMPLETED / FAILED) run of the
+ * calling agent that the platform started — never another agent's run, a finished one, or an
+ * audit run. The call's end user is that run's user; a header the agent writes never is.
+ *
+ * Every call is audited, in a run or not (design choice): a call without such a run gets an
+ * implicit run of its own, recorded with the agent and no user — `RUN_CREATED` (`source:
+ * "egress"`), `TOOL_REQUEST`, `TOOL_RESPONSE`, `COMPLETED` — so it is listed by
+ * `GET /runs?agent_id=...` and read with `GET /runs/{id}/events` like any run. Its id starts
+ * with `egress-`, and it never becomes anybody's run context (nothing pauses it, no user owns it).
+ * An `X-Run-ID` that did not count is kept on the events as `claimed_run_id`.
  */
+import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "../governance/runs.js";
 import type { Doc, Store } from "../store/store.js";
 
 export interface RunContext {
@@ -16,13 +28,20 @@ export interface RunContext {
 export interface CallIdentity {
   workspace: string;
   agent: string;
-  /** The run the call belongs to, when `X-Run-ID` names one of this agent's runs. */
+  /** The run the call belongs to: an active run of this agent named by `X-Run-ID`. */
   run?: RunContext;
-  /** The run's end user, else the runtime's `X-End-User-Id`; "" when neither. */
+  /** The run's end user; "" without a run (never a header the agent sent). */
   userId: string;
   /** `X-Action-ID`: set by the runtime while it replays calls after an approval. */
   actionId: string;
   requestId: string;
+  /** An `X-Run-ID` the agent sent that did not count (see the module comment). */
+  claimedRunId?: string;
+  /** Out-of-run calls: the implicit audit run, created with the first event. */
+  auditRunId?: string;
+  /** What has been recorded so far, so a refusal records what is missing. */
+  requested?: boolean;
+  responded?: boolean;
 }
 
 export const header = (headers: IncomingHttpHeaders, name: string): string => {
@@ -30,26 +49,18 @@ export const header = (headers: IncomingHttpHeaders, name: string): string => {
   return ((Array.isArray(value) ? value[0] : value) ?? "").trim();
 };
 
-const RUN_CACHE_LIMIT = 10_000;
+export const AUDIT_RUN_PREFIX = "egress-";
 
-/** Resolves `X-Run-ID`; a run's agent and user never change, so they are cached. */
+/** Resolves `X-Run-ID` to a run the call may belong to (see the module comment). */
 export class RunResolver {
-  readonly #runs = new Map<string, { agent: string; userId: string }>();
-
   constructor(private readonly store: Store) {}
 
   async resolve(ws: string, agent: string, runId: string): Promise<RunContext | undefined> {
-    if (!runId || runId.length > 200) return undefined;
-    const key = `${ws}\0${runId}`;
-    let known = this.#runs.get(key);
-    if (!known) {
-      const run = await this.store.getRun(ws, runId);
-      if (!run) return undefined;
-      known = { agent: run.agentId, userId: run.userId };
-      if (this.#runs.size >= RUN_CACHE_LIMIT) this.#runs.clear();
-      this.#runs.set(key, known);
-    }
-    return known.agent === agent ? { id: runId, userId: known.userId } : undefined;
+    if (!runId || runId.length > 200 || runId.startsWith(AUDIT_RUN_PREFIX)) return undefined;
+    // Not cached: a run's status changes, and a finished run must stop counting at once.
+    const run = await this.store.getRun(ws, runId);
+    if (!run || run.agentId !== agent || isTerminal(run.status)) return undefined;
+    return { id: runId, userId: run.userId };
   }
 }
 
@@ -72,8 +83,35 @@ function callData(call: CallRecord, identity: CallIdentity, extra: Doc): Doc {
     request_id: identity.requestId,
   };
   if (identity.actionId) data.action_id = identity.actionId;
+  if (identity.claimedRunId) data.claimed_run_id = identity.claimedRunId;
   for (const key in extra) data[key] = extra[key];
   return data;
+}
+
+/** The run the call's events go to: its run, else its audit run (created on first use). */
+async function targetRun(store: Store, identity: CallIdentity): Promise<string> {
+  if (identity.run) return identity.run.id;
+  if (identity.auditRunId) return identity.auditRunId;
+  const run = await store.createRun({
+    id: `${AUDIT_RUN_PREFIX}${randomUUID()}`,
+    workspace: identity.workspace,
+    agentId: identity.agent,
+    userId: "",
+    status: "RUNNING",
+  });
+  identity.auditRunId = run.id;
+  await store.appendEvent(identity.workspace, run.id, {
+    type: "RUN_CREATED",
+    actor: GOVERNANCE_ACTOR,
+    data: {
+      agent_id: identity.agent,
+      user_id: "",
+      conversation_id: "",
+      source: "egress",
+      message: "tool call outside a run",
+    },
+  });
+  return run.id;
 }
 
 export async function recordRequest(
@@ -83,16 +121,20 @@ export async function recordRequest(
   payloadHash: string,
   extra: Doc,
 ): Promise<void> {
-  if (!identity.run) return;
-  await store.appendEvent(identity.workspace, identity.run.id, {
+  const runId = await targetRun(store, identity);
+  await store.appendEvent(identity.workspace, runId, {
     type: "TOOL_REQUEST",
     actor: identity.agent,
     payloadHash,
     data: callData(call, identity, extra),
   });
+  identity.requested = true;
 }
 
-/** `extra` after `status_code`, so it may carry more (duration, sizes, an error). */
+/**
+ * `extra` after `status_code`, so it may carry more (duration, sizes, an error). The response
+ * is the last event of an audit run: it completes it.
+ */
 export async function recordResponse(
   store: Store,
   identity: CallIdentity,
@@ -101,14 +143,17 @@ export async function recordResponse(
   payloadHash: string,
   extra: Doc,
 ): Promise<void> {
-  if (!identity.run) return;
+  const runId = await targetRun(store, identity);
   const data = callData(call, identity, {});
   data.status_code = status;
   for (const key in extra) data[key] = extra[key];
-  await store.appendEvent(identity.workspace, identity.run.id, {
+  await store.appendEvent(identity.workspace, runId, {
     type: "TOOL_RESPONSE",
     actor: identity.agent,
     payloadHash,
     data,
   });
+  identity.responded = true;
+  if (!identity.run)
+    await transitionRun(store, identity.workspace, runId, "COMPLETED", { data: { status_code: status } });
 }

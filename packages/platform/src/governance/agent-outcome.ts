@@ -6,6 +6,7 @@
  * egress paused it and recorded why; an error answer fails the run with the agent's message.
  */
 import { HttpError } from "../errors.js";
+import { parseJsonOrUndefined } from "../json.js";
 import type { Store } from "../store/store.js";
 import { isObject } from "../validate.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
@@ -29,12 +30,7 @@ export async function failRun(store: Store, ws: string, runId: string, error: st
 }
 
 export async function recordAgentOutcome(store: Store, ws: string, runId: string, answer: AgentAnswer) {
-  let body: unknown;
-  try {
-    body = answer.text ? JSON.parse(answer.text) : {};
-  } catch {
-    body = undefined;
-  }
+  const body = answer.text ? parseJsonOrUndefined(answer.text) : {};
   if (answer.status < 200 || answer.status >= 300 || !isObject(body)) {
     const detail = isObject(body) && typeof body.error === "string" ? body.error : answer.text.slice(0, 500);
     const why =

@@ -41,6 +41,8 @@ export interface ToolInfo {
   auth: ToolAuth;
   /** Upstream answer timeout: `spec.connection.timeoutSeconds`, default 30 s. */
   timeoutMs: number;
+  /** `spec.allowInternalTarget`: an admin allowed a loopback / link-local base URL (`egress/targets`). */
+  allowInternalTarget: boolean;
   /** The record version: cached credentials are keyed by it (every credential change rewrites the tool). */
   version: number;
 }
@@ -82,6 +84,7 @@ function deriveToolInfo(record: ResourceRecord): ToolInfo {
     auth: authOf(record.name, obj(connection.authentication)),
     timeoutMs:
       typeof timeout === "number" && timeout > 0 && timeout <= 600 ? timeout * 1000 : DEFAULT_TOOL_TIMEOUT_MS,
+    allowInternalTarget: spec.allowInternalTarget === true,
     version: record.version,
   };
 }

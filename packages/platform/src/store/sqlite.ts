@@ -8,6 +8,7 @@
  * consistency guarantee).
  */
 import { randomUUID } from "node:crypto";
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import { nowIso } from "../time.js";
 import { createCheckpointer } from "./checkpointer.js";
@@ -137,7 +138,19 @@ export function timeOrderedUuid(now = Date.now()): string {
   return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
 }
 
+/**
+ * The database and its `-wal` / `-shm` files are readable by the platform's user only. SQLite
+ * creates the WAL files with the database file's permissions, so the database is made 0600 before
+ * WAL mode is switched on; files left 0644 by older versions are tightened too.
+ */
+function restrictDatabaseFiles(file: string): void {
+  if (file === ":memory:" || file === "") return;
+  closeSync(openSync(file, "a", 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
+}
+
 export function openSqliteStore(file: string, box: SecretBox): Store {
+  restrictDatabaseFiles(file);
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("foreign_keys = ON");

@@ -19,6 +19,8 @@ export interface ConsentFixture {
   provider: FakeProvider;
   /** A call to the `mail` tool through the egress (the agent also sends a forged Authorization). */
   get(path: string, headers?: Record<string, string>): Promise<CallResult>;
+  /** `get` in a new run of `mail-agent` for `user` ("" for a run without an end user). */
+  getAs(user: string, path: string, headers?: Record<string, string>): Promise<CallResult>;
   api(method: string, path: string, body?: unknown): Promise<CallResult>;
   /** A browser-like GET of a full URL (the callback). */
   open(url: string): Promise<CallResult>;
@@ -56,6 +58,18 @@ export async function startConsentFixture(): Promise<ConsentFixture> {
     provider,
     get: async (path, headers = {}) =>
       keep(await call(`${egress}${path}`, { headers: { Authorization: "Bearer forged", ...headers } })),
+    async getAs(user, path, headers = {}) {
+      const run = await platform.store.createRun({
+        workspace: "default",
+        agentId: "mail-agent",
+        userId: user,
+      });
+      return keep(
+        await call(`${egress}${path}`, {
+          headers: { Authorization: "Bearer forged", "X-Run-ID": run.id, ...headers },
+        }),
+      );
+    },
     api,
     open: async (url) => keep(await call(url)),
     consents: async () => (await api("GET", "/consents")).json,

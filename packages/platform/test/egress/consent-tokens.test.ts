@@ -37,14 +37,14 @@ describe("egress: delegated OAuth2 tokens (refresh, revocation, tokens stored by
     });
     assert.equal(stored.status, 201, stored.text);
     const before = provider.calls.length;
-    assert.equal((await get("/inbox", { "X-End-User-ID": "bob" })).status, 200);
+    assert.equal((await f.getAs("bob", "/inbox")).status, 200);
     assert.deepEqual(
       provider.calls.slice(before).map((c) => [c.grant_type, c.refresh_token, c.client_ok]),
       [["refresh_token", "refresh-bob", true]],
     );
     const refreshed = bearer();
     assert.match(refreshed ?? "", /^Bearer access-\d+$/);
-    assert.equal((await get("/inbox", { "X-End-User-ID": "bob" })).status, 200);
+    assert.equal((await f.getAs("bob", "/inbox")).status, 200);
     assert.equal(bearer(), refreshed);
     assert.equal(provider.calls.length, before + 1, "the refreshed token is reused");
 
@@ -54,8 +54,8 @@ describe("egress: delegated OAuth2 tokens (refresh, revocation, tokens stored by
       res.end(JSON.stringify({ rejected: reject }));
       reject = false;
     });
-    assert.equal((await get("/inbox", { "X-End-User-ID": "bob" })).status, 401);
-    assert.equal((await get("/inbox", { "X-End-User-ID": "bob" })).status, 200);
+    assert.equal((await f.getAs("bob", "/inbox")).status, 401);
+    assert.equal((await f.getAs("bob", "/inbox")).status, 200);
     assert.equal(provider.calls.length, before + 2, "refreshed after the 401");
     assert.notEqual(bearer(), refreshed);
     tool.routes.delete("/inbox");
@@ -96,24 +96,27 @@ describe("egress: delegated OAuth2 tokens (refresh, revocation, tokens stored by
     // The shared token satisfies carol's pending consent: her run resumes (and replays with it).
     await waitFor(async () => (await runOf(platform, carolRun)).status === "COMPLETED", "carol's run");
     assert.equal(bearer(), "Bearer shared-token-1");
-    assert.equal((await get("/x", { "X-End-User-ID": "dave" })).status, 200);
+    assert.equal((await f.getAs("dave", "/x")).status, 200);
     assert.equal(bearer(), "Bearer shared-token-1");
-    assert.equal((await get("/x")).status, 200, "a call without an end user uses the shared token");
+    assert.equal((await f.getAs("", "/x")).status, 200, "a run without an end user uses the shared token");
+    const outside = await get("/x");
+    assert.equal(outside.status, 403, "a call outside a run has no end user, shared token or not");
+    assert.equal(outside.json.code, "END_USER_REQUIRED");
     assert.equal(
       (await api("POST", "/oauth/tokens", { tool: "mail", user: "dave", access_token: "dave-1" })).status,
       201,
     );
-    await get("/x", { "X-End-User-ID": "dave" });
+    await f.getAs("dave", "/x");
     assert.equal(bearer(), "Bearer dave-1");
     assert.equal((await api("DELETE", "/oauth/tokens/mail?user=dave")).status, 200);
-    await get("/x", { "X-End-User-ID": "dave" });
+    await f.getAs("dave", "/x");
     assert.equal(bearer(), "Bearer shared-token-1");
     assert.deepEqual((await api("DELETE", "/oauth/tokens/mail")).json, {
       status: "deleted",
       tool: "mail",
       user: "",
     });
-    const anonymous = await get("/x");
+    const anonymous = await f.getAs("", "/x");
     assert.equal(anonymous.status, 403);
     assert.equal(anonymous.json.code, "END_USER_REQUIRED");
 

@@ -185,7 +185,7 @@ describe("egress: OAuth2 consent for delegated-user tools", () => {
       kind: "consent",
     });
 
-    const later = await get("/messages", { "X-End-User-ID": "alice@example.com" });
+    const later = await f.getAs("alice@example.com", "/messages");
     assert.equal(later.status, 200);
     assert.equal(bearer(), "Bearer access-1", "reused until it expires");
     assert.equal(provider.calls.length, 1);
@@ -201,7 +201,7 @@ describe("egress: OAuth2 consent for delegated-user tools", () => {
     assert.equal(set.status, 200);
     assert.equal(set.json.oauthCallbackUrl, "https://console.example/oauth/callback");
     assert.equal(set.json.sessionIdleTimeoutMinutes, 60);
-    const res = await get("/y", { "X-End-User-ID": "erin" });
+    const res = await f.getAs("erin", "/y");
     assert.equal(res.status, 403);
     const url = new URL(res.json.authorization_url);
     assert.equal(url.searchParams.get("redirect_uri"), "https://console.example/oauth/callback");

@@ -5,6 +5,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isRecord, type JsonRecord } from "../agent/json.js";
+import { jsonTooDeep, TOO_DEEP } from "../internal/json-depth.js";
 
 /** Larger request bodies are refused with 413. */
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -51,6 +52,8 @@ export async function readJsonObject(req: IncomingMessage, lenient = false): Pro
     };
   }
   if (text.trim() === "") return { ok: true, value: {} };
+  if (jsonTooDeep(text))
+    return lenient ? { ok: true, value: {} } : { ok: false, status: 400, error: TOO_DEEP };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -89,6 +89,18 @@ describe("routing and bodies", () => {
     });
   });
 
+  test("JSON nested deeper than 64 levels is a 400, not a stack overflow", async () => {
+    await withRuntime(async (runtime) => {
+      const deep = `{"message":"x","a":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
+      for (const path of ["/invoke", "/invoke/stream"]) {
+        assert.deepEqual(await json(await post(`${runtime.url}${path}`, deep)), {
+          status: 400,
+          body: { error: "JSON nesting deeper than 64 levels" },
+        });
+      }
+    });
+  });
+
   test("invalid JSON, non-object JSON and a non-string message are 400s", async () => {
     await withRuntime(async (runtime) => {
       const url = `${runtime.url}/invoke`;

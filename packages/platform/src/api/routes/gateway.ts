@@ -20,6 +20,7 @@ import { HttpError } from "../../errors.js";
 import { completeCall, completionJson, type GatewayDeps, openStream } from "../../gateway/gateway.js";
 import { scrub, secretValues } from "../../gateway/provider-keys.js";
 import { type Caller, parseChatRequest, prepareCall } from "../../gateway/routing.js";
+import { StreamScrubber } from "../../gateway/stream-scrub.js";
 import { CallCancellation, type ChatChunk } from "../../gateway/types.js";
 import { resolveAgentToken } from "../../governance/agent-identity.js";
 import type { Store } from "../../store/store.js";
@@ -125,11 +126,16 @@ async function writeSse(
   secrets: readonly string[],
 ): Promise<void> {
   res.flushHeaders();
+  // A secret split across two deltas is caught by the scrubber; one inside a delta by `scrub`.
+  const scrubber = new StreamScrubber(secrets);
   try {
     for await (const chunk of chunks) {
       if (res.destroyed) break;
-      if (!res.write(`data: ${scrub(JSON.stringify(chunk), secrets)}\n\n`)) await drained(res);
+      const text = scrub(JSON.stringify(scrubber.chunk(chunk)), secrets);
+      if (!res.write(`data: ${text}\n\n`)) await drained(res);
     }
+    const rest = scrubber.flush();
+    if (rest && !res.destroyed) res.write(`data: ${scrub(JSON.stringify(rest), secrets)}\n\n`);
     if (!res.destroyed) res.end("data: [DONE]\n\n");
   } catch (err) {
     if (!(err instanceof HttpError)) {

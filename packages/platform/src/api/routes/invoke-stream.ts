@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { StringDecoder } from "node:string_decoder";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { failInvoke, finishInvoke } from "../../governance/invocations.js";
+import { parseJsonOrUndefined } from "../../json.js";
 import type { RunRecord } from "../../store/store.js";
 import type { Reply, RequestContext } from "../context.js";
 
@@ -152,13 +153,8 @@ class SseReader {
       this.finished = true;
       return;
     }
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (event === null || typeof event !== "object" || Array.isArray(event)) return;
+    const event = parseJsonOrUndefined(data);
+    if (event === undefined || event === null || typeof event !== "object" || Array.isArray(event)) return;
     const e = event as Record<string, unknown>;
     if (e.type === "content" && typeof e.delta === "string") this.content += e.delta;
     else if (e.type === "error")

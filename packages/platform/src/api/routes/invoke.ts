@@ -27,6 +27,7 @@ import type { AgentLease } from "../../deploy/supervisor/types.js";
 import { HttpError, notFound } from "../../errors.js";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
+import { parseJsonOrUndefined } from "../../json.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
@@ -179,12 +180,7 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
     ctx.res.off("close", onClose);
   }
   const status = res.statusCode ?? 502;
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
+  const parsed = parseJsonOrUndefined(text);
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
   await finishInvoke(ctx.store, ctx.workspace, run, { status, text, body: parsed, durationMs });
   const ids = { run_id: run.id, conversation_id: p.conversationId };

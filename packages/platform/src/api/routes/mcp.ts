@@ -18,6 +18,7 @@ import { JSONRPCMessageSchema, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontext
 import { Client } from "runagents";
 import { createMcpServer } from "runagents/mcp";
 import { HttpError } from "../../errors.js";
+import { parseJsonBody } from "../../json.js";
 import { presentedToken } from "../auth.js";
 import type { Reply, RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
@@ -58,12 +59,7 @@ async function handlePost(ctx: RequestContext): Promise<Reply> {
 
 /** The body as one JSON-RPC message or a non-empty batch of them. */
 function parseMessages(raw: Buffer): unknown {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString("utf8"));
-  } catch (err) {
-    throw new HttpError(400, `invalid JSON body: ${(err as Error).message}`);
-  }
+  const body = parseJsonBody(raw.toString("utf8"));
   const messages = Array.isArray(body) ? body : [body];
   if (messages.length === 0 || !messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
     throw new HttpError(

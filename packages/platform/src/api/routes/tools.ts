@@ -6,6 +6,7 @@
  */
 
 import { tokenSecretName } from "../../egress/oauth-tokens.js";
+import { checkToolTarget } from "../../egress/targets.js";
 import { HttpError, notFound } from "../../errors.js";
 import type { Doc, ResourceRecord } from "../../store/store.js";
 import { nowIso } from "../../time.js";
@@ -47,6 +48,7 @@ async function getTool(ctx: RequestContext) {
 
 async function upsertTool(ctx: RequestContext) {
   const { name, spec, credentials } = parseToolBody(ctx.body);
+  checkToolTarget(spec, ctx.services.baseUrl());
   const existing = await ctx.store.getResource(ctx.workspace, "tool", name);
   if (credentials) {
     const secretName = `${name}-credentials`;
@@ -138,6 +140,8 @@ export function parseToolBody(body: Obj): { name: string; spec: Obj; credentials
     governance: { accessControl: { mode: "Restricted" } },
     capabilities: body.capabilities === undefined ? [] : parseCapabilities(body.capabilities),
   };
+  const override = body.allowInternalTarget ?? body.allow_internal_target;
+  if (override !== undefined) spec.allowInternalTarget = override;
   return credentials ? { name, spec, credentials } : { name, spec };
 }
 
