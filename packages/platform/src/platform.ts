@@ -2,6 +2,7 @@
  * @module platform
  * The composition root: open the store, wire services and routes, listen, shut down cleanly.
  */
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +15,7 @@ import { createRequestListener } from "./api/server.js";
 import { ConfigError, type PlatformConfig } from "./config.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
+import { reconcileRuns } from "./governance/reconcile.js";
 import { createLogger, type Logger } from "./log.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -58,12 +60,15 @@ export async function startPlatform(
     config,
     log,
     baseUrl: () => baseUrl,
+    bootId: randomUUID(),
     api,
     approvals: new ApprovalEvents(),
   };
   services.agents = localProcessBackend(services);
   registerApiRoutes(api);
   registerRootRoutes(root);
+  // Before listening: whatever is in flight now was left behind by a previous process.
+  await reconcileRuns(store, services.bootId, log);
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
   const inFlight = new Set<ServerResponse>();
