@@ -2,6 +2,7 @@
  * @module platform
  * The composition root: open the store, wire services and routes, listen, shut down cleanly.
  */
+import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -16,6 +17,7 @@ import { ConfigError, type PlatformConfig } from "./config.js";
 import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isolation/mode.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
+import { reconcileRuns } from "./governance/reconcile.js";
 import { createLogger, type Logger } from "./log.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -62,6 +64,7 @@ export async function startPlatform(
     config,
     log,
     baseUrl: () => baseUrl,
+    bootId: randomUUID(),
     api,
     approvals: new ApprovalEvents(),
   };
@@ -76,6 +79,8 @@ export async function startPlatform(
   if (warning) log.warn(warning, { isolation: isolation.mode });
   registerApiRoutes(api);
   registerRootRoutes(root);
+  // Before listening: whatever is in flight now was left behind by a previous process.
+  await reconcileRuns(store, services.bootId, log);
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
   services.agents = localProcessBackend({

@@ -18,6 +18,8 @@ export interface Services {
   baseUrl(): string;
   /** The /api/v1 routes, so one handler can run another (action plans reuse the upserts). */
   api: Router<RouteDef>;
+  /** This platform process (a new id per start): the owner of the runs it drives. */
+  bootId: string;
   /** This platform's approval hooks: decisions (the resume worker) and new requests (connectors). */
   approvals: ApprovalEvents;
   /**

@@ -64,6 +64,36 @@ export async function useGrant(
   }
 }
 
+/**
+ * The approved call named by `X-Action-ID` when it was already made: its `once` grant was spent on
+ * it (the action is EXECUTED). A runtime replaying it again (a resume re-sent after a crash) gets
+ * a refusal, not a new approval request — approving that would send the call twice. Only looked
+ * up when no grant covers the call, so the allowed path pays nothing.
+ */
+export async function alreadyExecuted(
+  store: Store,
+  identity: CallIdentity,
+  call: CallRecord,
+  payloadHash: string,
+): Promise<BlockedAction | undefined> {
+  if (!identity.actionId || !identity.run) return undefined;
+  const action = await store.getResource<BlockedAction>(
+    identity.workspace,
+    "blocked_action",
+    identity.actionId,
+  );
+  const d = action?.doc;
+  const same =
+    d !== undefined &&
+    d.status === "EXECUTED" &&
+    d.run_id === identity.run.id &&
+    d.tool_id === call.tool &&
+    d.tool_method === call.method &&
+    d.tool_url === call.url &&
+    d.payload_hash === payloadHash;
+  return same ? d : undefined;
+}
+
 /** Blocks the call (see the module comment) and returns the 403 body for the agent. */
 export async function block(
   deps: ApprovalDeps,

@@ -11,7 +11,8 @@
  *    a call without a run is audited on an implicit run of its own, and so is every refusal.
  * 2. `governance/decide`: policies, then capabilities → 403 `POLICY_DENIED` / `CAPABILITY_DENIED`.
  * 3. `approval_required`: the body is read whole (its hash is part of the approval), then a grant
- *    lets it through or the call is blocked (`egress/approval`) → 403 `APPROVAL_REQUIRED`.
+ *    lets it through or the call is blocked (`egress/approval`) → 403 `APPROVAL_REQUIRED`; a replay
+ *    of an approved call that was already made (`X-Action-ID`, action EXECUTED) → 409 `ALREADY_EXECUTED`.
  * 4. Allowed: the agent's `Authorization`, identity and hop-by-hop headers are dropped,
  *    `X-End-User-ID` (the run's user) and the tool's credentials are set (credentials are resolved before step 3:
  *    502 `CREDENTIALS_UNAVAILABLE` when they cannot be), `TOOL_REQUEST` is recorded (a call that
@@ -31,7 +32,7 @@ import { type CallEvaluation, evaluateCall } from "../governance/decide.js";
 import { type ToolInfo, toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
 import type { Doc, Store } from "../store/store.js";
-import { block, useGrant } from "./approval.js";
+import { alreadyExecuted, block, useGrant } from "./approval.js";
 import { DelegatedAuth, isDelegated } from "./consent.js";
 import { CredentialInjector } from "./credentials.js";
 import { createPools, forward, forwardableHeaders, type Pools, sha256 } from "./forward.js";
@@ -159,6 +160,9 @@ export class Egress {
     let grantId = "";
     if (evaluation.decision === "approval_required") {
       const grant = await useGrant(store, identity, described, payloadHash);
+      if (!grant && (await alreadyExecuted(store, identity, described, payloadHash))) {
+        return this.#refuseRepeat(identity, described, payloadHash);
+      }
       if (!grant) {
         await recordRequest(store, identity, described, payloadHash, {
           decision: "approval_required",
@@ -231,6 +235,26 @@ export class Egress {
         error: String(recording),
       });
     }
+  }
+
+  /** 409 `ALREADY_EXECUTED`: the approved call named by `X-Action-ID` was made once already. */
+  async #refuseRepeat(identity: CallIdentity, call: CallRecord, payloadHash: string): Promise<EgressAnswer> {
+    const error = `the approved call of action ${identity.actionId} was already made once; it is not sent again`;
+    const code = "ALREADY_EXECUTED";
+    const { store } = this.deps;
+    await recordRequest(store, identity, call, payloadHash, { decision: "deny", code, reason: error });
+    await recordResponse(store, identity, call, 409, "", { code, error });
+    return {
+      status: 409,
+      body: {
+        error,
+        code,
+        action_id: identity.actionId,
+        tool: call.tool,
+        method: call.method,
+        url: call.url,
+      },
+    };
   }
 
   async #deny(identity: CallIdentity, call: CallRecord, evaluation: CallEvaluation): Promise<EgressAnswer> {

@@ -30,6 +30,8 @@ export interface InvokeStart {
   message: string;
   version: number;
   stream: boolean;
+  /** The boot id of the platform process driving the invoke. */
+  owner?: string;
 }
 
 export interface ChatTurn {
@@ -62,6 +64,7 @@ export function beginInvoke(
       initialMessage: input.message,
       invokeUrl: defaultInvokeUrl(baseUrl, ws, input.agent),
       status: "RUNNING",
+      owner: input.owner ?? "",
     });
     await appendInOrder(store, ws, run.id, [
       {

@@ -13,7 +13,10 @@
  * `X-End-User-Id` and `{run_id, user_id}` → the outcome is recorded like an invoke
  * (`agent-outcome.ts`): `AGENT_MESSAGE` + `COMPLETED`, `FAILED`, or paused again by the egress
  * with a new action. An agent that is not running or not reachable is retried with doubling
- * backoff; after the last attempt the run fails. The agent's URL comes from the
+ * backoff; after the last attempt the run fails. A job tried again once its run is already
+ * RUNNING (the last attempt, or the last platform process, got that far) re-sends the resume
+ * only while no tool call went out since `RESUMED`: replaying an approved call twice is never
+ * an option (`governance/run-recovery`). The agent's URL comes from the
  * {@link AgentLocator} the supervisor provides.
  *
  * Completed OAuth consent (`kind: "consent"`, queued with {@link queueResume}) resumes a run paused
@@ -25,6 +28,7 @@ import { type Doc, type Store, VersionConflictError } from "../store/store.js";
 import { redactAgentTokens } from "./agent-identity.js";
 import { failRun, recordAgentOutcome } from "./agent-outcome.js";
 import type { ApprovalDecision, ApprovalEvents } from "./approvals.js";
+import { callsSinceResume, failInterrupted, failOutcomeUnknown, unansweredCalls } from "./run-recovery.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
 
 /** Reaches a deployed agent's runtime; implemented by the agent supervisor. */
@@ -48,6 +52,8 @@ export interface ResumeDeps {
   approvals: ApprovalEvents;
   /** Read on every attempt: the supervisor may set it after start-up. */
   agents?: AgentLocator;
+  /** This platform process: recorded as the owner of the runs it resumes. */
+  bootId?: string;
 }
 
 export interface ResumeOptions {
@@ -291,6 +297,30 @@ export class ResumeWorker {
     }
   }
 
+  /**
+   * Whether re-sending the resume of a run that is already RUNNING could repeat a tool call: the
+   * replay would send the approved call again, so once any call went out since `RESUMED` the run
+   * fails instead (`TOOL_OUTCOME_UNKNOWN` when one has no recorded outcome, else `RUN_INTERRUPTED`).
+   */
+  async #interrupted(ws: string, runId: string, actionId: string): Promise<boolean> {
+    const { store } = this.deps;
+    const events = await store.listEvents(ws, runId);
+    const sent = callsSinceResume(events, actionId);
+    if (sent.length === 0) return false;
+    const unanswered = unansweredCalls(events);
+    if (unanswered.length > 0) {
+      await failOutcomeUnknown(store, ws, runId, unanswered, "the resume was interrupted");
+    } else {
+      await failInterrupted(
+        store,
+        ws,
+        runId,
+        "the resume was interrupted after the agent had made tool calls; resuming again could repeat them",
+      );
+    }
+    return true;
+  }
+
   /** One try: "done" when nothing more is to be done for this job, else why to retry. */
   async #attempt(job: ResumeJob): Promise<Outcome> {
     const { store } = this.deps;
@@ -307,6 +337,8 @@ export class ResumeWorker {
     } else if (run.status !== "RUNNING") {
       return "done";
     }
+    // Resumed by an earlier attempt (or an earlier process): the agent may have acted since.
+    if (!paused && (await this.#interrupted(ws, run.id, job.action_id))) return "done";
     const agents = this.deps.agents;
     if (!agents?.isServing(ws, job.agent)) return { retry: `agent ${job.agent} is not running` };
     if (paused) {
@@ -318,7 +350,7 @@ export class ResumeWorker {
             ? { action_id: job.action_id, resume_id: job.action_id, kind: "consent" }
             : { action_id: job.action_id, request_id: job.request_id },
       });
-      await transitionRun(store, ws, run.id, "RUNNING");
+      await transitionRun(store, ws, run.id, "RUNNING", { owner: this.deps.bootId ?? "" });
     }
     let answer: { status: number; text: string };
     try {

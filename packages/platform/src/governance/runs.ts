@@ -137,6 +137,8 @@ export interface TransitionOptions {
   data?: Doc;
   /** Set while pausing for approval. */
   blockedActionId?: string;
+  /** The boot id of the platform process that now drives the run (see `RunRecord.owner`). */
+  owner?: string;
 }
 
 /**
@@ -157,6 +159,7 @@ export async function transitionRun(
     const patch: Parameters<Store["updateRun"]>[2] = { status: to };
     if (options.blockedActionId !== undefined) patch.blockedActionId = options.blockedActionId;
     else if (to === "RUNNING") patch.blockedActionId = "";
+    if (options.owner !== undefined) patch.owner = options.owner;
     const updated = await store.updateRun(ws, id, patch, [run.status]);
     if (!updated) continue;
     if (to === "COMPLETED" || to === "FAILED") {

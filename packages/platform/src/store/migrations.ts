@@ -85,4 +85,10 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ALTER TABLE run_events_by_run RENAME TO run_events;
     `,
   },
+  {
+    // Which platform process (boot) drives a run, so start-up reconciles only runs a previous
+    // process left behind ('' = driven from outside, e.g. created with POST /runs).
+    version: 3,
+    sql: `ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
+  },
 ];

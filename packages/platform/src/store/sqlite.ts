@@ -47,6 +47,7 @@ interface RunRow {
   blocked_action_id: string;
   initial_message: string;
   invoke_url: string;
+  owner: string;
   created_at: string;
   updated_at: string;
 }
@@ -92,6 +93,7 @@ const toRun = (row: RunRow): RunRecord => ({
   blockedActionId: row.blocked_action_id,
   initialMessage: row.initial_message,
   invokeUrl: row.invoke_url,
+  owner: row.owner,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -294,11 +296,13 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         blocked_action_id: patch.blockedActionId ?? row.blocked_action_id,
         initial_message: patch.initialMessage ?? row.initial_message,
         invoke_url: patch.invokeUrl ?? row.invoke_url,
+        owner: patch.owner ?? row.owner,
         updated_at: nowIso(),
       };
       stmt(
         `UPDATE runs SET status = @status, blocked_action_id = @blocked_action_id,
-           initial_message = @initial_message, invoke_url = @invoke_url, updated_at = @updated_at
+           initial_message = @initial_message, invoke_url = @invoke_url, owner = @owner,
+           updated_at = @updated_at
          WHERE id = @id`,
       ).run(next);
       return toRun(next);
@@ -381,14 +385,15 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         blocked_action_id: "",
         initial_message: run.initialMessage ?? "",
         invoke_url: run.invokeUrl ?? "",
+        owner: run.owner ?? "",
         created_at: now,
         updated_at: now,
       };
       stmt(
         `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
-           initial_message, invoke_url, created_at, updated_at)
+           initial_message, invoke_url, owner, created_at, updated_at)
          VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
-           @initial_message, @invoke_url, @created_at, @updated_at)`,
+           @initial_message, @invoke_url, @owner, @created_at, @updated_at)`,
       ).run(row);
       return toRun(row);
     },
@@ -411,6 +416,15 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         ...args,
       ) as RunRow[];
       return rows.map(toRun);
+    },
+    async listRunsWithStatus(status) {
+      if (status.length === 0) return [];
+      const marks = status.map(() => "?").join(", ");
+      return (
+        stmt(`SELECT * FROM runs WHERE status IN (${marks}) ORDER BY created_at, id`).all(
+          ...status,
+        ) as RunRow[]
+      ).map(toRun);
     },
     async updateRun(ws, id, patch, ifStatus) {
       return updateRun.immediate(ws, id, patch, ifStatus);

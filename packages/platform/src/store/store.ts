@@ -49,12 +49,17 @@ export interface RunRecord {
   blockedActionId: string;
   initialMessage: string;
   invokeUrl: string;
+  /**
+   * The boot id of the platform process driving the run (an invoke or a resume in flight), ""
+   * when the run is driven from outside; start-up reconciles runs of boots that are gone.
+   */
+  owner: string;
   createdAt: string;
   updatedAt: string;
 }
 
 export type NewRun = Pick<RunRecord, "workspace" | "agentId" | "userId"> &
-  Partial<Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status">>;
+  Partial<Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status" | "owner">>;
 
 export interface RunEventRecord {
   id: string;
@@ -121,6 +126,8 @@ export interface Store {
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(ws: string, id: string): Promise<RunRecord | undefined>;
   listRuns(ws: string, filter?: { agentId?: string; status?: string[] }): Promise<RunRecord[]>;
+  /** Runs in any workspace whose status is one of `status` (start-up reconciliation). */
+  listRunsWithStatus(status: string[]): Promise<RunRecord[]>;
   /**
    * Apply `patch` only while the run's status is one of `ifStatus` (when given). Returns the
    * updated run, or undefined when the run does not exist or its status did not match.
@@ -128,7 +135,7 @@ export interface Store {
   updateRun(
     ws: string,
     id: string,
-    patch: Partial<Pick<RunRecord, "status" | "blockedActionId" | "initialMessage" | "invokeUrl">>,
+    patch: Partial<Pick<RunRecord, "status" | "blockedActionId" | "initialMessage" | "invokeUrl" | "owner">>,
     ifStatus?: string[],
   ): Promise<RunRecord | undefined>;
   /** Appends with the next `seq` for the run, assigned in the same transaction as the insert. */

@@ -17,10 +17,21 @@ export interface PendingCall {
   /** The model's raw argument string, replayed byte for byte. */
   arguments: string;
   method: string;
+  /** For reading only: capability tokens are hidden (see `path`). */
   url: string;
+  /** The call's path and query under its tool's URL; absent in checkpoints of older runtimes. */
+  path?: string;
   tool_name: string;
   /** The request body the blocked call sent (absent for GET-like methods). */
   body?: string;
+}
+
+/** A platform agent token (`ra_agt_…`), as it appears in capability URLs. */
+const AGENT_TOKEN = /ra_agt_[A-Za-z0-9_-]*/g;
+
+/** `text` with agent tokens replaced by `[token]`: a checkpoint never stores a live credential. */
+export function redactCapabilities(text: string): string {
+  return text.includes("ra_agt_") ? text.replace(AGENT_TOKEN, "[token]") : text;
 }
 
 export interface Checkpoint {
@@ -71,7 +82,9 @@ export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger:
         return;
       }
       try {
-        const response = await post(`${runUrl(runId)}/checkpoint`, checkpoint, 10_000);
+        // Belt and braces: whatever else carried a token (a gateway URL, handler state) is stored without it.
+        const body = JSON.parse(redactCapabilities(JSON.stringify(checkpoint))) as Checkpoint;
+        const response = await post(`${runUrl(runId)}/checkpoint`, body, 10_000);
         const text = await response.text();
         if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
         const stored = parseJsonObject(text);

@@ -2,8 +2,9 @@
  * @module
  * `POST /resume/{action_id}[/stream]`: load the run's checkpoint from governance and continue it.
  * A `user_handler` checkpoint re-invokes the handler with `request.resume`; otherwise the pending
- * tool calls are replayed byte for byte with `X-Action-ID`, and the built-in loop continues. Every
- * failure is answered (502, or an `error` event): the connection is never dropped.
+ * tool calls are replayed byte for byte with `X-Action-ID` (to the tool's current URL: a checkpoint
+ * holds no agent token), and the built-in loop continues. Every failure is answered (502, or an
+ * `error` event): the connection is never dropped.
  */
 
 import type { ResumeInfo } from "../agent/context.js";
@@ -31,6 +32,7 @@ import {
   pauseOf,
   runToolLoop,
 } from "./tool-loop.js";
+import { pendingCallUrl } from "./tool-routing.js";
 import type { Invocation, Runtime } from "./types.js";
 import { runUserHandler } from "./user-handler.js";
 
@@ -167,14 +169,16 @@ async function replayPending(
     const method = (call.method || "POST").toUpperCase();
     sink.send({ type: "tool_call", tool: functionName, arguments: call.arguments });
     let result: string;
+    let url = call.url;
     try {
+      url = pendingCallUrl(call, rt.config.toolUrls);
       result = await executeCall(
         {
           id: call.tool_call_id,
           functionName,
           toolName,
           method,
-          url: call.url,
+          url,
           body: call.body ?? replayBody(method, call.arguments),
         },
         index,
@@ -219,7 +223,7 @@ async function replayPending(
     }
     messages.push({ role: "tool", tool_call_id: call.tool_call_id, content: result });
     sink.send({ type: "tool_result", tool: functionName, result: result.slice(0, 1000) });
-    made.push({ function: functionName, method, url: call.url });
+    made.push({ function: functionName, method, url });
   }
   return { made };
 }

@@ -11,7 +11,7 @@ import { isRecord, type JsonRecord } from "../agent/json.js";
 import type { ChatToolCall } from "../agent/llm.js";
 import { withQuery } from "../agent/tool-http.js";
 import type { ToolRoute } from "./env.js";
-import type { PendingCall } from "./governance.js";
+import { type PendingCall, redactCapabilities } from "./governance.js";
 
 export interface ResolvedCall {
   readonly id: string;
@@ -19,6 +19,8 @@ export interface ResolvedCall {
   readonly toolName: string;
   readonly method: string;
   readonly url: string;
+  /** `url` after the tool's base URL (path and query): what a checkpoint keeps instead of `url`. */
+  readonly path: string;
   readonly body: string | undefined;
   /** The model's raw argument string. */
   readonly args: string;
@@ -52,7 +54,8 @@ export function resolveToolCall(
   path = fillTemplate(path, args);
   const base = toolUrls[toolName.toLowerCase().replaceAll("_", "-")];
   if (base === undefined) throw new ToolNotConfigured(toolName, toolEnvKey(toolName));
-  let url = base.replace(/\/+$/, "") + (path.startsWith("/") ? path : `/${path}`);
+  const root = base.replace(/\/+$/, "");
+  let url = root + (path.startsWith("/") ? path : `/${path}`);
   let body: string | undefined;
   if (BODY_METHODS.has(method)) {
     body =
@@ -64,7 +67,16 @@ export function resolveToolCall(
   } else {
     url = withQuery(url, args);
   }
-  return { id: call.id, functionName, toolName, method, url, body, args: rawArgs };
+  return {
+    id: call.id,
+    functionName,
+    toolName,
+    method,
+    url,
+    path: url.slice(root.length),
+    body,
+    args: rawArgs,
+  };
 }
 
 /** Replaces `{name}` with the URL-encoded argument and removes it from `args`. Unknown names stay. */
@@ -77,16 +89,34 @@ function fillTemplate(path: string, args: JsonRecord): string {
   });
 }
 
+/**
+ * The checkpointed form of a call. A tool URL under the platform is a capability URL carrying the
+ * agent's token, so the checkpoint keeps `path` (rebuilt against the tool's URL at resume, see
+ * {@link pendingCallUrl}) and a `url` with the token hidden, for reading only.
+ */
 export function toPendingCall(call: ResolvedCall): PendingCall {
   return {
     tool_call_id: call.id,
     function_name: call.functionName,
     arguments: call.args,
     method: call.method,
-    url: call.url,
+    url: redactCapabilities(call.url),
+    path: call.path,
     tool_name: call.toolName,
     ...(call.body === undefined ? {} : { body: call.body }),
   };
+}
+
+/**
+ * Where a pending call goes on resume: the tool's current URL (its token may have changed since
+ * the pause, e.g. after a platform restart) plus the stored `path`; a checkpoint written without
+ * `path` (older runtimes) replays its stored `url`.
+ */
+export function pendingCallUrl(call: PendingCall, toolUrls: Readonly<Record<string, string>>): string {
+  if (typeof call.path !== "string") return call.url;
+  const base = toolUrls[(call.tool_name || "").toLowerCase().replaceAll("_", "-")];
+  if (base === undefined) throw new ToolNotConfigured(call.tool_name, toolEnvKey(call.tool_name));
+  return base.replace(/\/+$/, "") + call.path;
 }
 
 /** The pending form of a call that could not be resolved (kept so the checkpoint lists the whole turn). */

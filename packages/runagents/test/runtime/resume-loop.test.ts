@@ -164,6 +164,54 @@ describe("built-in loop pause and resume", () => {
   });
 });
 
+describe("checkpoints hold no agent token", () => {
+  const OLD = "ra_agt_OLDoldOLDoldOLDoldOLDoldOLDold00";
+  const NEW = "ra_agt_NEWnewNEWnewNEWnewNEWnewNEWnew11";
+
+  test("a pause checkpoints tool paths, not capability URLs, and a resume replays to the tool's current URL", async () => {
+    approvalTool();
+    const env = (token: string) => ({
+      TOOL_DEFINITIONS_JSON: defs,
+      TOOL_ROUTES_JSON: routes,
+      TOOL_URL_CALC: `${fake.toolUrl("calc")}/${token}`,
+    });
+    const paused = await startRuntime(fake, { env: env(OLD) });
+    fake.llmReplies.push({
+      tool_calls: [
+        { id: "c1", name: "calc__add", arguments: '{"a":2,"b":3}' },
+        { id: "c2", name: "calc__mul", arguments: '{"a":2,"b":3}' },
+      ],
+    });
+    // A token elsewhere (here: pasted into the conversation) is hidden too.
+    const message = `add and multiply, see ${fake.toolUrl("calc")}/${OLD}`;
+    await (await post(`${paused.url}/invoke`, { message }, { "X-Run-ID": "run-1" })).json();
+    await paused.close();
+    const checkpoint = fake.checkpoints.get("run-1/act-9") as Record<string, unknown>;
+    assert.doesNotMatch(JSON.stringify(checkpoint), /ra_agt_/);
+    const pending = checkpoint.pending_calls as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      pending.map((p) => [p.path, p.url]),
+      [
+        ["/", `${fake.toolUrl("calc")}/[token]/`],
+        ["/mul", `${fake.toolUrl("calc")}/[token]/mul`],
+      ],
+    );
+
+    // The token changed meanwhile (a platform restart issues a new one).
+    const resumed = await startRuntime(fake, { env: env(NEW) });
+    fake.requests.length = 0;
+    fake.llmReplies.push({ content: "All done." });
+    const response = await post(`${resumed.url}/resume/act-9`, {}, { "X-Run-ID": "run-1" });
+    const body = (await response.json()) as Record<string, unknown>;
+    await resumed.close();
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.deepEqual(
+      fake.to("/tools/calc").map((r) => r.path),
+      [`/tools/calc/${NEW}/`, `/tools/calc/${NEW}/mul`],
+    );
+  });
+});
+
 describe("resume failures are answered, never dropped", () => {
   test("no run id is a 400", async () => {
     const runtime = await startRuntime(fake);
@@ -199,9 +247,15 @@ describe("resume failures are answered, never dropped", () => {
 
   test("an unreachable tool during the replay is a 502 naming it", async () => {
     const { runtime } = await pauseTierOne();
-    const checkpoint = fake.checkpoints.get("run-1/act-9") as { pending_calls: Array<{ url: string }> };
+    const checkpoint = fake.checkpoints.get("run-1/act-9") as {
+      pending_calls: Array<{ url: string; path?: string }>;
+    };
     const port = await freePort();
-    for (const call of checkpoint.pending_calls) call.url = `http://127.0.0.1:${port}/add`;
+    // Written by an older runtime (no `path`): the stored URL is replayed.
+    for (const call of checkpoint.pending_calls) {
+      call.url = `http://127.0.0.1:${port}/add`;
+      delete call.path;
+    }
     const response = await post(`${runtime.url}/resume/act-9`, {}, { "X-Run-ID": "run-1" });
     const body = (await response.json()) as Record<string, unknown>;
     await runtime.close();

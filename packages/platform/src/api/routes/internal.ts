@@ -8,6 +8,7 @@
  * - `POST /internal/:token/runs/:id/checkpoint` `{action_id, messages, pending_calls, ...}` →
  *   201 `{id: "<run>:<action>"}`; stored as kind `checkpoint` named `<run>:<action>` in the run's
  *   workspace (`{run_id, agent, action_id, checkpoint, created_at}`); posting again replaces it.
+ *   Agent tokens (`ra_agt_…`) anywhere in it are stored as `[token]`.
  * - `GET /internal/:token/runs/:id/checkpoint/:action` → the object that was posted; 404
  *   `checkpoint <action> not found for run <id>`.
  * - `POST /internal/:token/runs/:id/tool-result` `{tool_call_id, function_name, arguments,
@@ -17,7 +18,12 @@
  *   are kept up to 4000 characters (`result_length` has the full size).
  */
 import { HttpError, notFound } from "../../errors.js";
-import { type AgentIdentity, redactAgentTokens, resolveAgentToken } from "../../governance/agent-identity.js";
+import {
+  AGENT_TOKEN_PREFIX,
+  type AgentIdentity,
+  redactAgentTokens,
+  resolveAgentToken,
+} from "../../governance/agent-identity.js";
 import { whenBegun } from "../../governance/invocations.js";
 import { loadRun, recordEvent } from "../../governance/runs.js";
 import type { Doc, RunRecord } from "../../store/store.js";
@@ -56,11 +62,20 @@ async function putCheckpoint(ctx: RequestContext) {
     run_id: run.id,
     agent: identity.agent,
     action_id: actionId.trim(),
-    checkpoint: ctx.body,
+    checkpoint: withoutAgentTokens(ctx.body),
     created_at: new Date().toISOString(),
   };
   await ctx.store.putResource(identity.workspace, "checkpoint", name, doc);
   return created({ id: name });
+}
+
+/**
+ * The checkpoint with every agent token hidden: a capability URL is a live credential, and the
+ * runtime rebuilds tool URLs from its environment on resume (a checkpoint may outlive the token).
+ */
+function withoutAgentTokens(body: Doc): Doc {
+  const text = JSON.stringify(body);
+  return text.includes(AGENT_TOKEN_PREFIX) ? (JSON.parse(redactAgentTokens(text)) as Doc) : body;
 }
 
 async function getCheckpoint(ctx: RequestContext) {

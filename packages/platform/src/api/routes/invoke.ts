@@ -141,6 +141,7 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
         message: p.message,
         version: p.lease.version,
         stream,
+        owner: ctx.services.bootId,
       },
       ctx.services.baseUrl(),
     );

@@ -95,8 +95,16 @@ async function listRuns(ctx: RequestContext) {
   );
 }
 
+/** A failed run also says why: `failure` is its FAILED event's data (`reason`, `error`, the call). */
 async function getRun(ctx: RequestContext) {
-  return ok(runView(await loadRun(ctx.store, ctx.workspace, ctx.params.id as string)));
+  const run = await loadRun(ctx.store, ctx.workspace, ctx.params.id as string);
+  const view = runView(run);
+  if (run.status === "FAILED") {
+    const tail = await ctx.store.listEvents(ctx.workspace, run.id, { tail: 10 });
+    const failed = tail.findLast((event) => event.type === "FAILED");
+    if (failed) view.failure = failed.data;
+  }
+  return ok(view);
 }
 
 async function patchRun(ctx: RequestContext) {
