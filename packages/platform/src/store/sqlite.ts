@@ -46,6 +46,7 @@ interface RunRow {
   blocked_action_id: string;
   initial_message: string;
   invoke_url: string;
+  user_auth: string;
   created_at: string;
   updated_at: string;
 }
@@ -69,6 +70,7 @@ interface ApiKeyRow {
   created_at: string;
   last_used_at: string;
   expires_at: string;
+  act_for_users: number;
 }
 
 const toResource = <T extends Doc>(row: ResourceRow): ResourceRecord<T> => ({
@@ -91,6 +93,7 @@ const toRun = (row: RunRow): RunRecord => ({
   blockedActionId: row.blocked_action_id,
   initialMessage: row.initial_message,
   invokeUrl: row.invoke_url,
+  userAuth: row.user_auth,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -116,6 +119,7 @@ const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
   createdAt: row.created_at,
   lastUsedAt: row.last_used_at,
   expiresAt: row.expires_at,
+  actForUsers: row.act_for_users === 1,
 });
 
 function deepFreeze<T>(value: T): T {
@@ -368,14 +372,15 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         blocked_action_id: "",
         initial_message: run.initialMessage ?? "",
         invoke_url: run.invokeUrl ?? "",
+        user_auth: run.userAuth ?? "",
         created_at: now,
         updated_at: now,
       };
       stmt(
         `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
-           initial_message, invoke_url, created_at, updated_at)
+           initial_message, invoke_url, user_auth, created_at, updated_at)
          VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
-           @initial_message, @invoke_url, @created_at, @updated_at)`,
+           @initial_message, @invoke_url, @user_auth, @created_at, @updated_at)`,
       ).run(row);
       return toRun(row);
     },
@@ -455,9 +460,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     async createApiKey(key) {
       cache.apiKeyCount = undefined;
       stmt(
-        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at)
-         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt)`,
-      ).run(key);
+        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at,
+           act_for_users)
+         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt, @actForUsers)`,
+      ).run({ ...key, actForUsers: key.actForUsers ? 1 : 0 });
     },
     async listApiKeys(ws) {
       const rows = (

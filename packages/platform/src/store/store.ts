@@ -49,12 +49,17 @@ export interface RunRecord {
   blockedActionId: string;
   initialMessage: string;
   invokeUrl: string;
+  /**
+   * How `userId` was established: `jwt:<identity provider>` (a verified end-user token),
+   * `service:<api key id>` (a key allowed to act for users), or "" (unverified).
+   */
+  userAuth: string;
   createdAt: string;
   updatedAt: string;
 }
 
 export type NewRun = Pick<RunRecord, "workspace" | "agentId" | "userId"> &
-  Partial<Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status">>;
+  Partial<Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status" | "userAuth">>;
 
 export interface RunEventRecord {
   id: string;
@@ -80,6 +85,8 @@ export interface ApiKeyRecord {
   createdAt: string;
   lastUsedAt: string;
   expiresAt: string;
+  /** May name the end user (`user_id`) on invoke where identity providers verify users. */
+  actForUsers?: boolean;
 }
 
 export class VersionConflictError extends Error {
