@@ -14,6 +14,7 @@ import { createRequestListener } from "./api/server.js";
 import { ConfigError, type PlatformConfig } from "./config.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
+import { createEndUsers } from "./ingress/end-users.js";
 import { createLogger, type Logger } from "./log.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -60,6 +61,7 @@ export async function startPlatform(
     baseUrl: () => baseUrl,
     api,
     approvals: new ApprovalEvents(),
+    endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
   };
   services.agents = localProcessBackend(services);
   registerApiRoutes(api);
