@@ -58,3 +58,13 @@ export const tokenRejected = (reason: string): HttpError =>
       "WWW-Authenticate": `Bearer error="invalid_token", error_description="${reason.replace(/"/g, "'")}"`,
     },
   });
+
+/** No token where identity providers vouch for users (RFC 6750: a bare challenge, no error code). */
+export const tokenRequired = (providers: readonly string[]): HttpError =>
+  new HttpError(
+    401,
+    `end-user token required: send Authorization: Bearer <JWT> from identity provider ${providers
+      .map((p) => `"${p}"`)
+      .join(", ")}`,
+    { headers: { "WWW-Authenticate": "Bearer" } },
+  );

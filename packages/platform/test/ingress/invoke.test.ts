@@ -111,8 +111,7 @@ describe("verified end users on invoke", () => {
       const res = await p.call("POST", path, { message: "x" }, withKey(plainToken));
       assert.equal(res.status, 401, path);
       assert.deepEqual(res.json, {
-        error:
-          'invalid end-user token: missing end-user token: send Authorization: Bearer <JWT> from identity provider "corp"',
+        error: 'end-user token required: send Authorization: Bearer <JWT> from identity provider "corp"',
       });
     }
   });

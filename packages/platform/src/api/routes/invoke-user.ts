@@ -12,7 +12,7 @@
  */
 import { HttpError } from "../../errors.js";
 import { optionalString } from "../../validate.js";
-import { tokenRejected } from "../caller.js";
+import { tokenRequired } from "../caller.js";
 import type { RequestContext } from "../context.js";
 
 export interface RunUser {
@@ -47,9 +47,5 @@ export async function invokeUser(ctx: RequestContext): Promise<RunUser> {
       `${who} may not set user_id: only an API key created with actForUsers may act for users; otherwise send the end user's token as Authorization: Bearer <JWT>`,
     );
   }
-  throw tokenRejected(
-    `missing end-user token: send Authorization: Bearer <JWT> from identity provider ${providers
-      .map((p) => `"${p.name}"`)
-      .join(", ")}`,
-  );
+  throw tokenRequired(providers.map((p) => p.name));
 }
