@@ -37,6 +37,11 @@ export interface PlatformConfig {
   agentIsolation: IsolationSetting;
   /** The agent runtime's entry file. @default the package's `runagents-runtime` bin (RUNAGENTS_RUNTIME_ENTRY) */
   runtimeEntry?: string | undefined;
+  /**
+   * Least time between two fetches of one identity provider's JWKS (a token with an unknown `kid`
+   * triggers a refetch at most this often). @default 30 000
+   */
+  jwksRefreshCooldownMs?: number | undefined;
 }
 
 export class ConfigError extends Error {

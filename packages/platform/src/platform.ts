@@ -18,6 +18,7 @@ import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isol
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { reconcileRuns } from "./governance/reconcile.js";
+import { createEndUsers } from "./ingress/end-users.js";
 import { createLogger, type Logger } from "./log.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
@@ -67,6 +68,7 @@ export async function startPlatform(
     bootId: randomUUID(),
     api,
     approvals: new ApprovalEvents(),
+    endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
   };
   let isolation: Isolation;
   try {

@@ -37,7 +37,7 @@ export {
   tool,
 } from "./agent/index.js";
 export type { ActionsResource } from "./client/actions.js";
-export type { AgentsResource } from "./client/agents.js";
+export type { AgentsResource, InvokeOptions } from "./client/agents.js";
 export type { ApprovalsResource } from "./client/approvals.js";
 export { Client, type ClientOptions } from "./client/client.js";
 export type { ApprovalConnectorsResource } from "./client/connectors.js";

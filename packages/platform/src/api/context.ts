@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { PlatformConfig } from "../config.js";
 import type { AgentBackend } from "../deploy/supervisor/types.js";
 import type { ApprovalEvents } from "../governance/approvals.js";
+import type { EndUsers } from "../ingress/end-users.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import type { Router } from "./router.js";
@@ -27,9 +28,14 @@ export interface Services {
    * worker's `AgentLocator`), their status and logs.
    */
   agents?: AgentBackend;
+  /** End-user tokens: the workspace's identity providers and JWT verification (ingress/). */
+  endUsers: EndUsers;
 }
 
-export type Principal = { kind: "local" } | { kind: "api_key"; id: string; name: string; workspace: string };
+export type Principal =
+  | { kind: "local" }
+  | { kind: "api_key"; id: string; name: string; workspace: string }
+  | { kind: "user"; subject: string; email?: string; groups: string[]; provider: string; workspace: string };
 
 export interface RequestContext {
   services: Services;
@@ -65,6 +71,11 @@ export interface RouteDef {
   public?: boolean;
   /** The handler reads the request stream itself; the server does not parse a JSON body. */
   raw?: boolean;
+  /**
+   * End users may call it with `Authorization: Bearer <JWT>` from an identity provider (invoke,
+   * MCP, approval decisions); elsewhere only API keys (and the keyless loopback mode) get in.
+   */
+  endUsers?: boolean;
 }
 
 export const ok = (body: unknown): Reply => ({ status: 200, body });

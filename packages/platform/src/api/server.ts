@@ -9,7 +9,7 @@ import { HttpError } from "../errors.js";
 import { redactAgentTokens } from "../governance/agent-identity.js";
 import { parseJsonBody } from "../json.js";
 import { checkAgentChannel } from "./agent-channel.js";
-import { authenticate } from "./auth.js";
+import { authenticateCaller } from "./caller.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
 import type { Router } from "./router.js";
 
@@ -77,7 +77,8 @@ async function handle(
   }
   const route = found.match.handler;
   let principal: Principal = { kind: "local" };
-  if (target.isApi && !route.public) principal = await authenticate(services.store, req, target.workspace);
+  if (target.isApi && !route.public)
+    principal = await authenticateCaller(services, req, target.workspace, route);
 
   let body: Record<string, unknown> = {};
   let hasBody = false;

@@ -26,6 +26,8 @@ export interface InvokeStart {
   runId: string;
   agent: string;
   userId: string;
+  /** How the user was established (see RunRecord.userAuth). */
+  userAuth: string;
   conversationId: string;
   message: string;
   version: number;
@@ -60,6 +62,7 @@ export function beginInvoke(
       workspace: ws,
       agentId: input.agent,
       userId: input.userId,
+      userAuth: input.userAuth,
       conversationId: input.conversationId,
       initialMessage: input.message,
       invokeUrl: defaultInvokeUrl(baseUrl, ws, input.agent),
@@ -70,7 +73,12 @@ export function beginInvoke(
       {
         type: "RUN_CREATED",
         actor: GOVERNANCE_ACTOR,
-        data: { agent_id: run.agentId, user_id: run.userId, conversation_id: run.conversationId },
+        data: {
+          agent_id: run.agentId,
+          user_id: run.userId,
+          user_auth: run.userAuth || "none",
+          conversation_id: run.conversationId,
+        },
       },
       { type: "USER_MESSAGE", actor: input.userId, data: { message: input.message, content: input.message } },
       {

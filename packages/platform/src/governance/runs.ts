@@ -211,6 +211,7 @@ export function runView(run: RunRecord): Record<string, unknown> {
     agent: run.agentId,
     namespace: run.workspace,
     user_id: run.userId,
+    user_auth: run.userAuth || "none",
     status: run.status,
     blocked_action_id: run.blockedActionId,
     initial_message: run.initialMessage,

@@ -91,4 +91,13 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     version: 3,
     sql: `ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';`,
   },
+  {
+    // Verified end users (ingress): API keys that may act for users, and how a run's user was
+    // established.
+    version: 4,
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN act_for_users INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN user_auth TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];

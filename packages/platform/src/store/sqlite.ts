@@ -48,6 +48,7 @@ interface RunRow {
   initial_message: string;
   invoke_url: string;
   owner: string;
+  user_auth: string;
   created_at: string;
   updated_at: string;
 }
@@ -71,6 +72,7 @@ interface ApiKeyRow {
   created_at: string;
   last_used_at: string;
   expires_at: string;
+  act_for_users: number;
 }
 
 const toResource = <T extends Doc>(row: ResourceRow): ResourceRecord<T> => ({
@@ -94,6 +96,7 @@ const toRun = (row: RunRow): RunRecord => ({
   initialMessage: row.initial_message,
   invokeUrl: row.invoke_url,
   owner: row.owner,
+  userAuth: row.user_auth,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -119,6 +122,7 @@ const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
   createdAt: row.created_at,
   lastUsedAt: row.last_used_at,
   expiresAt: row.expires_at,
+  actForUsers: row.act_for_users === 1,
 });
 
 function deepFreeze<T>(value: T): T {
@@ -386,14 +390,15 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         initial_message: run.initialMessage ?? "",
         invoke_url: run.invokeUrl ?? "",
         owner: run.owner ?? "",
+        user_auth: run.userAuth ?? "",
         created_at: now,
         updated_at: now,
       };
       stmt(
         `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
-           initial_message, invoke_url, owner, created_at, updated_at)
+           initial_message, invoke_url, owner, user_auth, created_at, updated_at)
          VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
-           @initial_message, @invoke_url, @owner, @created_at, @updated_at)`,
+           @initial_message, @invoke_url, @owner, @user_auth, @created_at, @updated_at)`,
       ).run(row);
       return toRun(row);
     },
@@ -482,9 +487,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     async createApiKey(key) {
       cache.apiKeyCount = undefined;
       stmt(
-        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at)
-         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt)`,
-      ).run(key);
+        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at,
+           act_for_users)
+         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt, @actForUsers)`,
+      ).run({ ...key, actForUsers: key.actForUsers ? 1 : 0 });
     },
     async listApiKeys(ws) {
       const rows = (

@@ -54,12 +54,19 @@ export interface RunRecord {
    * when the run is driven from outside; start-up reconciles runs of boots that are gone.
    */
   owner: string;
+  /**
+   * How `userId` was established: `jwt:<identity provider>` (a verified end-user token),
+   * `service:<api key id>` (a key allowed to act for users), or "" (unverified).
+   */
+  userAuth: string;
   createdAt: string;
   updatedAt: string;
 }
 
 export type NewRun = Pick<RunRecord, "workspace" | "agentId" | "userId"> &
-  Partial<Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status" | "owner">>;
+  Partial<
+    Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status" | "owner" | "userAuth">
+  >;
 
 export interface RunEventRecord {
   id: string;
@@ -85,6 +92,8 @@ export interface ApiKeyRecord {
   createdAt: string;
   lastUsedAt: string;
   expiresAt: string;
+  /** May name the end user (`user_id`) on invoke where identity providers verify users. */
+  actForUsers?: boolean;
 }
 
 export class VersionConflictError extends Error {

@@ -137,6 +137,26 @@ export function buildConfigUpdateBody(update: AgentConfigUpdate): JsonObject {
   return body;
 }
 
+/** Options of `invoke` and `invokeStream`. */
+export interface InvokeOptions extends CallOptions {
+  /**
+   * The end user's JWT from the workspace's identity provider, sent as `Authorization: Bearer`
+   * (beside the client's API key, if any): the platform verifies it and runs the agent for the
+   * user it names. Never an API key.
+   */
+  userToken?: string;
+}
+
+/** The request headers an invoke's options call for. */
+function userTokenHeaders(options: InvokeOptions): Record<string, string> {
+  const token = options.userToken?.trim();
+  if (!token) return {};
+  if (token.startsWith("ra_ws_")) {
+    throw new RunAgentsValidationError("userToken must be an end user's JWT, not a workspace API key");
+  }
+  return { Authorization: `Bearer ${token}` };
+}
+
 function invokeBody(input: InvokeInput): JsonObject {
   const body: JsonObject = { message: input.message };
   if (input.history !== undefined) body.history = input.history;
@@ -200,11 +220,16 @@ export class AgentsResource {
     return toDeleteResult(await this.#t.request("DELETE", urlPath`/agents/${name}`, options));
   }
 
-  /** POST /agents/{name}/invoke with `{message, history?, conversation_id?, user_id?}`. */
-  async invoke(name: string, input: InvokeInput, options: CallOptions = {}): Promise<InvokeResult> {
+  /**
+   * POST /agents/{name}/invoke with `{message, history?, conversation_id?, user_id?}`. Where an
+   * identity provider verifies end users, pass the user's JWT as `options.userToken`.
+   */
+  async invoke(name: string, input: InvokeInput, options: InvokeOptions = {}): Promise<InvokeResult> {
+    const { userToken: _, ...call } = options;
     const result = await this.#t.request("POST", urlPath`/agents/${name}/invoke`, {
-      ...options,
+      ...call,
       body: invokeBody(input),
+      headers: userTokenHeaders(options),
     });
     return toInvokeResult(result);
   }
@@ -216,12 +241,13 @@ export class AgentsResource {
   async *invokeStream(
     name: string,
     input: InvokeInput,
-    options: CallOptions = {},
+    options: InvokeOptions = {},
   ): AsyncGenerator<InvokeStreamEvent, void, undefined> {
+    const { userToken: _, ...call } = options;
     const stream = await this.#t.stream("POST", urlPath`/agents/${name}/invoke/stream`, {
-      ...options,
+      ...call,
       body: invokeBody(input),
-      headers: { Accept: "text/event-stream" },
+      headers: { Accept: "text/event-stream", ...userTokenHeaders(options) },
     });
     try {
       const body = stream.response.body;

@@ -19,6 +19,12 @@ export interface Run {
   surfaceTurnId: string;
   namespace: string;
   userId: string;
+  /**
+   * How the platform established `userId`: `jwt:<identity provider>` (a verified end-user token),
+   * `service:<api key id>` (a key allowed to act for users) or `none` (unverified); `""` when the
+   * platform did not say.
+   */
+  userAuth: string;
   status: RunStatus;
   blockedActionId: string;
   initialMessage: string;

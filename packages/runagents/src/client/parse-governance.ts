@@ -45,6 +45,7 @@ export function toRun(value: unknown): Run {
     surfaceTurnId: text(d.surface_turn_id),
     namespace: text(d.namespace),
     userId: text(d.user_id),
+    userAuth: text(d.user_auth),
     status: phase(d),
     blockedActionId: text(d.blocked_action_id),
     initialMessage: text(d.initial_message),

@@ -4,6 +4,8 @@
  * rotate answer; only its SHA-256 hash is stored. Key views use the documented camelCase names.
  * The settings also hold `oauthCallbackUrl`, the redirect URI of OAuth consent links (shown when
  * set; the default is `<platform URL>/oauth/callback`, see `egress/consent`).
+ * `actForUsers: true` (set at creation) lets a key name the end user (`user_id`) on invoke in a
+ * workspace whose users are verified by an identity provider: a trusted backend service.
  */
 import { randomUUID } from "node:crypto";
 import { conflict, HttpError, notFound } from "../../errors.js";
@@ -43,6 +45,8 @@ async function createKey(ctx: RequestContext) {
     );
   }
   const days = expiresInDays(ctx.body);
+  const actForUsers = ctx.body.actForUsers ?? false;
+  if (typeof actForUsers !== "boolean") throw new HttpError(400, "actForUsers must be a boolean");
   const existing = await ctx.store.listApiKeys(ctx.workspace);
   if (existing.some((k) => k.name === name)) throw conflict(`api key "${name}" already exists`);
   const token = newToken();
@@ -57,9 +61,10 @@ async function createKey(ctx: RequestContext) {
     createdAt: now,
     lastUsedAt: "",
     expiresAt: days === undefined ? "" : expiry(days),
+    actForUsers,
   };
   await ctx.store.createApiKey(key);
-  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name });
+  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name, actForUsers });
   return created({ key: keyView(key), token, header: API_KEY_HEADER });
 }
 
@@ -133,7 +138,7 @@ function expiresInDays(body: Obj): number | undefined {
 
 const expiry = (days: number): string => new Date(Date.now() + days * DAY_MS).toISOString();
 
-/** The documented WorkspaceApiKey: never the hash, never the token. */
+/** The documented WorkspaceApiKey (plus `actForUsers` when true): never the hash, never the token. */
 export function keyView(key: ApiKeyRecord): Obj {
   return {
     id: key.id,
@@ -143,5 +148,7 @@ export function keyView(key: ApiKeyRecord): Obj {
     createdAt: key.createdAt,
     ...(key.lastUsedAt ? { lastUsedAt: key.lastUsedAt } : {}),
     ...(key.expiresAt ? { expiresAt: key.expiresAt } : {}),
+    // Like the optional fields above, shown when set: ordinary keys keep the documented shape.
+    ...(key.actForUsers ? { actForUsers: true } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * @module api/routes/approvals
  * Access requests: list, get, create (201, or 200 when a pending one for the same call is
- * reused), approve and reject. Also served under the legacy `/governance/requests` paths.
+ * reused), approve and reject (API keys, or end users with a verified bearer JWT). Also served under the legacy `/governance/requests` paths.
  */
 import { HttpError } from "../../errors.js";
 import {
@@ -23,8 +23,10 @@ export function registerApprovalRoutes(api: Router<RouteDef>): void {
     api.add("GET", base, { handler: list });
     api.add("POST", base, { handler: create });
     api.add("GET", `${base}/:id`, { handler: get });
-    api.add("POST", `${base}/:id/approve`, { handler: approve });
-    api.add("POST", `${base}/:id/reject`, { handler: reject });
+    // Approvers may be end users signed in through an identity provider (their groups are on the
+    // principal); whether this one may decide is the approvers check's business.
+    api.add("POST", `${base}/:id/approve`, { handler: approve, endUsers: true });
+    api.add("POST", `${base}/:id/reject`, { handler: reject, endUsers: true });
   }
 }
 

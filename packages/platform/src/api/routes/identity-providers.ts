@@ -2,8 +2,10 @@
  * @module api/routes/identity-providers
  * Identity providers (end-user JWT issuers for authenticated agents): list, get, upsert by name
  * (`POST` answers 201 when created, 200 when updated), delete. The wire is camelCase
- * (`identityProvider.jwksUri`, `userIDClaim`, `allowedDomains`); snake_case input is accepted too,
- * and so is a bare spec document without the `spec` wrapper.
+ * (`identityProvider.jwksUri`, `userIDClaim`, `allowedDomains`, `groupsClaim`); snake_case input
+ * is accepted too, and so is a bare spec document without the `spec` wrapper. Once a workspace (or
+ * `default`) has a provider, its end users are verified on invoke (see `ingress/`);
+ * `groupsClaim` (default `groups`) names the token claim that lists the user's groups.
  */
 import { HttpError, notFound } from "../../errors.js";
 import type { ResourceRecord } from "../../store/store.js";
@@ -92,9 +94,20 @@ export function parseIdentityProviderBody(body: Obj): { name: string; spec: Obj 
   );
   const audiences = stringList(idp.audiences, "spec.identityProvider.audiences");
   const allowedDomains = stringList(pick(source, "allowedDomains", "allowed_domains"), "spec.allowedDomains");
+  const groupsRaw = pick(source, "groupsClaim", "groups_claim");
+  if (groupsRaw !== undefined && typeof groupsRaw !== "string") {
+    throw new HttpError(400, "spec.groupsClaim must be a string");
+  }
+  const groupsClaim = groupsRaw?.trim() ?? "";
   return {
     name,
-    spec: { host, identityProvider: { issuer, jwksUri, audiences }, userIDClaim, allowedDomains },
+    spec: {
+      host,
+      identityProvider: { issuer, jwksUri, audiences },
+      userIDClaim,
+      allowedDomains,
+      ...(groupsClaim ? { groupsClaim } : {}),
+    },
   };
 }
 

@@ -6,8 +6,9 @@
  * - `POST /agents/{name}/invoke` `{message, history?, conversation_id?, user_id?, ...}` → the
  *   agent's `/invoke` answer plus `run_id` and `conversation_id`. The agent receives the body
  *   with `message`, `history`, `conversation_id`, `run_id` and `user_id` set, and the headers
- *   `X-Run-ID`, `X-Request-Id`, `X-End-User-Id` (the body's `user_id` — printable ASCII, as a
- *   header value must be —, else the API key's name, else `anonymous`). Without
+ *   `X-Run-ID`, `X-Request-Id`, `X-End-User-Id` (the run's user — printable ASCII, as a header
+ *   value must be: see `invoke-user.ts` for verified end users, service keys and the unverified
+ *   `user_id` of workspaces without identity providers). Without
  *   `conversation_id` a new one is made; with one and without `history`, the conversation's
  *   earlier messages are sent as `history`.
  * - `POST /agents/{name}/invoke/stream`: the same, answered with the agent's SSE stream passed
@@ -33,12 +34,13 @@ import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { pipeInvokeStream } from "./invoke-stream.js";
+import { invokeUser } from "./invoke-user.js";
 
 export const INVOKE_TIMEOUT_MS = 5 * 60_000;
 
 export function registerInvokeRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/agents/:name/invoke", { handler: (ctx) => invoke(ctx, false) });
-  api.add("POST", "/agents/:name/invoke/stream", { handler: (ctx) => invoke(ctx, true) });
+  api.add("POST", "/agents/:name/invoke", { handler: (ctx) => invoke(ctx, false), endUsers: true });
+  api.add("POST", "/agents/:name/invoke/stream", { handler: (ctx) => invoke(ctx, true), endUsers: true });
   api.add("GET", "/agents/:name/logs", { handler: logs });
 }
 
@@ -46,6 +48,7 @@ interface Prepared {
   runId: string;
   agent: string;
   userId: string;
+  userAuth: string;
   message: string;
   lease: AgentLease;
   body: string;
@@ -56,6 +59,8 @@ interface Prepared {
 /** Checks the request and claims the agent's process; nothing is recorded yet. */
 async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> {
   const name = ctx.params.name as string;
+  // Who the run is for is settled first: an unauthenticated caller learns nothing about agents.
+  const { userId, userAuth } = await invokeUser(ctx);
   if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
   const body = ctx.body;
   if (typeof body.message !== "string") {
@@ -67,9 +72,6 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
   }
   const givenConversation = optionalString(body, "conversation_id")?.trim() ?? "";
   const conversationId = givenConversation || randomUUID();
-  const userId =
-    optionalString(body, "user_id")?.trim() ||
-    (ctx.principal.kind === "api_key" ? ctx.principal.name : "anonymous");
   if (!/^[\x20-\x7e]*$/.test(userId)) {
     throw new HttpError(400, "user_id must be printable ASCII (it is sent in the X-End-User-Id header)");
   }
@@ -99,6 +101,7 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     runId,
     agent: name,
     userId,
+    userAuth,
     message,
     lease,
     body: JSON.stringify(forwarded),
@@ -137,6 +140,7 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
         runId: p.runId,
         agent: name,
         userId: p.userId,
+        userAuth: p.userAuth,
         conversationId: p.conversationId,
         message: p.message,
         version: p.lease.version,

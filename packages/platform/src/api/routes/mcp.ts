@@ -2,7 +2,8 @@
  * @module api/routes/mcp
  * The RunAgents MCP server over Streamable HTTP at `/api/v1/mcp` (and
  * `/api/v1/workspaces/{ws}/mcp`), so a remote assistant can use every `runagents-mcp` tool without
- * installing anything. The front door has already checked the API key. Each POST gets a fresh
+ * installing anything. The front door has already checked the API key (or, where identity
+ * providers exist, an end user's bearer JWT: the tools then act as that end user). Each POST gets a fresh
  * stateless server and transport (no sessions, JSON responses); its tools call this platform over
  * loopback with the caller's workspace and the caller's API key, so what an assistant may do is
  * exactly what the same key may do on the REST API.
@@ -20,12 +21,13 @@ import { createMcpServer } from "runagents/mcp";
 import { HttpError } from "../../errors.js";
 import { parseJsonBody } from "../../json.js";
 import { presentedToken } from "../auth.js";
+import { bearerJwt } from "../caller.js";
 import type { Reply, RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { readBody } from "../server.js";
 
 export function registerMcpRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/mcp", { handler: handlePost, raw: true });
+  api.add("POST", "/mcp", { handler: handlePost, raw: true, endUsers: true });
   api.add("GET", "/mcp", { handler: noStream });
   api.add("DELETE", "/mcp", { handler: noStream });
 }
@@ -75,7 +77,8 @@ async function serve(ctx: RequestContext, messages: unknown, res: ServerResponse
   const client = new Client({
     endpoint: services.baseUrl(),
     namespace: ctx.workspace,
-    apiKey: presentedToken(ctx.req),
+    // An end user's tools carry the end user's token: they reach what end users may (invoke).
+    apiKey: ctx.principal.kind === "user" ? bearerJwt(ctx.req) : presentedToken(ctx.req),
     // The tools' own API calls carry this request's id, so the log ties them to it.
     fetch: (url, init) => {
       const headers = new Headers(init.headers);

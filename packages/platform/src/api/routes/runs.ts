@@ -38,12 +38,16 @@ export function registerRunRoutes(api: Router<RouteDef>): void {
   api.add("POST", "/runs/:id/events", { handler: appendEvent });
   api.add("POST", "/runs/:id/actions", { handler: createAction });
   api.add("GET", "/runs/:id/actions/:aid", { handler: getAction });
-  api.add("POST", "/runs/:id/actions/:aid/approve", { handler: approve });
+  api.add("POST", "/runs/:id/actions/:aid/approve", { handler: approve, endUsers: true });
 }
 
-/** Who is acting: the API key's name, or `local` for the loopback dev mode. */
+/** Who is acting: the API key's name, a verified end user's subject, or `local` (loopback dev mode). */
 export const callerName = (ctx: RequestContext): string =>
-  ctx.principal.kind === "api_key" ? ctx.principal.name : "local";
+  ctx.principal.kind === "api_key"
+    ? ctx.principal.name
+    : ctx.principal.kind === "user"
+      ? ctx.principal.subject
+      : "local";
 
 /** Decision helpers need the store, the workspace, the caller and a place to report hook errors. */
 export const decisionContext = (ctx: RequestContext) => ({
