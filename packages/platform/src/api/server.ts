@@ -9,6 +9,7 @@ import { HttpError } from "../errors.js";
 import { redactAgentTokens } from "../governance/agent-identity.js";
 import { authenticate } from "./auth.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
+import { authorize } from "./roles.js";
 import type { Router } from "./router.js";
 
 export const API_PREFIX = "/api/v1";
@@ -74,7 +75,10 @@ async function handle(
   }
   const route = found.match.handler;
   let principal: Principal = { kind: "local" };
-  if (target.isApi && !route.public) principal = await authenticate(services.store, req, target.workspace);
+  if (target.isApi && !route.public) {
+    principal = await authenticate(services.store, req, target.workspace);
+    authorize(principal, route.permission ?? "admin");
+  }
 
   let body: Record<string, unknown> = {};
   let hasBody = false;

@@ -85,4 +85,14 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ALTER TABLE run_events_by_run RENAME TO run_events;
     `,
   },
+  {
+    // API keys get a role and approver groups. Keys made before roles existed keep what they
+    // could do: admin. Written as '' then set, so a row inserted without a role grants nothing.
+    version: 3,
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT '';
+      ALTER TABLE api_keys ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+      UPDATE api_keys SET role = 'admin';
+    `,
+  },
 ];

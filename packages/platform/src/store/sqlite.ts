@@ -69,6 +69,8 @@ interface ApiKeyRow {
   created_at: string;
   last_used_at: string;
   expires_at: string;
+  role: string;
+  groups: string;
 }
 
 const toResource = <T extends Doc>(row: ResourceRow): ResourceRecord<T> => ({
@@ -116,7 +118,18 @@ const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
   createdAt: row.created_at,
   lastUsedAt: row.last_used_at,
   expiresAt: row.expires_at,
+  role: row.role,
+  groups: parseGroups(row.groups),
 });
+
+function parseGroups(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
+  } catch {
+    return [];
+  }
+}
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
@@ -455,9 +468,9 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     async createApiKey(key) {
       cache.apiKeyCount = undefined;
       stmt(
-        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at)
-         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt)`,
-      ).run(key);
+        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at, role, groups)
+         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt, @role, @groups)`,
+      ).run({ ...key, groups: JSON.stringify(key.groups) });
     },
     async listApiKeys(ws) {
       const rows = (

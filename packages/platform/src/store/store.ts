@@ -80,6 +80,10 @@ export interface ApiKeyRecord {
   createdAt: string;
   lastUsedAt: string;
   expiresAt: string;
+  /** `admin` | `operator` | `developer` | `viewer` (see `api/roles`); anything else grants nothing. */
+  role: string;
+  /** Approver groups, matched against policies' `approvers.groups`. */
+  groups: string[];
 }
 
 export class VersionConflictError extends Error {

@@ -4,6 +4,11 @@
  * rotate answer; only its SHA-256 hash is stored. Key views use the documented camelCase names.
  * The settings also hold `oauthCallbackUrl`, the redirect URI of OAuth consent links (shown when
  * set; the default is `<platform URL>/oauth/callback`, see `egress/consent`).
+ *
+ * Keys carry a `role` (`api/roles`) and approver `groups`, both set at creation. Without a
+ * `role` a key is a `viewer` — except the platform's first key, made in the keyless loopback
+ * mode, which is `admin` (a viewer as the only key would lock everyone out). Only admins list,
+ * create, rotate and revoke keys.
  */
 import { randomUUID } from "node:crypto";
 import { conflict, HttpError, notFound } from "../../errors.js";
@@ -12,6 +17,7 @@ import { nowIso } from "../../time.js";
 import { checkHttpUrl, type Obj, optionalString, requireString } from "../../validate.js";
 import { API_KEY_HEADER, API_KEY_PREFIX, hashToken, newToken } from "../auth.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
+import { DEFAULT_ROLE, isRole, ROLES, type Role } from "../roles.js";
 import type { Router } from "../router.js";
 
 export const SESSION_IDLE_TIMEOUT = { default: 60, min: 5, max: 1440 } as const;
@@ -19,15 +25,17 @@ const MAX_NAME_LENGTH = 128;
 /** A label people read (and the approver identity of decisions made with the key). */
 const KEY_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@:()-]*$/u;
 const MAX_EXPIRES_IN_DAYS = 3650;
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+const MAX_GROUPS = 32;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function registerApiKeyRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/auth/api-keys", { handler: listKeys });
-  api.add("POST", "/auth/api-keys", { handler: createKey });
-  api.add("DELETE", "/auth/api-keys/:id", { handler: revokeKey });
-  api.add("POST", "/auth/api-keys/:id/rotate", { handler: rotateKey });
-  api.add("GET", "/settings/auth", { handler: getAuthSettings });
-  api.add("PUT", "/settings/auth", { handler: putAuthSettings });
+  api.add("GET", "/auth/api-keys", { handler: listKeys, permission: "admin" });
+  api.add("POST", "/auth/api-keys", { handler: createKey, permission: "admin" });
+  api.add("DELETE", "/auth/api-keys/:id", { handler: revokeKey, permission: "admin" });
+  api.add("POST", "/auth/api-keys/:id/rotate", { handler: rotateKey, permission: "admin" });
+  api.add("GET", "/settings/auth", { handler: getAuthSettings, permission: "read" });
+  api.add("PUT", "/settings/auth", { handler: putAuthSettings, permission: "admin" });
 }
 
 async function listKeys(ctx: RequestContext) {
@@ -43,6 +51,8 @@ async function createKey(ctx: RequestContext) {
     );
   }
   const days = expiresInDays(ctx.body);
+  const role = await keyRole(ctx);
+  const groups = keyGroups(ctx.body);
   const existing = await ctx.store.listApiKeys(ctx.workspace);
   if (existing.some((k) => k.name === name)) throw conflict(`api key "${name}" already exists`);
   const token = newToken();
@@ -57,9 +67,11 @@ async function createKey(ctx: RequestContext) {
     createdAt: now,
     lastUsedAt: "",
     expiresAt: days === undefined ? "" : expiry(days),
+    role,
+    groups,
   };
   await ctx.store.createApiKey(key);
-  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name });
+  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name, role });
   return created({ key: keyView(key), token, header: API_KEY_HEADER });
 }
 
@@ -122,6 +134,33 @@ async function authSettings(ctx: RequestContext): Promise<Obj> {
   };
 }
 
+async function keyRole(ctx: RequestContext): Promise<Role> {
+  const value = ctx.body.role;
+  if (value === undefined || value === null || value === "") {
+    const bootstrap = ctx.principal.kind === "local" && (await ctx.store.countApiKeys()) === 0;
+    return bootstrap ? "admin" : DEFAULT_ROLE;
+  }
+  if (!isRole(value)) throw new HttpError(400, `role must be one of ${ROLES.join(", ")}`);
+  return value;
+}
+
+function keyGroups(body: Obj): string[] {
+  const value = body.groups;
+  if (value === undefined || value === null) return [];
+  const invalid = () =>
+    new HttpError(
+      400,
+      `groups must be a list of at most ${MAX_GROUPS} group names (letters, digits and . _ : @ / -, starting with a letter or digit)`,
+    );
+  if (!Array.isArray(value) || value.length > MAX_GROUPS) throw invalid();
+  const groups: string[] = [];
+  for (const item of value) {
+    if (typeof item !== "string" || !GROUP_NAME.test(item.trim())) throw invalid();
+    if (!groups.includes(item.trim())) groups.push(item.trim());
+  }
+  return groups;
+}
+
 function expiresInDays(body: Obj): number | undefined {
   const value = body.expiresInDays;
   if (value === undefined || value === null) return undefined;
@@ -140,6 +179,8 @@ export function keyView(key: ApiKeyRecord): Obj {
     name: key.name,
     prefix: key.prefix,
     last4: key.last4,
+    role: key.role,
+    groups: key.groups,
     createdAt: key.createdAt,
     ...(key.lastUsedAt ? { lastUsedAt: key.lastUsedAt } : {}),
     ...(key.expiresAt ? { expiresAt: key.expiresAt } : {}),

@@ -20,11 +20,11 @@ import { decisionContext } from "./runs.js";
 
 export function registerApprovalRoutes(api: Router<RouteDef>): void {
   for (const base of ["/approvals/requests", "/governance/requests"]) {
-    api.add("GET", base, { handler: list });
-    api.add("POST", base, { handler: create });
-    api.add("GET", `${base}/:id`, { handler: get });
-    api.add("POST", `${base}/:id/approve`, { handler: approve });
-    api.add("POST", `${base}/:id/reject`, { handler: reject });
+    api.add("GET", base, { permission: "read", handler: list });
+    api.add("POST", base, { permission: "develop", handler: create });
+    api.add("GET", `${base}/:id`, { permission: "read", handler: get });
+    api.add("POST", `${base}/:id/approve`, { permission: "approve", handler: approve });
+    api.add("POST", `${base}/:id/reject`, { permission: "approve", handler: reject });
   }
 }
 

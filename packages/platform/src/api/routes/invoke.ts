@@ -30,15 +30,19 @@ import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../.
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
+import { principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
 import { pipeInvokeStream } from "./invoke-stream.js";
 
 export const INVOKE_TIMEOUT_MS = 5 * 60_000;
 
 export function registerInvokeRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/agents/:name/invoke", { handler: (ctx) => invoke(ctx, false) });
-  api.add("POST", "/agents/:name/invoke/stream", { handler: (ctx) => invoke(ctx, true) });
-  api.add("GET", "/agents/:name/logs", { handler: logs });
+  api.add("POST", "/agents/:name/invoke", { permission: "develop", handler: (ctx) => invoke(ctx, false) });
+  api.add("POST", "/agents/:name/invoke/stream", {
+    permission: "develop",
+    handler: (ctx) => invoke(ctx, true),
+  });
+  api.add("GET", "/agents/:name/logs", { permission: "read", handler: logs });
 }
 
 interface Prepared {
@@ -68,7 +72,7 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
   const conversationId = givenConversation || randomUUID();
   const userId =
     optionalString(body, "user_id")?.trim() ||
-    (ctx.principal.kind === "api_key" ? ctx.principal.name : "anonymous");
+    (ctx.principal.kind === "api_key" ? principalSubject(ctx.principal) : "anonymous");
   if (!/^[\x20-\x7e]*$/.test(userId)) {
     throw new HttpError(400, "user_id must be printable ASCII (it is sent in the X-End-User-Id header)");
   }
