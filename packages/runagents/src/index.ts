@@ -38,6 +38,13 @@ export {
 } from "./agent/index.js";
 export type { ActionsResource } from "./client/actions.js";
 export type { AgentsResource, InvokeOptions } from "./client/agents.js";
+export type {
+  ApiKey,
+  ApiKeyInput,
+  ApiKeyRole,
+  ApiKeysResource,
+  CreatedApiKey,
+} from "./client/api-keys.js";
 export type { ApprovalsResource } from "./client/approvals.js";
 export { Client, type ClientOptions } from "./client/client.js";
 export type { ApprovalConnectorsResource } from "./client/connectors.js";

@@ -12,6 +12,7 @@ import { HttpError } from "../errors.js";
 import type { ApiKeyRecord, Store } from "../store/store.js";
 import { nowIso } from "../time.js";
 import type { Principal } from "./context.js";
+import type { Role } from "./roles.js";
 
 export const API_KEY_PREFIX = "ra_ws_";
 export const API_KEY_HEADER = "X-RunAgents-API-Key";
@@ -52,15 +53,27 @@ export async function authenticate(
   if (!key.lastUsedAt || Date.parse(now) - Date.parse(key.lastUsedAt) >= LAST_USED_RESOLUTION_MS) {
     await store.updateApiKey(key.id, { lastUsedAt: now });
   }
-  return { kind: "api_key", id: key.id, name: key.name, workspace: key.workspace };
+  return {
+    kind: "api_key",
+    id: key.id,
+    name: key.name,
+    workspace: key.workspace,
+    role: key.role as Role,
+    groups: [...key.groups],
+    actForUsers: key.actForUsers === true,
+  };
 }
 
-/** Create a key: the record keeps only the token's hash; the token is returned once. */
+/**
+ * Create a key: the record keeps only the token's hash; the token is returned once. Made on the
+ * platform's own machine (`--create-api-key`), so it is an `admin` key unless `role` says otherwise.
+ */
 export async function issueApiKey(
   store: Store,
   workspace: string,
   name: string,
   expiresInDays?: number,
+  role: Role = "admin",
 ): Promise<{ record: ApiKeyRecord; token: string }> {
   const token = newToken();
   const now = new Date();
@@ -74,6 +87,8 @@ export async function issueApiKey(
     createdAt: now.toISOString(),
     lastUsedAt: "",
     expiresAt: expiresInDays ? new Date(now.getTime() + expiresInDays * 86_400_000).toISOString() : "",
+    role,
+    groups: [],
   };
   await store.createApiKey(record);
   return { record, token };

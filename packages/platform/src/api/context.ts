@@ -9,6 +9,7 @@ import type { ApprovalEvents } from "../governance/approvals.js";
 import type { EndUsers } from "../ingress/end-users.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
+import { authorize, type Permission, type Role } from "./roles.js";
 import type { Router } from "./router.js";
 
 export interface Services {
@@ -34,7 +35,18 @@ export interface Services {
 
 export type Principal =
   | { kind: "local" }
-  | { kind: "api_key"; id: string; name: string; workspace: string }
+  | {
+      kind: "api_key";
+      id: string;
+      name: string;
+      workspace: string;
+      /** What the key may do (`api/roles`). */
+      role: Role;
+      /** Approver groups the key's creator gave it (matched against policies' `approvers.groups`). */
+      groups: string[];
+      /** May name the end user (`user_id`) on invoke where identity providers verify users. */
+      actForUsers: boolean;
+    }
   | { kind: "user"; subject: string; email?: string; groups: string[]; provider: string; workspace: string };
 
 export interface RequestContext {
@@ -69,6 +81,11 @@ export interface RouteDef {
   handler: Handler;
   /** Reachable without an API key (health, the echo tool, the OpenAPI document). */
   public?: boolean;
+  /**
+   * What the caller's role must grant to reach this /api/v1 route (`api/roles`). Declare it on
+   * every route: one without is admin-only.
+   */
+  permission?: Permission;
   /** The handler reads the request stream itself; the server does not parse a JSON body. */
   raw?: boolean;
   /**
@@ -91,6 +108,8 @@ export async function dispatch(
 ): Promise<Reply> {
   const found = ctx.services.api.match(method, path);
   if (found.kind !== "found") throw new Error(`dispatch: no route for ${method} ${path}`);
+  // The caller's role is checked on the inner route too: a plan can do no more than its author.
+  if (!found.match.handler.public) authorize(ctx.principal, found.match.handler.permission ?? "admin");
   return found.match.handler.handler({
     ...ctx,
     method,

@@ -49,6 +49,15 @@ export class Router<H> {
     return this.#routes.map((r) => ({ method: r.method, path: `/${r.segments.join("/")}` }));
   }
 
+  /** Every registered route with its handler, in registration order (for checks over all routes). */
+  get routes(): { method: string; path: string; handler: H }[] {
+    return this.#routes.map((r) => ({
+      method: r.method,
+      path: `/${r.segments.join("/")}`,
+      handler: r.handler,
+    }));
+  }
+
   match(method: string, path: string): RouteResult<H> {
     const parts = split(path);
     const group = parts[0] === undefined ? undefined : this.#byFirst.get(parts[0]);

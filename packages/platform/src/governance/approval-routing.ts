@@ -6,6 +6,7 @@
  * everything; the first matching rule, in binding order, wins.
  */
 import type { Store } from "../store/store.js";
+import type { AccessRequest } from "./approvals.js";
 import { boundPolicyNames } from "./decide.js";
 import { type ApprovalRule, resourceMatches, validatePolicySpec } from "./policy.js";
 
@@ -46,4 +47,27 @@ export async function findApprovalRule(
     if (rule) return { policy: name, rule };
   }
   return undefined;
+}
+
+/** The rule a stored request falls under now (its delivery, its approvers); none without an agent. */
+export async function findRequestRule(
+  store: Store,
+  ws: string,
+  request: Pick<AccessRequest, "agent_id" | "tool_id" | "tool_method" | "tool_url" | "capability">,
+): Promise<{ policy: string; rule: ApprovalRule } | undefined> {
+  if (!request.agent_id) return undefined;
+  return findApprovalRule(store, ws, {
+    agent: request.agent_id,
+    tool: request.tool_id,
+    method: request.tool_method,
+    url: request.tool_url,
+    capability: request.capability,
+    tags: await toolTags(store, ws, request.tool_id),
+  });
+}
+
+async function toolTags(store: Store, ws: string, tool: string): Promise<string[]> {
+  const record = await store.getResource(ws, "tool", tool);
+  const spec = record?.doc.spec as { riskTags?: unknown } | undefined;
+  return Array.isArray(spec?.riskTags) ? spec.riskTags.filter((t): t is string => typeof t === "string") : [];
 }

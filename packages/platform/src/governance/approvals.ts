@@ -69,14 +69,18 @@ export interface ApprovalDecisionInput {
 }
 
 /**
- * The SDK's scope rules (api-contract §2.3.2), applied on the server too: an empty scope (with or
- * without a duration) and `window` / `ttl` mean `agent_user_ttl`; `once` and `run` take no duration.
+ * The SDK's scope rules (api-contract §2.3.2), applied on the server too, with one deliberate
+ * difference: no scope and no duration means `once` (this one call), never a window. A duration
+ * alone, `window`, `ttl` and `agent_user_ttl` mean `agent_user_ttl`; `once` and `run` take no
+ * duration.
  */
 export function normalizeDecision(rawScope: string | undefined, rawDuration: string | undefined) {
   const scope = (rawScope ?? "").trim().toLowerCase();
   const duration = (rawDuration ?? "").trim().toLowerCase();
   let normalized: ApprovalScope;
-  if (scope === "" || scope === "window" || scope === "ttl" || scope === "agent_user_ttl") {
+  if (scope === "" && duration === "") {
+    normalized = "once";
+  } else if (scope === "" || scope === "window" || scope === "ttl" || scope === "agent_user_ttl") {
     normalized = "agent_user_ttl";
   } else if (scope === "once" || scope === "run") {
     if (duration) throw new HttpError(400, "duration can only be used with scope window");

@@ -15,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
-import { findApprovalRule } from "./approval-routing.js";
+import { findRequestRule } from "./approval-routing.js";
 import type { AccessRequest, ApprovalEvents, ApprovalRequested } from "./approvals.js";
 import { type ConnectorMessage, type SendResult, sendOnce } from "./connector-send.js";
 import {
@@ -106,16 +106,7 @@ export class ConnectorDelivery {
 
   async #targets(ws: string, request: AccessRequest) {
     const { store } = this.deps;
-    const routed = request.agent_id
-      ? await findApprovalRule(store, ws, {
-          agent: request.agent_id,
-          tool: request.tool_id,
-          method: request.tool_method,
-          url: request.tool_url,
-          capability: request.capability,
-          tags: await toolTags(store, ws, request.tool_id),
-        })
-      : undefined;
+    const routed = await findRequestRule(store, ws, request);
     const delivery = routed?.rule.delivery;
     if (delivery && delivery.connectors.length > 0) {
       const found = await Promise.all(delivery.connectors.map((c) => getDeliverableConnector(store, ws, c)));
@@ -148,12 +139,6 @@ export class ConnectorDelivery {
       wait *= 2;
     }
   }
-}
-
-async function toolTags(store: Store, ws: string, tool: string): Promise<string[]> {
-  const record = await store.getResource(ws, "tool", tool);
-  const spec = record?.doc.spec as { riskTags?: unknown } | undefined;
-  return Array.isArray(spec?.riskTags) ? spec.riskTags.filter((t): t is string => typeof t === "string") : [];
 }
 
 /** `approval.requested`: the webhook body and the Slack text for a new access request. */

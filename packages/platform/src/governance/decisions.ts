@@ -3,6 +3,8 @@
  * Deciding access requests and blocked actions, with every effect in one place: the request's
  * status, scope and window; the linked blocked action; the run's `APPROVED` / `REJECTED` events
  * (and `FAILED` after a rejection); then the platform's approval listeners (`ctx.events`).
+ * Before anything changes, the decider is checked against the request's approvers
+ * (`governance/approvers`); the recorded approver is their verified subject.
  */
 import { conflict, HttpError } from "../errors.js";
 import { type Store, VersionConflictError } from "../store/store.js";
@@ -16,6 +18,7 @@ import {
   DEFAULT_WINDOW,
   parseDuration,
 } from "./approvals.js";
+import { type Approver, checkApprover } from "./approvers.js";
 import { type ActionRecord, loadAction, setActionStatus } from "./blocked-actions.js";
 import { writeResumeJob } from "./resume-worker.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
@@ -23,8 +26,8 @@ import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
 export interface DecisionContext {
   store: Store;
   ws: string;
-  /** Recorded as `approver_id` and as the actor of the decision events. */
-  approverId: string;
+  /** Who decides: checked against the approvers; `subject` is recorded as `approver_id` and actor. */
+  approver: Approver;
   /** The platform's approval hooks, told about every decision once its effects are recorded. */
   events: ApprovalEvents;
   /** Where a failing approval listener is reported. */
@@ -86,6 +89,7 @@ export async function approveRequest(
 ): Promise<RequestRecord> {
   const current = await loadRequest(ctx.store, ctx.ws, id);
   if (current.doc.status !== "PENDING") throw notPending(current);
+  await checkApprover(ctx.store, ctx.ws, current.doc, ctx.approver, "approve");
   const isWindow = input.scope === "agent_user_ttl";
   const duration = isWindow ? await windowDuration(ctx, current.doc, input.duration) : "";
   await queueResumeFirst(ctx, current.doc.run_id, current.doc.action_id, current.doc.id);
@@ -96,7 +100,7 @@ export async function approveRequest(
     status: "APPROVED",
     scope: input.scope,
     duration,
-    approver_id: ctx.approverId,
+    approver_id: ctx.approver.subject,
     reason: input.reason,
     expires_at: expiresAt,
     decided_at: decidedAt,
@@ -104,7 +108,7 @@ export async function approveRequest(
   const d = decided.doc;
   if (d.action_id) await setActionStatus(ctx.store, ctx.ws, d.action_id, ["BLOCKED"], "APPROVED");
   await appendDecisionEvent(ctx, d.run_id, "APPROVED", {
-    approver_id: ctx.approverId,
+    approver_id: ctx.approver.subject,
     scope: d.scope,
     tool_id: d.tool_id,
     action_id: d.action_id,
@@ -132,10 +136,13 @@ export async function rejectRequest(
   id: string,
   reason: string,
 ): Promise<RequestRecord> {
+  const current = await loadRequest(ctx.store, ctx.ws, id);
+  if (current.doc.status !== "PENDING") throw notPending(current);
+  await checkApprover(ctx.store, ctx.ws, current.doc, ctx.approver, "reject");
   const decided = await decide(ctx, id, (d) => ({
     ...d,
     status: "REJECTED",
-    approver_id: ctx.approverId,
+    approver_id: ctx.approver.subject,
     reason,
     decided_at: nowIso(),
   }));
@@ -144,7 +151,7 @@ export async function rejectRequest(
   const run = d.run_id ? await ctx.store.getRun(ctx.ws, d.run_id) : undefined;
   if (run) {
     await appendDecisionEvent(ctx, run.id, "REJECTED", {
-      approver_id: ctx.approverId,
+      approver_id: ctx.approver.subject,
       tool_id: d.tool_id,
       action_id: d.action_id,
       request_id: d.id,
@@ -206,11 +213,28 @@ export async function approveAction(
     }
     return loadAction(ctx.store, ctx.ws, runId, actionId);
   }
+  const run = await ctx.store.getRun(ctx.ws, runId);
+  await checkApprover(
+    ctx.store,
+    ctx.ws,
+    {
+      id: "",
+      agent_id: run?.agentId ?? "",
+      tool_id: action.doc.tool_id,
+      tool_method: action.doc.tool_method,
+      tool_url: action.doc.tool_url,
+      capability: action.doc.capability,
+      subject: "",
+      run_id: runId,
+    },
+    ctx.approver,
+    "approve",
+  );
   await queueResumeFirst(ctx, runId, actionId, "");
   const approved = await setActionStatus(ctx.store, ctx.ws, actionId, ["BLOCKED"], "APPROVED");
   if (!approved) throw notBlocked((await loadAction(ctx.store, ctx.ws, runId, actionId)).doc.status);
   await appendDecisionEvent(ctx, runId, "APPROVED", {
-    approver_id: ctx.approverId,
+    approver_id: ctx.approver.subject,
     scope: "once",
     tool_id: approved.doc.tool_id,
     action_id: actionId,
@@ -247,5 +271,5 @@ async function appendDecisionEvent(
   data: Record<string, unknown>,
 ) {
   if (!runId || !(await ctx.store.getRun(ctx.ws, runId))) return;
-  await ctx.store.appendEvent(ctx.ws, runId, { type, actor: ctx.approverId, data });
+  await ctx.store.appendEvent(ctx.ws, runId, { type, actor: ctx.approver.subject, data });
 }

@@ -7,7 +7,8 @@
  * missing or empty `resource` becomes `"*"` (every resource), missing lists become `[]`.
  * Approval rules keep the wire camelCase; `tool_ids`, `default_duration` and `fallback_to_ui` are
  * accepted as aliases. A missing `defaultDuration` is `""` (the approval falls back to the tool's
- * or the platform default), `approvers` defaults to `{groups: [], match: "any"}`, `delivery.mode`
+ * or the platform default), `approvers` defaults to `{groups: [], match: "any", allowSelfApproval:
+ * false}`, `delivery.mode`
  * to `first_success` and `delivery.fallbackToUI` to `true`. Unknown keys are ignored.
  *
  * Resources: a pattern containing `://` is matched against the request URL; any other pattern is a
@@ -34,7 +35,12 @@ export interface ApprovalRule {
   operations: string[];
   resource: string;
   tags: string[];
-  approvers: { groups: string[]; match: "any" | "all" };
+  /**
+   * Who may decide requests under this rule: members of any (or all) of `groups`; nobody named
+   * means any operator or admin. The end user a request was made for may approve it only with
+   * `allowSelfApproval`.
+   */
+  approvers: { groups: string[]; match: "any" | "all"; allowSelfApproval: boolean };
   defaultDuration: string;
   delivery?: { connectors: string[]; mode: "first_success" | "all"; fallbackToUI: boolean };
 }
@@ -150,6 +156,10 @@ function toApprovalRule(value: unknown, path: string): ApprovalRule {
   const match = approvers.match ?? "any";
   if (match !== "any" && match !== "all")
     throw new SpecError(`${path}.approvers.match must be one of any, all`);
+  const allowSelfApproval = approvers.allowSelfApproval ?? approvers.allow_self_approval ?? false;
+  if (typeof allowSelfApproval !== "boolean") {
+    throw new SpecError(`${path}.approvers.allowSelfApproval must be true or false`);
+  }
   const duration = rule.defaultDuration ?? rule.default_duration ?? "";
   if (typeof duration !== "string" || (duration !== "" && !DURATION.test(duration))) {
     throw new SpecError(`${path}.defaultDuration must be a duration such as 30m, 4h or 1h30m`);
@@ -161,7 +171,11 @@ function toApprovalRule(value: unknown, path: string): ApprovalRule {
     operations: toOperations(rule.operations, `${path}.operations`),
     resource: toResource(rule.resource, `${path}.resource`),
     tags: toStrings(rule.tags, `${path}.tags`),
-    approvers: { groups: toStrings(approvers.groups, `${path}.approvers.groups`), match },
+    approvers: {
+      groups: toStrings(approvers.groups, `${path}.approvers.groups`),
+      match,
+      allowSelfApproval,
+    },
     defaultDuration: duration,
   };
   if (rule.delivery !== undefined) normalised.delivery = toDelivery(rule.delivery, `${path}.delivery`);

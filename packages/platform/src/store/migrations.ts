@@ -100,4 +100,14 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       ALTER TABLE runs ADD COLUMN user_auth TEXT NOT NULL DEFAULT '';
     `,
   },
+  {
+    // API keys get a role and approver groups. Keys made before roles existed keep what they
+    // could do: admin. Written as '' then set, so a row inserted without a role grants nothing.
+    version: 5,
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT '';
+      ALTER TABLE api_keys ADD COLUMN groups TEXT NOT NULL DEFAULT '[]';
+      UPDATE api_keys SET role = 'admin';
+    `,
+  },
 ];

@@ -73,6 +73,8 @@ interface ApiKeyRow {
   last_used_at: string;
   expires_at: string;
   act_for_users: number;
+  role: string;
+  groups: string;
 }
 
 const toResource = <T extends Doc>(row: ResourceRow): ResourceRecord<T> => ({
@@ -123,7 +125,18 @@ const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
   lastUsedAt: row.last_used_at,
   expiresAt: row.expires_at,
   actForUsers: row.act_for_users === 1,
+  role: row.role,
+  groups: parseGroups(row.groups),
 });
+
+function parseGroups(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
+  } catch {
+    return [];
+  }
+}
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
@@ -488,9 +501,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       cache.apiKeyCount = undefined;
       stmt(
         `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at,
-           act_for_users)
-         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt, @actForUsers)`,
-      ).run({ ...key, actForUsers: key.actForUsers ? 1 : 0 });
+           act_for_users, role, groups)
+         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt,
+           @actForUsers, @role, @groups)`,
+      ).run({ ...key, actForUsers: key.actForUsers ? 1 : 0, groups: JSON.stringify(key.groups) });
     },
     async listApiKeys(ws) {
       const rows = (

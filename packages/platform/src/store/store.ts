@@ -94,6 +94,10 @@ export interface ApiKeyRecord {
   expiresAt: string;
   /** May name the end user (`user_id`) on invoke where identity providers verify users. */
   actForUsers?: boolean;
+  /** `admin` | `operator` | `developer` | `viewer` (see `api/roles`); anything else grants nothing. */
+  role: string;
+  /** Approver groups, matched against policies' `approvers.groups`. */
+  groups: string[];
 }
 
 export class VersionConflictError extends Error {

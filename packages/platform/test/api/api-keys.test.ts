@@ -29,8 +29,18 @@ describe("workspace API keys API", () => {
     assert.deepEqual(Object.keys(body).sort(), ["header", "key", "token"]);
     assert.equal(body.header, "X-RunAgents-API-Key");
     assert.match(body.token, /^ra_ws_[A-Za-z0-9_-]{20,}$/);
-    assert.deepEqual(Object.keys(body.key).sort(), ["createdAt", "id", "last4", "name", "prefix"]);
+    assert.deepEqual(Object.keys(body.key).sort(), [
+      "createdAt",
+      "groups",
+      "id",
+      "last4",
+      "name",
+      "prefix",
+      "role",
+    ]);
     assert.equal(body.key.name, "ci");
+    assert.equal(body.key.role, "viewer", "no role asked: the least one");
+    assert.deepEqual(body.key.groups, []);
     assert.equal(body.key.prefix, "ra_ws_");
     assert.equal(body.key.last4, body.token.slice(-4));
     assert.match(body.key.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
@@ -90,7 +100,17 @@ describe("workspace API keys API", () => {
     const keys = res.json as Json[];
     assert.ok(Array.isArray(keys));
     assert.ok(keys.some((k) => k.name === "admin"));
-    const allowed = ["createdAt", "expiresAt", "id", "last4", "lastUsedAt", "name", "prefix"];
+    const allowed = [
+      "createdAt",
+      "expiresAt",
+      "groups",
+      "id",
+      "last4",
+      "lastUsedAt",
+      "name",
+      "prefix",
+      "role",
+    ];
     for (const key of keys) for (const field of Object.keys(key)) assert.ok(allowed.includes(field), field);
     assert.ok(!res.text.includes(admin));
     assert.ok(!res.text.includes("hash"));

@@ -4,8 +4,6 @@ import { hashToken } from "../../src/api/auth.js";
 import type { ApprovalDecision } from "../../src/governance/approvals.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
-const HOUR = 3_600_000;
-
 describe("approval requests API", () => {
   let platform: TestPlatform;
   before(async () => {
@@ -130,18 +128,16 @@ describe("approval requests API", () => {
     );
   });
 
-  it("approves with the default 4h window, as the local caller, once only", async () => {
+  it("approves with no scope as once (never a window), as the local caller, once only", async () => {
     const request = await newRequest({ tool_id: "window-default" });
-    const before = Date.now();
     const res = await platform.call("POST", `/approvals/requests/${request.id}/approve`);
     assert.equal(res.status, 200);
     const approved = res.json as Record<string, any>;
     assert.equal(approved.status, "APPROVED");
-    assert.equal(approved.scope, "agent_user_ttl");
-    assert.equal(approved.duration, "4h");
+    assert.equal(approved.scope, "once");
+    assert.equal(approved.duration, "");
+    assert.equal(approved.expires_at, null);
     assert.equal(approved.approver_id, "local");
-    const expires = Date.parse(approved.expires_at);
-    assert.ok(expires >= before + 4 * HOUR && expires <= Date.now() + 4 * HOUR);
     const again = await platform.call("POST", `/approvals/requests/${request.id}/approve`);
     assert.deepEqual(
       [again.status, again.json],
@@ -159,6 +155,8 @@ describe("approval requests API", () => {
       [{ scope: "window", duration: "30m" }, 200, { scope: "agent_user_ttl", duration: "30m" }],
       [{ duration: "1h30m" }, 200, { scope: "agent_user_ttl", duration: "1h30m" }],
       [{ scope: "TTL" }, 200, { scope: "agent_user_ttl", duration: "4h" }],
+      [{}, 200, { scope: "once", duration: "", expires_at: null }],
+      [{ reason: "looked fine" }, 200, { scope: "once", duration: "", reason: "looked fine" }],
       [
         { scope: "run", reason: "Reviewed by ops" },
         200,
@@ -197,10 +195,10 @@ describe("approval requests API", () => {
     });
     assert.equal(tool.status, 201);
     const request = await newRequest({ tool_id: "tool-with-window" });
-    const res = await platform.call("POST", `/approvals/requests/${request.id}/approve`, {});
+    const res = await platform.call("POST", `/approvals/requests/${request.id}/approve`, { scope: "window" });
     assert.equal((res.json as any).duration, "2h");
     const asked = await newRequest({ tool_id: "tool-with-window", duration: "15m" });
-    const res2 = await platform.call("POST", `/approvals/requests/${asked.id}/approve`);
+    const res2 = await platform.call("POST", `/approvals/requests/${asked.id}/approve`, { scope: "window" });
     assert.equal((res2.json as any).duration, "15m", "the requested duration comes before the tool's");
   });
 
@@ -302,11 +300,13 @@ describe("approval requests with API keys", () => {
       createdAt: new Date().toISOString(),
       lastUsedAt: "",
       expiresAt: "",
+      role: "admin",
+      groups: [],
     });
   });
   after(() => platform.destroy());
 
-  it("records the key's name as approver_id", async () => {
+  it("records the key's verified subject (key:<id>), not its name, as approver_id", async () => {
     const headers = { "X-RunAgents-API-Key": token };
     const created = await platform.call(
       "POST",
@@ -318,6 +318,6 @@ describe("approval requests with API keys", () => {
     const id = (created.json as any).id;
     const res = await platform.call("POST", `/approvals/requests/${id}/approve`, { scope: "once" }, headers);
     assert.equal(res.status, 200);
-    assert.equal((res.json as any).approver_id, "ops-oncall");
+    assert.equal((res.json as any).approver_id, "key:key-1");
   });
 });

@@ -84,7 +84,7 @@ describe("API-key authentication over HTTP", () => {
       "POST",
       `/auth/api-keys/${old.key.id}/rotate`,
       {},
-      withKey(old.token),
+      withKey(first.token),
     );
     assert.equal(rotated.status, 200);
     const fresh = (rotated.json as Json).token as string;

@@ -155,7 +155,8 @@ describe("deploy drafts API (per-user ownership with API keys)", () => {
   before(async () => {
     platform = await startTestPlatform();
     for (const name of ["alice", "bob"]) {
-      const res = await platform.call("POST", "/auth/api-keys", { name }, name === "bob" ? as("alice") : {});
+      const body = { name, role: name === "bob" ? "developer" : "admin" };
+      const res = await platform.call("POST", "/auth/api-keys", body, name === "bob" ? as("alice") : {});
       assert.equal(res.status, 201, res.text);
       keys[name] = (res.json as { token: string }).token;
     }

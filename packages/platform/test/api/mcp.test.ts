@@ -37,6 +37,7 @@ async function call(
 describe("MCP over Streamable HTTP", () => {
   let platform: TestPlatform;
   let token = "";
+  let keyId = "";
   const clients: McpClient[] = [];
   const connect = async (path = "/mcp", headers: Record<string, string> = {}): Promise<McpClient> => {
     const transport = new StreamableHTTPClientTransport(new URL(`${platform.api}${path}`), {
@@ -80,6 +81,7 @@ describe("MCP over Streamable HTTP", () => {
     const key = await platform.call("POST", "/auth/api-keys", { name: "mcp-http" });
     assert.equal(key.status, 201, key.text);
     token = (key.json as Json).token;
+    keyId = (key.json as Json).key.id;
     await assert.rejects(connect(), (err: Json) => {
       assert.equal(err.code, 401);
       assert.match(err.message, /"error":"missing API key: send it in the X-RunAgents-API-Key header"/);
@@ -122,7 +124,7 @@ describe("MCP over Streamable HTTP", () => {
     const request = await typed.approvals.get(action.request_id);
     assert.deepEqual(
       [request.status, request.scope, request.reason, request.approverId],
-      ["APPROVED", "run", "Checked over HTTP", "mcp-http"],
+      ["APPROVED", "run", "Checked over HTTP", `key:${keyId}`],
     );
 
     const missing = await call(mcp, "get_agent", { name: "no-such-agent" });

@@ -156,6 +156,42 @@ describe("egress: just-in-time approvals and resume", () => {
     assert.equal(action.status, "EXECUTED");
   });
 
+  it("no scope: approving grants exactly one call; the same call again pauses again", async () => {
+    const { charge } = await paymentsAgent("pay-default");
+    const body = JSON.stringify({ amount: 30 });
+    const agent = await startFakeAgent(platform, "pay-default", async ({ actionId, runId }) => {
+      const replay = await charge(runId, body, { "X-Action-ID": actionId });
+      const again = await charge(runId, body);
+      return { response: `replay ${replay.status}`, approval_required: again.json };
+    });
+    closers.push(agent.close);
+    const runId = await newRun(platform, "pay-default", "alice@example.com");
+    const first = (await charge(runId, body)).json;
+    const before = posts().length;
+    const approve = await platform.call("POST", `/approvals/requests/${first.request_id}/approve`);
+    assert.equal(approve.status, 200);
+    assert.equal((approve.json as any).scope, "once");
+    assert.equal((approve.json as any).expires_at, null);
+    const run = await waitFor(async () => {
+      const r = await runOf(platform, runId);
+      return (
+        agent.resumes.length === 1 &&
+        r.status === "PAUSED_APPROVAL" &&
+        r.blocked_action_id !== first.action_id &&
+        r
+      );
+    }, "the resume and the second pause");
+    assert.equal(posts().length, before + 1, "the tool saw exactly one call");
+    const second = agent.resumes[0]?.answer.approval_required;
+    assert.equal(second.code, "APPROVAL_REQUIRED");
+    assert.notEqual(second.request_id, first.request_id, "a new request for the second call");
+    assert.equal(run.blocked_action_id, second.action_id);
+    // And outside the run: the once grant is spent, so the same call by the same user is blocked.
+    const later = await charge("", body);
+    assert.equal(later.status, 403);
+    assert.equal(posts().length, before + 1);
+  });
+
   it("run: the grant covers matching calls in its run only", async () => {
     const { charge } = await paymentsAgent("pay-run");
     const agent = await startFakeAgent(platform, "pay-run", async ({ actionId, runId }) => {
@@ -190,8 +226,9 @@ describe("egress: just-in-time approvals and resume", () => {
     closers.push(agent.close);
     const runId = await newRun(platform, "pay-window", "alice@example.com");
     const first = (await charge(runId, "{}")).json;
-    const approved = (await platform.call("POST", `/approvals/requests/${first.request_id}/approve`, {}))
-      .json as any;
+    const approved = (
+      await platform.call("POST", `/approvals/requests/${first.request_id}/approve`, { scope: "window" })
+    ).json as any;
     assert.equal(approved.scope, "agent_user_ttl");
     assert.equal(approved.duration, "2h");
     const window = Date.parse(approved.expires_at) - Date.now();

@@ -58,7 +58,9 @@ describe("parseDuration", () => {
 
 describe("normalizeDecision", () => {
   it("follows the SDK's scope table", () => {
-    assert.deepEqual(normalizeDecision(undefined, undefined), { scope: "agent_user_ttl", duration: "" });
+    // Deliberately not the SDK's table: no scope and no duration is one call, never a window.
+    assert.deepEqual(normalizeDecision(undefined, undefined), { scope: "once", duration: "" });
+    assert.deepEqual(normalizeDecision(" ", ""), { scope: "once", duration: "" });
     assert.deepEqual(normalizeDecision("", "2h"), { scope: "agent_user_ttl", duration: "2h" });
     assert.deepEqual(normalizeDecision(" Window ", "4h"), { scope: "agent_user_ttl", duration: "4h" });
     assert.deepEqual(normalizeDecision("ttl", ""), { scope: "agent_user_ttl", duration: "" });

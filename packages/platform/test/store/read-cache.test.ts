@@ -151,6 +151,8 @@ describe("the SQLite store's read cache", () => {
       createdAt: "2026-01-01T00:00:00.000Z",
       lastUsedAt: "",
       expiresAt: "",
+      role: "admin",
+      groups: [],
     };
     await store.createApiKey(key);
     assert.equal(await store.countApiKeys(), 1);

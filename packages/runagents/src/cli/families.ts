@@ -57,6 +57,10 @@ export const FAMILIES: Readonly<Record<string, Family>> = {
     summary: "Manage identity providers",
     load: async () => (await import("./commands/identity-providers.js")).identityProviders,
   },
+  "api-keys": {
+    summary: "Manage API keys (roles and approver groups)",
+    load: async () => (await import("./commands/api-keys.js")).apiKeys,
+  },
   "approval-connectors": {
     summary: "Manage approval connectors",
     load: async () => (await import("./commands/approval-connectors.js")).approvalConnectors,

@@ -11,11 +11,15 @@ import { listOf } from "./parse.js";
 import { toApprovalRequest } from "./parse-governance.js";
 import type { JsonObject } from "./types.js";
 
-/** Map a user scope to its wire value: `once`, `run`, `agent_user_ttl`, or `""` (none). */
+/**
+ * Map a user scope to its wire value: `once`, `run` or `agent_user_ttl`. No scope and no duration
+ * is `once` (this one call): a time window is granted only when asked for, with a window scope or
+ * a duration.
+ */
 export function normalizeApprovalScope(scope: string, duration: string): string {
   const s = scope.trim().toLowerCase();
   const d = duration.trim();
-  if (s === "") return d === "" ? "" : "agent_user_ttl";
+  if (s === "") return d === "" ? "once" : "agent_user_ttl";
   if (s === "once" || s === "run") {
     if (d !== "") throw new RunAgentsValidationError("duration can only be used with scope window");
     return s;
@@ -24,16 +28,18 @@ export function normalizeApprovalScope(scope: string, duration: string): string 
   throw new RunAgentsValidationError(`invalid approval scope '${s}' (expected once, run, or window)`);
 }
 
-/** The approve body `{scope?, duration?, reason?}`, or `undefined` (no body) when all are empty. */
-export function buildApprovalDecision(input: ApproveInput = {}): JsonObject | undefined {
+/**
+ * The approve body `{scope, duration?, reason?}`. The scope is always sent (`once` when none is
+ * given), so no platform's default can turn an approval into a time window.
+ */
+export function buildApprovalDecision(input: ApproveInput = {}): JsonObject {
   const scope = normalizeApprovalScope(input.scope ?? "", input.duration ?? "");
   const duration = (input.duration ?? "").trim();
   const reason = (input.reason ?? "").trim();
-  const body: JsonObject = {};
-  if (scope !== "") body.scope = scope;
+  const body: JsonObject = { scope };
   if (duration !== "") body.duration = duration;
   if (reason !== "") body.reason = reason;
-  return Object.keys(body).length > 0 ? body : undefined;
+  return body;
 }
 
 export class ApprovalsResource {
@@ -60,7 +66,7 @@ export class ApprovalsResource {
     );
   }
 
-  /** POST /approvals/requests/{id}/approve; no body when scope, duration and reason are all empty. */
+  /** POST /approvals/requests/{id}/approve; without a scope or duration it approves this one call (`once`). */
   async approve(
     requestId: string,
     input: ApproveInput = {},

@@ -6,6 +6,7 @@
 import { type ConfigLocation, DEFAULT_CONFIG, loadConfig, type RunAgentsConfig } from "../config.js";
 import { ActionsResource } from "./actions.js";
 import { AgentsResource } from "./agents.js";
+import { ApiKeysResource } from "./api-keys.js";
 import { ApprovalsResource } from "./approvals.js";
 import { ApprovalConnectorsResource } from "./connectors.js";
 import { ConsentsResource, OAuthTokensResource } from "./consents.js";
@@ -63,6 +64,8 @@ export class Client {
   readonly identityProviders: IdentityProvidersResource;
   readonly approvalConnectors: ApprovalConnectorsResource;
   readonly actions: ActionsResource;
+  /** Workspace API keys: list, create (role, groups), revoke. Admin keys only. */
+  readonly apiKeys: ApiKeysResource;
 
   readonly #transport: Transport;
   readonly #apiRoot: string;
@@ -101,6 +104,7 @@ export class Client {
     this.identityProviders = new IdentityProvidersResource(t);
     this.approvalConnectors = new ApprovalConnectorsResource(t);
     this.actions = new ActionsResource(t);
+    this.apiKeys = new ApiKeysResource(t);
   }
 
   /**

@@ -107,6 +107,7 @@ export interface ApprovalRequest {
 export type ApprovalScope = "once" | "run" | "window" | "ttl" | "agent_user_ttl";
 
 export interface ApproveInput {
+  /** `once` (this call; the default), `run` (the rest of its run) or `window` (with `duration`). */
   scope?: ApprovalScope;
   /** e.g. `1h`, `4h`; only with scope `window` (or no scope). */
   duration?: string;

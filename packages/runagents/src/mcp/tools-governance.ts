@@ -44,7 +44,7 @@ export const GOVERNANCE_TOOLS: ToolDefinition[] = [
     name: "apply_policy",
     title: "Create or update a policy",
     description:
-      'Create a policy, or replace the one with the same name. The document is {name, spec: {policies: [{permission: "allow" | "deny" | "approval_required", operations: ["GET", ...], resource: "https://host/*" or a tool name, tags?}], approvals?: [{name, toolIds?, operations?, approvers?: {groups, match}, defaultDuration?, delivery?}]}}; without a "spec" key the whole document is the spec. Deny wins over approval_required, which wins over allow; a call no rule allows is denied. Returns the saved policy.',
+      'Create a policy, or replace the one with the same name. The document is {name, spec: {policies: [{permission: "allow" | "deny" | "approval_required", operations: ["GET", ...], resource: "https://host/*" or a tool name, tags?}], approvals?: [{name, toolIds?, operations?, approvers?: {groups, match, allowSelfApproval?}, defaultDuration?, delivery?}]}}; without a "spec" key the whole document is the spec. Deny wins over approval_required, which wins over allow; a call no rule allows is denied. Returns the saved policy.',
     inputSchema: input(
       {
         policy: doc("The policy document, {name, spec} or the bare spec."),

@@ -127,11 +127,11 @@ export const RUN_TOOLS: ToolDefinition[] = [
     name: "approve_request",
     title: "Approve a request",
     description:
-      "Approve a pending approval request, which lets the blocked tool call through and resumes the paused run. scope: once (this call only), run (every matching call in this run) or window (this agent and user for `duration`, e.g. 1h or 4h). Fails with HTTP 409 when the request is no longer PENDING. Returns the request with status APPROVED.",
+      "Approve a pending approval request, which lets the blocked tool call through and resumes the paused run. scope: once (this call only; the default), run (every matching call in this run) or window (this agent and user for `duration`, e.g. 1h or 4h). Grant a window only when the user asked for one. Only an approver named by the policy may approve, and not for their own request (HTTP 403 NOT_AN_APPROVER). Fails with HTTP 409 when the request is no longer PENDING. Returns the request with status APPROVED and the scope granted.",
     inputSchema: input(
       {
         request_id: REQUEST_ID,
-        scope: str("How far the approval reaches; the platform's default when omitted.", {
+        scope: str("How far the approval reaches; once (this one call) when omitted.", {
           enum: ["once", "run", "window"],
         }),
         duration: str("For scope window (or no scope): how long the grant lasts, e.g. 1h, 4h, 30m."),

@@ -51,7 +51,10 @@ describe("global behaviour", () => {
     const leaf = await runCli(["approvals", "approve", "-h"], { env: env() });
     assert.equal(leaf.code, 0);
     assert.match(leaf.stdout, /^ {2}runagents approvals approve <request-id> \[flags\]$/m);
-    assert.match(leaf.stdout, /^ {6}--scope once\|run\|window +what the approval covers$/m);
+    assert.match(
+      leaf.stdout,
+      /^ {6}--scope once\|run\|window +what the approval covers \(default once: this one call\)$/m,
+    );
     const viaHelp = await runCli(["help", "config", "set"], { env: env() });
     assert.match(viaHelp.stdout, /^ {2}runagents config set <key> <value> \[flags\]$/m);
   });

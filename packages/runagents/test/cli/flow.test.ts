@@ -96,7 +96,7 @@ test("up → starter-kit → init → deploy --no-wait → runs → approve → 
   const requestId = String(request.id);
   assert.equal(
     await ok(["approvals", "approve", requestId, "--scope", "run", "--reason", "fine"]),
-    `Access request "${requestId}" approved for the current run.\n`,
+    `Access request "${requestId}" approved for this run.\n`,
   );
   assert.match(await ok(["runs", "events", runId]), /^ +3 \| APPROVED +\| local +\| Approved by local +\|/m);
 

@@ -56,10 +56,11 @@ describe("approval decision normalisation", () => {
     });
   });
 
-  const rows: [string, ApproveInput, Record<string, unknown> | undefined][] = [
-    ["all empty → no body", {}, undefined],
-    ["blank values → no body", { scope: " " as ApprovalScope, duration: " ", reason: " " }, undefined],
-    ["reason alone", { reason: " ok " }, { reason: "ok" }],
+  const rows: [string, ApproveInput, Record<string, unknown>][] = [
+    // Deliberately not the SDK's "no body": no scope is sent as once, never left to a server default.
+    ["all empty → once", {}, { scope: "once" }],
+    ["blank values → once", { scope: " " as ApprovalScope, duration: " ", reason: " " }, { scope: "once" }],
+    ["reason alone → once", { reason: " ok " }, { scope: "once", reason: "ok" }],
     ["duration alone implies a window", { duration: " 1h " }, { scope: "agent_user_ttl", duration: "1h" }],
     ["once", { scope: "once" }, { scope: "once" }],
     ["scope is case-insensitive and trimmed", { scope: " RUN " as ApprovalScope }, { scope: "run" }],
@@ -89,7 +90,7 @@ describe("approval decision normalisation", () => {
 });
 
 describe("approvals.approve / reject on the wire", () => {
-  test("approve posts the normalised body, or no body at all", async (t) => {
+  test("approve posts the normalised body, and {scope: once} when no scope is given", async (t) => {
     const server = await serve(t);
     server.otherwise({ json: { ...REQUEST, status: "APPROVED", scope: "agent_user_ttl", duration: "4h" } });
     const client = clientFor(server);
@@ -102,8 +103,7 @@ describe("approvals.approve / reject on the wire", () => {
       "POST /api/v1/approvals/requests/req-1/approve",
     ]);
     assert.deepEqual(server.requests[0]?.json, { scope: "agent_user_ttl", duration: "4h" });
-    assert.equal(server.requests[1]?.body, "");
-    assert.equal(server.requests[1]?.headers["content-type"], "application/json");
+    assert.deepEqual(server.requests[1]?.json, { scope: "once" });
   });
 
   test("approve with an invalid scope sends nothing", async (t) => {

@@ -26,12 +26,14 @@ describe("runagents-mcp over stdio against a real platform", { timeout: 60_000 }
   let home: string;
   let server: McpProcess;
   let typed: Client;
+  let keySubject = "";
 
   before(async () => {
     platform = await startTestPlatform();
     const key = await platform.call("POST", "/auth/api-keys", { name: "mcp-stdio" });
     assert.equal(key.status, 201, key.text);
     const token = (key.json as Json).token as string;
+    keySubject = `key:${(key.json as Json).key.id}`;
     home = mkdtempSync(join(tmpdir(), "runagents-mcp-home-"));
     mkdirSync(join(home, ".runagents"), { mode: 0o700 });
     writeFileSync(join(home, ".runagents", "config.json"), JSON.stringify({ api_key: token }), {
@@ -143,12 +145,12 @@ describe("runagents-mcp over stdio against a real platform", { timeout: 60_000 }
     const request = await typed.approvals.get(action.request_id);
     assert.deepEqual(
       [request.status, request.scope, request.reason, request.approverId, request.runId],
-      ["APPROVED", "run", "Reviewed by ops", "mcp-stdio", run.id],
+      ["APPROVED", "run", "Reviewed by ops", keySubject, run.id],
     );
     const blocked = (await typed.get(`/runs/${run.id}/actions/${action.action_id}`)) as Json;
     assert.equal(blocked.status, "APPROVED");
     const timeline = await typed.runs.timeline(run.id);
-    assert.equal(timeline.find((e) => e.type === "APPROVED")?.summary, "Approved by mcp-stdio");
+    assert.equal(timeline.find((e) => e.type === "APPROVED")?.summary, `Approved by ${keySubject}`);
 
     const twice = await call(server.mcp, "approve_request", { request_id: action.request_id });
     assert.deepEqual(twice.body, {

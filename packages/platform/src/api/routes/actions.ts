@@ -22,8 +22,8 @@ import { parseProviderBody } from "./models.js";
 import { parseToolBody } from "./tools.js";
 
 export function registerActionRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/actions/validate", { handler: validateRoute });
-  api.add("POST", "/actions/apply", { handler: applyRoute });
+  api.add("POST", "/actions/validate", { permission: "develop", handler: validateRoute });
+  api.add("POST", "/actions/apply", { permission: "develop", handler: applyRoute });
 }
 
 interface Checked extends PlanAction {

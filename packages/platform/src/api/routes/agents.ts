@@ -29,11 +29,11 @@ import { registerInvokeRoutes } from "./invoke.js";
 import { providerRef } from "./models.js";
 
 export function registerAgentRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/agents", { handler: listAgents });
-  api.add("GET", "/agents/:name", { handler: getAgent });
-  api.add("DELETE", "/agents/:name", { handler: deleteAgent });
-  api.add("GET", "/agents/:name/config", { handler: getConfig });
-  api.add("PUT", "/agents/:name/config", { handler: putConfig });
+  api.add("GET", "/agents", { permission: "read", handler: listAgents });
+  api.add("GET", "/agents/:name", { permission: "read", handler: getAgent });
+  api.add("DELETE", "/agents/:name", { permission: "develop", handler: deleteAgent });
+  api.add("GET", "/agents/:name/config", { permission: "read", handler: getConfig });
+  api.add("PUT", "/agents/:name/config", { permission: "develop", handler: putConfig });
   registerInvokeRoutes(api);
 }
 

@@ -14,9 +14,9 @@ import type { Router } from "../router.js";
 export const ANALYSIS_TTL_MS = 60 * 60 * 1000;
 
 export function registerAnalyzeRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/analyze", { handler: analyze });
-  api.add("GET", "/analysis/:id", { handler: getAnalysis });
-  api.add("POST", "/requirements", { handler: requirements });
+  api.add("POST", "/analyze", { permission: "develop", handler: analyze });
+  api.add("GET", "/analysis/:id", { permission: "read", handler: getAnalysis });
+  api.add("POST", "/requirements", { permission: "develop", handler: requirements });
 }
 
 function requireFiles(body: Record<string, unknown>): Record<string, string> {

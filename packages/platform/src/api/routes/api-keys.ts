@@ -6,6 +6,10 @@
  * set; the default is `<platform URL>/oauth/callback`, see `egress/consent`).
  * `actForUsers: true` (set at creation) lets a key name the end user (`user_id`) on invoke in a
  * workspace whose users are verified by an identity provider: a trusted backend service.
+ *
+ * Keys carry a `role` (`api/roles`) and approver `groups`, both set at creation. Without a
+ * `role` a key is a `viewer` (the platform's own first key, `local-admin`, is `admin`). Only
+ * admins list, create, rotate and revoke keys.
  */
 import { randomUUID } from "node:crypto";
 import { conflict, HttpError, notFound } from "../../errors.js";
@@ -14,6 +18,7 @@ import { nowIso } from "../../time.js";
 import { checkHttpUrl, type Obj, optionalString, requireString } from "../../validate.js";
 import { API_KEY_HEADER, API_KEY_PREFIX, hashToken, newToken } from "../auth.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
+import { DEFAULT_ROLE, isRole, ROLES, type Role } from "../roles.js";
 import type { Router } from "../router.js";
 
 export const SESSION_IDLE_TIMEOUT = { default: 60, min: 5, max: 1440 } as const;
@@ -21,15 +26,17 @@ const MAX_NAME_LENGTH = 128;
 /** A label people read (and the approver identity of decisions made with the key). */
 const KEY_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@:()-]*$/u;
 const MAX_EXPIRES_IN_DAYS = 3650;
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
+const MAX_GROUPS = 32;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function registerApiKeyRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/auth/api-keys", { handler: listKeys });
-  api.add("POST", "/auth/api-keys", { handler: createKey });
-  api.add("DELETE", "/auth/api-keys/:id", { handler: revokeKey });
-  api.add("POST", "/auth/api-keys/:id/rotate", { handler: rotateKey });
-  api.add("GET", "/settings/auth", { handler: getAuthSettings });
-  api.add("PUT", "/settings/auth", { handler: putAuthSettings });
+  api.add("GET", "/auth/api-keys", { handler: listKeys, permission: "admin" });
+  api.add("POST", "/auth/api-keys", { handler: createKey, permission: "admin" });
+  api.add("DELETE", "/auth/api-keys/:id", { handler: revokeKey, permission: "admin" });
+  api.add("POST", "/auth/api-keys/:id/rotate", { handler: rotateKey, permission: "admin" });
+  api.add("GET", "/settings/auth", { handler: getAuthSettings, permission: "read" });
+  api.add("PUT", "/settings/auth", { handler: putAuthSettings, permission: "admin" });
 }
 
 async function listKeys(ctx: RequestContext) {
@@ -47,6 +54,8 @@ async function createKey(ctx: RequestContext) {
   const days = expiresInDays(ctx.body);
   const actForUsers = ctx.body.actForUsers ?? false;
   if (typeof actForUsers !== "boolean") throw new HttpError(400, "actForUsers must be a boolean");
+  const role = keyRole(ctx);
+  const groups = keyGroups(ctx.body);
   const existing = await ctx.store.listApiKeys(ctx.workspace);
   if (existing.some((k) => k.name === name)) throw conflict(`api key "${name}" already exists`);
   const token = newToken();
@@ -62,9 +71,11 @@ async function createKey(ctx: RequestContext) {
     lastUsedAt: "",
     expiresAt: days === undefined ? "" : expiry(days),
     actForUsers,
+    role,
+    groups,
   };
   await ctx.store.createApiKey(key);
-  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name, actForUsers });
+  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name, role, actForUsers });
   return created({ key: keyView(key), token, header: API_KEY_HEADER });
 }
 
@@ -127,6 +138,30 @@ async function authSettings(ctx: RequestContext): Promise<Obj> {
   };
 }
 
+function keyRole(ctx: RequestContext): Role {
+  const value = ctx.body.role;
+  if (value === undefined || value === null || value === "") return DEFAULT_ROLE;
+  if (!isRole(value)) throw new HttpError(400, `role must be one of ${ROLES.join(", ")}`);
+  return value;
+}
+
+function keyGroups(body: Obj): string[] {
+  const value = body.groups;
+  if (value === undefined || value === null) return [];
+  const invalid = () =>
+    new HttpError(
+      400,
+      `groups must be a list of at most ${MAX_GROUPS} group names (letters, digits and . _ : @ / -, starting with a letter or digit)`,
+    );
+  if (!Array.isArray(value) || value.length > MAX_GROUPS) throw invalid();
+  const groups: string[] = [];
+  for (const item of value) {
+    if (typeof item !== "string" || !GROUP_NAME.test(item.trim())) throw invalid();
+    if (!groups.includes(item.trim())) groups.push(item.trim());
+  }
+  return groups;
+}
+
 function expiresInDays(body: Obj): number | undefined {
   const value = body.expiresInDays;
   if (value === undefined || value === null) return undefined;
@@ -145,6 +180,8 @@ export function keyView(key: ApiKeyRecord): Obj {
     name: key.name,
     prefix: key.prefix,
     last4: key.last4,
+    role: key.role,
+    groups: key.groups,
     createdAt: key.createdAt,
     ...(key.lastUsedAt ? { lastUsedAt: key.lastUsedAt } : {}),
     ...(key.expiresAt ? { expiresAt: key.expiresAt } : {}),

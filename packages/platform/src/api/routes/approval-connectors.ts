@@ -37,15 +37,15 @@ export { recordConnectorActivity } from "../../governance/connectors.js";
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function registerApprovalConnectorRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/approval-connectors", { handler: listConnectors });
-  api.add("POST", "/approval-connectors", { handler: createConnector });
-  api.add("POST", "/approval-connectors/test", { handler: testRoute });
-  api.add("GET", "/approval-connectors/defaults", { handler: getDefaults });
-  api.add("PUT", "/approval-connectors/defaults", { handler: putDefaults });
-  api.add("GET", "/approval-connectors/activity", { handler: activity });
-  api.add("GET", "/approval-connectors/:id", { handler: getConnector });
-  api.add("PATCH", "/approval-connectors/:id", { handler: patchConnector });
-  api.add("DELETE", "/approval-connectors/:id", { handler: deleteConnector });
+  api.add("GET", "/approval-connectors", { permission: "read", handler: listConnectors });
+  api.add("POST", "/approval-connectors", { permission: "develop", handler: createConnector });
+  api.add("POST", "/approval-connectors/test", { permission: "develop", handler: testRoute });
+  api.add("GET", "/approval-connectors/defaults", { permission: "read", handler: getDefaults });
+  api.add("PUT", "/approval-connectors/defaults", { permission: "develop", handler: putDefaults });
+  api.add("GET", "/approval-connectors/activity", { permission: "read", handler: activity });
+  api.add("GET", "/approval-connectors/:id", { permission: "read", handler: getConnector });
+  api.add("PATCH", "/approval-connectors/:id", { permission: "develop", handler: patchConnector });
+  api.add("DELETE", "/approval-connectors/:id", { permission: "develop", handler: deleteConnector });
 }
 
 async function listConnectors(ctx: RequestContext) {

@@ -20,13 +20,13 @@ import { decisionContext } from "./runs.js";
 
 export function registerApprovalRoutes(api: Router<RouteDef>): void {
   for (const base of ["/approvals/requests", "/governance/requests"]) {
-    api.add("GET", base, { handler: list });
-    api.add("POST", base, { handler: create });
-    api.add("GET", `${base}/:id`, { handler: get });
+    api.add("GET", base, { permission: "read", handler: list });
+    api.add("POST", base, { permission: "develop", handler: create });
+    api.add("GET", `${base}/:id`, { permission: "read", handler: get });
     // Approvers may be end users signed in through an identity provider (their groups are on the
     // principal); whether this one may decide is the approvers check's business.
-    api.add("POST", `${base}/:id/approve`, { handler: approve, endUsers: true });
-    api.add("POST", `${base}/:id/reject`, { handler: reject, endUsers: true });
+    api.add("POST", `${base}/:id/approve`, { permission: "approve", handler: approve, endUsers: true });
+    api.add("POST", `${base}/:id/reject`, { permission: "approve", handler: reject, endUsers: true });
   }
 }
 

@@ -22,9 +22,9 @@ const DEFAULT_PAGE_SIZE = 24;
 const MAX_PAGE_SIZE = 100;
 
 export function registerCatalogRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/catalog", { handler: listCatalog });
-  api.add("GET", "/catalog/:id", { handler: getManifest });
-  api.add("GET", "/catalog/:id/versions", { handler: listVersions });
+  api.add("GET", "/catalog", { permission: "read", handler: listCatalog });
+  api.add("GET", "/catalog/:id", { permission: "read", handler: getManifest });
+  api.add("GET", "/catalog/:id/versions", { permission: "read", handler: listVersions });
 }
 
 function listCatalog(ctx: RequestContext) {

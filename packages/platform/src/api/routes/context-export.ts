@@ -24,7 +24,7 @@ export const EXPORT_SECTIONS: readonly (readonly [string, string])[] = [
 ];
 
 export function registerContextExportRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/context/export", { handler: exportContext });
+  api.add("GET", "/context/export", { permission: "read", handler: exportContext });
 }
 
 async function exportContext(ctx: RequestContext) {

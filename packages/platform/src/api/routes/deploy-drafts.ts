@@ -28,13 +28,19 @@ const MAP_FIELDS = ["tool_mappings", "tool_states"] as const;
 const AGENT_CONFIG_TEXT = ["agent_name", "system_prompt", "custom_image", "identity_provider"] as const;
 
 export function registerDeployDraftRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/deploy-drafts", { handler: listDrafts });
-  api.add("POST", "/deploy-drafts", { handler: createDraft });
-  api.add("GET", "/deploy-drafts/:id", { handler: getDraft });
-  api.add("PATCH", "/deploy-drafts/:id", { handler: patchDraft });
-  api.add("DELETE", "/deploy-drafts/:id", { handler: deleteDraft });
-  api.add("POST", "/deploy-drafts/:id/complete", { handler: (ctx) => finish(ctx, "COMPLETED") });
-  api.add("POST", "/deploy-drafts/:id/abandon", { handler: (ctx) => finish(ctx, "ABANDONED") });
+  api.add("GET", "/deploy-drafts", { permission: "read", handler: listDrafts });
+  api.add("POST", "/deploy-drafts", { permission: "develop", handler: createDraft });
+  api.add("GET", "/deploy-drafts/:id", { permission: "read", handler: getDraft });
+  api.add("PATCH", "/deploy-drafts/:id", { permission: "develop", handler: patchDraft });
+  api.add("DELETE", "/deploy-drafts/:id", { permission: "develop", handler: deleteDraft });
+  api.add("POST", "/deploy-drafts/:id/complete", {
+    permission: "develop",
+    handler: (ctx) => finish(ctx, "COMPLETED"),
+  });
+  api.add("POST", "/deploy-drafts/:id/abandon", {
+    permission: "develop",
+    handler: (ctx) => finish(ctx, "ABANDONED"),
+  });
 }
 
 /** Who owns what this request creates: the API key's name, or `local`. */

@@ -27,8 +27,8 @@ import type { Router } from "../router.js";
 import { parseToolBody } from "./tools.js";
 
 export function registerDeployRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/deploy", { handler: deploy });
-  api.add("POST", "/deploy/preview", { handler: preview });
+  api.add("POST", "/deploy", { permission: "develop", handler: deploy });
+  api.add("POST", "/deploy/preview", { permission: "develop", handler: preview });
 }
 
 async function validated(ctx: RequestContext): Promise<DeployRequest> {

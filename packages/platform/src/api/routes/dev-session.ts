@@ -37,8 +37,8 @@ const ENDED_MESSAGE = "runagents dev is not running";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export function registerDevSessionRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/agents/:name/dev-session", { handler: startSession });
-  api.add("DELETE", "/agents/:name/dev-session", { handler: endSession });
+  api.add("POST", "/agents/:name/dev-session", { permission: "develop", handler: startSession });
+  api.add("DELETE", "/agents/:name/dev-session", { permission: "develop", handler: endSession });
 }
 
 const isDevAgent = (record: ResourceRecord): boolean =>

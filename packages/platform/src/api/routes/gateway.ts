@@ -39,10 +39,10 @@ export function registerGatewayRoutes(root: Router<RouteDef>): void {
 }
 
 export function registerGatewayApiRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/chat/completions", { handler: apiChat });
-  api.add("POST", "/v1/chat/completions", { handler: apiChat });
-  api.add("GET", "/models", { handler: apiModels });
-  api.add("GET", "/v1/models", { handler: apiModels });
+  api.add("POST", "/chat/completions", { permission: "develop", handler: apiChat });
+  api.add("POST", "/v1/chat/completions", { permission: "develop", handler: apiChat });
+  api.add("GET", "/models", { permission: "read", handler: apiModels });
+  api.add("GET", "/v1/models", { permission: "read", handler: apiModels });
 }
 
 const runIdOf = (ctx: RequestContext): string | undefined => {

@@ -14,10 +14,10 @@ import { created, deleted, ok, type RequestContext, type RouteDef } from "../con
 import type { Router } from "../router.js";
 
 export function registerIdentityProviderRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/identity-providers", { handler: listProviders });
-  api.add("POST", "/identity-providers", { handler: upsertProvider });
-  api.add("GET", "/identity-providers/:name", { handler: getProvider });
-  api.add("DELETE", "/identity-providers/:name", { handler: deleteProvider });
+  api.add("GET", "/identity-providers", { permission: "read", handler: listProviders });
+  api.add("POST", "/identity-providers", { permission: "admin", handler: upsertProvider });
+  api.add("GET", "/identity-providers/:name", { permission: "read", handler: getProvider });
+  api.add("DELETE", "/identity-providers/:name", { permission: "admin", handler: deleteProvider });
 }
 
 async function listProviders(ctx: RequestContext) {

@@ -32,6 +32,7 @@ import { parseJsonOrUndefined } from "../../json.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
+import { principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
 import { pipeInvokeStream } from "./invoke-stream.js";
 import { invokeUser } from "./invoke-user.js";
@@ -39,9 +40,17 @@ import { invokeUser } from "./invoke-user.js";
 export const INVOKE_TIMEOUT_MS = 5 * 60_000;
 
 export function registerInvokeRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/agents/:name/invoke", { handler: (ctx) => invoke(ctx, false), endUsers: true });
-  api.add("POST", "/agents/:name/invoke/stream", { handler: (ctx) => invoke(ctx, true), endUsers: true });
-  api.add("GET", "/agents/:name/logs", { handler: logs });
+  api.add("POST", "/agents/:name/invoke", {
+    permission: "develop",
+    handler: (ctx) => invoke(ctx, false),
+    endUsers: true,
+  });
+  api.add("POST", "/agents/:name/invoke/stream", {
+    permission: "develop",
+    handler: (ctx) => invoke(ctx, true),
+    endUsers: true,
+  });
+  api.add("GET", "/agents/:name/logs", { permission: "read", handler: logs });
 }
 
 interface Prepared {

@@ -27,9 +27,9 @@ import type { Router } from "../router.js";
 import { readBody } from "../server.js";
 
 export function registerMcpRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/mcp", { handler: handlePost, raw: true, endUsers: true });
-  api.add("GET", "/mcp", { handler: noStream });
-  api.add("DELETE", "/mcp", { handler: noStream });
+  api.add("POST", "/mcp", { permission: "read", handler: handlePost, raw: true, endUsers: true });
+  api.add("GET", "/mcp", { permission: "read", handler: noStream });
+  api.add("DELETE", "/mcp", { permission: "read", handler: noStream });
 }
 
 function noStream(ctx: RequestContext): Reply {

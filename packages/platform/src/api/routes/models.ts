@@ -34,11 +34,11 @@ const CREDENTIAL_KEYS = ["api_key", "aws_access_key_id", "aws_secret_access_key"
 export const PENDING_STATUS = { phase: "Pending", message: "registered; the health check has not run yet" };
 
 export function registerModelRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/model-providers", { handler: listProviders });
-  api.add("POST", "/model-providers", { handler: upsertProvider });
-  api.add("GET", "/model-providers/:name", { handler: getProvider });
-  api.add("DELETE", "/model-providers/:name", { handler: deleteProvider });
-  api.add("GET", "/model-spend", { handler: modelSpend });
+  api.add("GET", "/model-providers", { permission: "read", handler: listProviders });
+  api.add("POST", "/model-providers", { permission: "develop", handler: upsertProvider });
+  api.add("GET", "/model-providers/:name", { permission: "read", handler: getProvider });
+  api.add("DELETE", "/model-providers/:name", { permission: "develop", handler: deleteProvider });
+  api.add("GET", "/model-spend", { permission: "read", handler: modelSpend });
 }
 
 async function listProviders(ctx: RequestContext) {

@@ -23,9 +23,9 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_USER_LENGTH = 256;
 
 export function registerOAuthRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/consents", { handler: list });
-  api.add("POST", "/oauth/tokens", { handler: storeToken });
-  api.add("DELETE", "/oauth/tokens/:tool", { handler: revokeToken });
+  api.add("GET", "/consents", { permission: "read", handler: list });
+  api.add("POST", "/oauth/tokens", { permission: "develop", handler: storeToken });
+  api.add("DELETE", "/oauth/tokens/:tool", { permission: "develop", handler: revokeToken });
 }
 
 export function registerOAuthCallbackRoute(root: Router<RouteDef>): void {

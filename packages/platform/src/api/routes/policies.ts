@@ -18,14 +18,15 @@ import { created, deleted, ok, type RequestContext, type RouteDef } from "../con
 import type { Router } from "../router.js";
 
 export function registerPolicyRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/policies", { handler: listPolicies });
+  api.add("GET", "/policies", { permission: "read", handler: listPolicies });
   api.add("POST", "/policies", {
+    permission: "develop",
     handler: (ctx) => upsertPolicy(ctx, checkName(ctx.body.name, "policy name")),
   });
-  api.add("POST", "/policies/translate", { handler: translate });
-  api.add("GET", "/policies/:name", { handler: getPolicy });
-  api.add("PUT", "/policies/:name", { handler: putPolicy });
-  api.add("DELETE", "/policies/:name", { handler: deletePolicy });
+  api.add("POST", "/policies/translate", { permission: "develop", handler: translate });
+  api.add("GET", "/policies/:name", { permission: "read", handler: getPolicy });
+  api.add("PUT", "/policies/:name", { permission: "develop", handler: putPolicy });
+  api.add("DELETE", "/policies/:name", { permission: "develop", handler: deletePolicy });
 }
 
 async function listPolicies(ctx: RequestContext) {

@@ -30,7 +30,7 @@ import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 
 export function registerPolicyEvaluateRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/policies/evaluate", { handler: evaluate });
+  api.add("POST", "/policies/evaluate", { permission: "read", handler: evaluate });
 }
 
 async function evaluate(ctx: RequestContext) {

@@ -27,33 +27,29 @@ import {
   requireString,
 } from "../../validate.js";
 import { created, ok, type RequestContext, type RouteDef } from "../context.js";
+import { approverOf, principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
 
 export function registerRunRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/runs", { handler: listRuns });
-  api.add("POST", "/runs", { handler: createRun });
-  api.add("GET", "/runs/:id", { handler: getRun });
-  api.add("PATCH", "/runs/:id", { handler: patchRun });
-  api.add("GET", "/runs/:id/events", { handler: listEvents });
-  api.add("POST", "/runs/:id/events", { handler: appendEvent });
-  api.add("POST", "/runs/:id/actions", { handler: createAction });
-  api.add("GET", "/runs/:id/actions/:aid", { handler: getAction });
-  api.add("POST", "/runs/:id/actions/:aid/approve", { handler: approve, endUsers: true });
+  api.add("GET", "/runs", { permission: "read", handler: listRuns });
+  api.add("POST", "/runs", { permission: "develop", handler: createRun });
+  api.add("GET", "/runs/:id", { permission: "read", handler: getRun });
+  api.add("PATCH", "/runs/:id", { permission: "develop", handler: patchRun });
+  api.add("GET", "/runs/:id/events", { permission: "read", handler: listEvents });
+  api.add("POST", "/runs/:id/events", { permission: "develop", handler: appendEvent });
+  api.add("POST", "/runs/:id/actions", { permission: "develop", handler: createAction });
+  api.add("GET", "/runs/:id/actions/:aid", { permission: "read", handler: getAction });
+  api.add("POST", "/runs/:id/actions/:aid/approve", { permission: "approve", handler: approve, endUsers: true });
 }
 
-/** Who is acting: the API key's name, a verified end user's subject, or `local` (loopback dev mode). */
-export const callerName = (ctx: RequestContext): string =>
-  ctx.principal.kind === "api_key"
-    ? ctx.principal.name
-    : ctx.principal.kind === "user"
-      ? ctx.principal.subject
-      : "local";
+/** Who is acting, as recorded: the verified subject (`key:<id>`, or an end user's claim). */
+export const callerName = (ctx: RequestContext): string => principalSubject(ctx.principal);
 
 /** Decision helpers need the store, the workspace, the caller and a place to report hook errors. */
 export const decisionContext = (ctx: RequestContext) => ({
   store: ctx.store,
   ws: ctx.workspace,
-  approverId: callerName(ctx),
+  approver: approverOf(ctx.principal),
   events: ctx.services.approvals,
   report: (error: unknown) =>
     ctx.services.log.error("approval listener failed", {

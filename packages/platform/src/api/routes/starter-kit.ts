@@ -9,7 +9,7 @@ import type { RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 
 export function registerStarterKitRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/starter-kit", { handler: seed });
+  api.add("POST", "/starter-kit", { permission: "develop", handler: seed });
 }
 
 async function seed(ctx: RequestContext) {

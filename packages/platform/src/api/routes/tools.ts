@@ -29,12 +29,12 @@ const AUTH_TYPES = ["None", "APIKey", "OAuth2"] as const;
 const CREDENTIAL_KEYS = ["api_key", "client_id", "client_secret"] as const;
 
 export function registerToolRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/tools", { handler: listTools });
-  api.add("POST", "/tools", { handler: upsertTool });
-  api.add("POST", "/tools/probe", { handler: probe });
-  api.add("GET", "/tools/:name", { handler: getTool });
-  api.add("DELETE", "/tools/:name", { handler: deleteTool });
-  api.add("POST", "/tools/:name/test", { handler: testTool });
+  api.add("GET", "/tools", { permission: "read", handler: listTools });
+  api.add("POST", "/tools", { permission: "develop", handler: upsertTool });
+  api.add("POST", "/tools/probe", { permission: "develop", handler: probe });
+  api.add("GET", "/tools/:name", { permission: "read", handler: getTool });
+  api.add("DELETE", "/tools/:name", { permission: "develop", handler: deleteTool });
+  api.add("POST", "/tools/:name/test", { permission: "develop", handler: testTool });
 }
 
 async function listTools(ctx: RequestContext) {

@@ -4,20 +4,24 @@
  */
 
 import { normalizeApprovalScope } from "../../client/approvals.js";
-import type { ApprovalScope } from "../../client/governance-types.js";
+import type { ApprovalRequest, ApprovalScope } from "../../client/governance-types.js";
 import { RunAgentsValidationError } from "../../errors.js";
 import { type Group, str, UsageError } from "../args.js";
 
-/** The confirmation sentence for an approval with `scope` (wire value) and `duration`. */
-export function approvedMessage(id: string, scope: string, duration: string): string {
-  if (scope === "once") return `Access request "${id}" approved for one action.`;
-  if (scope === "run") return `Access request "${id}" approved for the current run.`;
-  if (scope === "agent_user_ttl") {
-    return duration
-      ? `Access request "${id}" approved for ${duration}.`
-      : `Access request "${id}" approved for a time window.`;
+/** What was granted, said plainly: `approved once`, `approved for this run`, `approved for alice on echo-tool for 4h`. */
+export function approvedMessage(
+  id: string,
+  granted: Pick<ApprovalRequest, "scope" | "duration" | "subject" | "toolId">,
+): string {
+  const head = `Access request "${id}" approved`;
+  if (granted.scope === "once") return `${head} once.`;
+  if (granted.scope === "run") return `${head} for this run.`;
+  if (granted.scope === "agent_user_ttl") {
+    const who = granted.subject ? ` for ${granted.subject}` : "";
+    const on = granted.toolId ? ` on ${granted.toolId}` : "";
+    return `${head}${who}${on} for ${granted.duration || "a time window"}.`;
   }
-  return `Access request "${id}" approved.`;
+  return `${head} (scope ${granted.scope || "unknown"}).`;
 }
 
 export const approvals: Group = {
@@ -72,7 +76,11 @@ export const approvals: Group = {
       args: "<request-id>",
       min: 1,
       options: {
-        scope: { type: "string", value: "once|run|window", help: "what the approval covers" },
+        scope: {
+          type: "string",
+          value: "once|run|window",
+          help: "what the approval covers (default once: this one call)",
+        },
         duration: {
           type: "string",
           value: "<duration>",
@@ -84,9 +92,8 @@ export const approvals: Group = {
         const id = parsed.positionals[0] ?? "";
         const scope = str(parsed, "scope") ?? "";
         const duration = str(parsed, "duration") ?? "";
-        let wire: string;
         try {
-          wire = normalizeApprovalScope(scope, duration);
+          normalizeApprovalScope(scope, duration);
         } catch (error) {
           if (error instanceof RunAgentsValidationError) throw new UsageError(error.message);
           throw error;
@@ -97,7 +104,7 @@ export const approvals: Group = {
           reason: str(parsed, "reason"),
         });
         if (ctx.printedRaw()) return;
-        ctx.out.line(approvedMessage(id, wire, request.duration || duration));
+        ctx.out.line(approvedMessage(id, request));
       },
     },
     {
