@@ -42,6 +42,7 @@ import {
   type CallRecord,
   header,
   RunResolver,
+  recordDenial,
   recordRequest,
   recordResponse,
 } from "./record.js";
@@ -257,9 +258,14 @@ export class Egress {
     };
   }
 
+  /**
+   * 403 `{error, code, tool, reason, method, url, rule?}`; on a run, `TOOL_REQUEST` (decision deny)
+   * and `TOOL_DENIED` are recorded before the agent hears of it, so they precede the run's outcome.
+   */
   async #deny(identity: CallIdentity, call: CallRecord, evaluation: CallEvaluation): Promise<EgressAnswer> {
     const code = evaluation.code ?? "POLICY_DENIED";
-    const body = {
+    const rule = code === "POLICY_DENIED" ? deciding(evaluation) : undefined;
+    const body: Doc = {
       error: code === "CAPABILITY_DENIED" ? "operation not permitted" : "operation denied",
       code,
       tool: call.tool,
@@ -267,11 +273,29 @@ export class Egress {
       method: call.method,
       url: call.url,
     };
+    if (rule) body.rule = rule;
     const { store } = this.deps;
-    await recordRequest(store, identity, call, "", { decision: "deny", code, reason: evaluation.reason });
-    await recordResponse(store, identity, call, 403, "", { code, error: evaluation.reason });
+    const extra: Doc = { decision: "deny", code, reason: evaluation.reason };
+    if (rule) extra.rule = rule;
+    await recordRequest(store, identity, call, "", extra);
+    await recordDenial(store, identity, call, extra);
     return { status: 403, body };
   }
+}
+
+/** The rule that denied a call, when one did (a default deny has none). */
+function deciding(evaluation: CallEvaluation): Doc | undefined {
+  const rule = evaluation.decisive[0];
+  if (!rule || evaluation.decision !== "deny") return undefined;
+  const out: Doc = {
+    policy: rule.policy,
+    index: rule.index,
+    permission: rule.permission,
+    operations: [...rule.operations],
+    resource: rule.resource,
+  };
+  if (rule.tags.length > 0) out.tags = [...rule.tags];
+  return out;
 }
 
 /** The path after `/egress/<token>/<tool>` and the query (with its `?`), as the agent sent them. */

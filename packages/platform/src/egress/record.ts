@@ -1,6 +1,7 @@
 /**
  * @module egress/record
- * The run context of a governed call and its `TOOL_REQUEST` / `TOOL_RESPONSE` events. Events
+ * The run context of a governed call and its `TOOL_REQUEST` / `TOOL_RESPONSE` / `TOOL_DENIED` events. A call is
+ * recorded on the run named by `X-Run-ID` only when that run belongs to the calling agent. Events
  * carry the method, the URL as the agent asked for it (never an injected credential), the status
  * and `sha256:` payload hashes.
  *
@@ -156,4 +157,22 @@ export async function recordResponse(
   identity.responded = true;
   if (!identity.run)
     await transitionRun(store, identity.workspace, runId, "COMPLETED", { data: { status_code: status } });
+}
+
+/** `TOOL_DENIED`: the egress refused the call (`extra` has the code, reason and rule). */
+export async function recordDenial(
+  store: Store,
+  identity: CallIdentity,
+  call: CallRecord,
+  extra: Doc,
+): Promise<void> {
+  if (!identity.run) return;
+  const data = callData(call, identity, extra);
+  data.status_code = 403;
+  data.summary = `${call.method} ${call.tool} denied: ${String(extra.reason ?? extra.code ?? "")}`;
+  await store.appendEvent(identity.workspace, identity.run.id, {
+    type: "TOOL_DENIED",
+    actor: "governance",
+    data,
+  });
 }

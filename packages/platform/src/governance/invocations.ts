@@ -8,7 +8,8 @@
  * - a pause (`approval_required` / `consent_required`): `INVOKE_COMPLETED`, and unless the egress
  *   already paused the run, `APPROVAL_REQUIRED` / `CONSENT_REQUIRED` and status
  *   `PAUSED_APPROVAL` / `PAUSED_CONSENT`;
- * - an error answer or no answer: `INVOKE_FAILED` → `FAILED` (`data.error`).
+ * - an error answer or no answer: `INVOKE_FAILED` → `FAILED` (`data.error`; for a tool call's
+ *   error, e.g. a denial the agent did not catch, also `code`, `tool`, `reason`, `rule`).
  *
  * A conversation is the runs that share a `conversation_id`; when an invoke names one and sends
  * no `history`, the history is rebuilt from those runs' `USER_MESSAGE` / `AGENT_MESSAGE` events
@@ -16,7 +17,7 @@
  */
 import type { NewRunEvent, RunRecord, Store } from "../store/store.js";
 import { isObject } from "../validate.js";
-import { failRun, recordAgentOutcome } from "./agent-outcome.js";
+import { failRun, recordAgentOutcome, toolErrorOf } from "./agent-outcome.js";
 import { defaultInvokeUrl, GOVERNANCE_ACTOR, transitionRun } from "./runs.js";
 
 export const HISTORY_LIMIT = 50;
@@ -104,10 +105,16 @@ export async function finishInvoke(
   if (!ok) {
     const detail =
       isObject(answer.body) && typeof answer.body.error === "string" ? answer.body.error : answer.text;
+    const code = toolErrorOf(answer.body)?.fields.code;
     await store.appendEvent(ws, run.id, {
       type: "INVOKE_FAILED",
       actor: GOVERNANCE_ACTOR,
-      data: { status_code: answer.status, error: detail.slice(0, 2000), duration_ms: answer.durationMs },
+      data: {
+        status_code: answer.status,
+        error: detail.slice(0, 2000),
+        duration_ms: answer.durationMs,
+        ...(code ? { code } : {}),
+      },
     });
     await recordAgentOutcome(store, ws, run.id, {
       status: answer.status,

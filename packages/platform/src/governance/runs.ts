@@ -65,6 +65,8 @@ export const RUN_EVENT_TYPES = [
 export const RUN_EVENT_ALIASES = [
   "TOOL_CALL",
   "LLM_CALL",
+  /** The egress denied a tool call (this platform's addition: tool, method, URL, code, reason, rule). */
+  "TOOL_DENIED",
   "APPROVAL_GRANTED",
   "APPROVAL_REJECTED",
   "ERROR",

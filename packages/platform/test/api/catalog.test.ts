@@ -103,12 +103,13 @@ describe("catalog API", () => {
     assert.deepEqual(template.requiredTools, ["echo-tool"]);
     assert.equal(template.sourceType, "typescript_source");
     const source = template.sourceFiles["agent.ts"] as string;
-    assert.match(source, /import \{ Agent, type RunContext \} from "runagents";/);
+    assert.match(source, /import \{ Agent, PolicyDeniedError, type RunContext \} from "runagents";/);
     assert.match(source, /export async function handler\(request: HelloRequest, ctx: RunContext\)/);
     assert.match(
       source,
       /agent\.callTool\(\{ name: "echo-tool", path: "\/echo", payload: \{ message \} \}\)/,
     );
+    assert.match(source, /if \(error instanceof PolicyDeniedError\)/, "a denial is handled explicitly");
     assert.ok(!("required_integrations" in manifest));
   });
 

@@ -144,6 +144,13 @@ describe("egress: policy decisions and forwarding", () => {
       reason: `denied by policy crm-agent-policy rule 1 (deny * ${tool.url}/api/admin*)`,
       method: "GET",
       url: `${tool.url}/api/admin`,
+      rule: {
+        policy: "crm-agent-policy",
+        index: 1,
+        permission: "deny",
+        operations: [],
+        resource: `${tool.url}/api/admin*`,
+      },
     });
     const byName = await call(`${crm}/contacts`, { method: "PUT", body: "{}" });
     assert.equal(byName.status, 403);
@@ -155,9 +162,14 @@ describe("egress: policy decisions and forwarding", () => {
       [
         ["RUN_CREATED", undefined],
         ["TOOL_REQUEST", "deny"],
-        ["TOOL_RESPONSE", 403],
+        ["TOOL_DENIED", "deny"],
       ],
     );
+    const denied = log.at(-1);
+    assert.equal(denied.data.code, "POLICY_DENIED");
+    assert.equal(denied.data.tool_method, "GET");
+    assert.equal(denied.data.tool_url, `${tool.url}/api/admin`);
+    assert.deepEqual(denied.data.rule, res.json.rule);
   });
 
   it("denies by default what no rule allows, and everything for an agent without policies", async () => {

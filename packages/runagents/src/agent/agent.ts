@@ -70,9 +70,14 @@ export class Agent {
   }
 
   /**
-   * Calls a bound tool and returns its JSON answer (`{ raw }` when the body is not JSON). Non-2xx
-   * answers are returned as `{ error: "HTTP <status>", detail }`. Throws `ToolNotConfigured` for an
-   * unbound tool, and `ApprovalRequired` / `ConsentRequired` when the platform pauses the call.
+   * Calls a bound tool and returns its JSON answer (`{ raw }` when the body is not JSON). Throws
+   * `ToolNotConfigured` for an unbound tool, `ToolUnreachable` when it cannot be reached, and a
+   * `ToolCallError` when it does not answer 2xx:
+   * - `PolicyDeniedError` (`CapabilityDeniedError`) when the platform denies the call: uncaught,
+   *   it fails the run with the platform's reason;
+   * - `ApprovalRequiredError` / `ConsentRequiredError` when the platform holds the call: uncaught,
+   *   it pauses the run until the approval or consent, then the handler runs again;
+   * - `ToolHttpError` for any other non-2xx answer.
    */
   async callTool(options: CallToolOptions): Promise<unknown> {
     const { name, path = "/", payload, method = "POST" } = options;
@@ -92,6 +97,7 @@ export class Agent {
       toolName: name,
       functionName: name,
       source: "agent_sdk",
+      throwHttpErrors: true,
     });
     const parsed = parseJson(text);
     return parsed === undefined ? { raw: text } : parsed;

@@ -8,7 +8,9 @@
  * import its own copy of `runagents` (see {@link isApprovalRequired}).
  */
 
-import { type JsonRecord, parseJsonObject } from "./json.js";
+import { ApprovalRequiredError, ConsentRequiredError, resumeIdOf } from "./tool-errors.js";
+
+export { resumeIdOf };
 
 /** `TOOL_URL_<NAME>`: the environment variable that binds tool `name`. */
 export function toolEnvKey(name: string): string {
@@ -29,54 +31,8 @@ export class ToolNotConfigured extends Error {
   }
 }
 
-/**
- * Marks the interrupts as LangGraph.js "bubble-up" errors (`isGraphBubbleUp`), so a graph runner
- * re-raises them instead of recording a task failure.
- */
-abstract class RunInterrupt extends Error {
-  abstract readonly code: "APPROVAL_REQUIRED" | "CONSENT_REQUIRED";
-  readonly toolName: string;
-  readonly detail: JsonRecord;
-
-  constructor(message: string, toolName: string, detail: JsonRecord) {
-    super(message);
-    this.toolName = toolName;
-    this.detail = { ...detail };
-  }
-
-  get is_bubble_up(): true {
-    return true;
-  }
-}
-
-/** A tool call needs a human approval first (the egress answered 403 `APPROVAL_REQUIRED`). */
-export class ApprovalRequired extends RunInterrupt {
-  readonly code = "APPROVAL_REQUIRED";
-  /** The blocked action; `/resume/{actionId}` continues the run once it is approved. */
-  readonly actionId: string | undefined;
-
-  constructor(toolName: string, detail: JsonRecord = {}) {
-    super(`Approval required for ${toolName}`, toolName, detail);
-    this.name = "ApprovalRequired";
-    this.actionId = firstString(detail, ["action_id", "actionId"]);
-  }
-}
-
-/** A delegated-user tool needs the end user's OAuth consent (403 `CONSENT_REQUIRED`). */
-export class ConsentRequired extends RunInterrupt {
-  readonly code = "CONSENT_REQUIRED";
-  /** The id `/resume/{resumeId}` continues the run with once consent is given. */
-  readonly resumeId: string | undefined;
-  /** Where the end user grants access. */
-  readonly authorizationUrl: string | undefined;
-
-  constructor(toolName: string, detail: JsonRecord = {}) {
-    super(`Consent required for ${toolName}`, toolName, detail);
-    this.name = "ConsentRequired";
-    this.resumeId = resumeIdOf(detail);
-    this.authorizationUrl = firstString(detail, ["authorization_url", "authorizationUrl"]);
-  }
-}
+/** The reference SDK's names for {@link ApprovalRequiredError} and {@link ConsentRequiredError}. */
+export { ApprovalRequiredError as ApprovalRequired, ConsentRequiredError as ConsentRequired };
 
 /** The LLM gateway answered non-2xx (`status` set), could not be reached, or sent an unreadable reply. */
 export class LLMGatewayError extends Error {
@@ -106,45 +62,17 @@ export class ToolUnreachable extends Error {
 }
 
 /** True for an {@link ApprovalRequired}, including one from another copy of this package. */
-export function isApprovalRequired(error: unknown): error is ApprovalRequired {
-  return error instanceof ApprovalRequired || hasCode(error, "APPROVAL_REQUIRED");
+export function isApprovalRequired(error: unknown): error is ApprovalRequiredError {
+  return error instanceof ApprovalRequiredError || hasCode(error, "APPROVAL_REQUIRED");
 }
 
 /** True for a {@link ConsentRequired}, including one from another copy of this package. */
-export function isConsentRequired(error: unknown): error is ConsentRequired {
-  return error instanceof ConsentRequired || hasCode(error, "CONSENT_REQUIRED");
+export function isConsentRequired(error: unknown): error is ConsentRequiredError {
+  return error instanceof ConsentRequiredError || hasCode(error, "CONSENT_REQUIRED");
 }
 
 function hasCode(error: unknown, code: string): boolean {
   if (!(error instanceof Error)) return false;
   const fields = error as Error & { code?: unknown; detail?: unknown; toolName?: unknown };
   return fields.code === code && typeof fields.detail === "object" && fields.detail !== null;
-}
-
-/** The resume id of a consent detail: `resume_id`, `resumeId`, `action_id` or `actionId`, first non-empty. */
-export function resumeIdOf(detail: JsonRecord): string | undefined {
-  return firstString(detail, ["resume_id", "resumeId", "action_id", "actionId"]);
-}
-
-function firstString(detail: JsonRecord, keys: readonly string[]): string | undefined {
-  for (const key of keys) {
-    const value = detail[key];
-    if (typeof value === "string" && value !== "") return value;
-  }
-  return undefined;
-}
-
-/** The interrupt signalled by a tool's HTTP 403 body (`code` or `error`), if any. */
-export function interruptFromResponse(
-  toolName: string,
-  status: number,
-  body: string,
-): ApprovalRequired | ConsentRequired | undefined {
-  if (status !== 403) return undefined;
-  const detail = parseJsonObject(body);
-  if (detail === undefined) return undefined;
-  const signal = detail.code ?? detail.error;
-  if (signal === "APPROVAL_REQUIRED") return new ApprovalRequired(toolName, detail);
-  if (signal === "CONSENT_REQUIRED") return new ConsentRequired(toolName, detail);
-  return undefined;
 }

@@ -28,3 +28,15 @@ export {
   toOpenAITools,
   tool,
 } from "./tool.js";
+export {
+  ApprovalRequiredError,
+  CapabilityDeniedError,
+  ConsentRequiredError,
+  type DeniedRule,
+  isPolicyDenied,
+  isToolCallError,
+  PolicyDeniedError,
+  ToolCallError,
+  type ToolErrorCode,
+  ToolHttpError,
+} from "./tool-errors.js";

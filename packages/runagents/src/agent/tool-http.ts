@@ -5,8 +5,9 @@
  * reference runtime read it twice and so never saw an approval on these paths). Not public API.
  */
 
-import { interruptFromResponse, ToolUnreachable } from "./errors.js";
+import { ToolUnreachable } from "./errors.js";
 import { getRuntimeHooks } from "./hooks.js";
+import { governanceErrorOf, ToolHttpError } from "./tool-errors.js";
 
 /** Default timeout of a tool call. */
 export const TOOL_TIMEOUT_MS = 60_000;
@@ -20,6 +21,12 @@ export interface ToolRequest {
   functionName?: string;
   /** Set to trace the call into the current run (`agent_sdk`, `sdk`); unset for the runtime's own calls. */
   source?: string;
+  /**
+   * Throw {@link ToolHttpError} for a non-2xx answer that is not a governance outcome (as
+   * `Agent.callTool` does), instead of returning it as an error string (as the built-in loop does,
+   * so the model sees it).
+   */
+  throwHttpErrors?: boolean;
   /** Extra headers; they win over the trace headers. */
   headers?: Record<string, string>;
   timeoutMs?: number;
@@ -27,10 +34,11 @@ export interface ToolRequest {
 }
 
 /**
- * Calls the tool and returns the response text. A non-2xx answer is returned as the string
- * `{"error":"HTTP <status>","detail":"<body>"}`; a 403 whose JSON `code` (or `error`) is
- * `APPROVAL_REQUIRED` / `CONSENT_REQUIRED` throws `ApprovalRequired` / `ConsentRequired`; an
- * unreachable tool throws `ToolUnreachable`.
+ * Calls the tool and returns the response text. A governance 403 (JSON `code`, or `error`,
+ * `POLICY_DENIED`, `CAPABILITY_DENIED`, `APPROVAL_REQUIRED` or `CONSENT_REQUIRED`) throws the
+ * matching {@link ToolCallError}; any other non-2xx answer throws {@link ToolHttpError} with
+ * `throwHttpErrors`, else is returned as the string `{"error":"HTTP <status>","detail":"<body>"}`;
+ * an unreachable tool throws `ToolUnreachable`.
  */
 export async function requestTool(request: ToolRequest): Promise<string> {
   const hooks = getRuntimeHooks();
@@ -74,8 +82,10 @@ export async function requestTool(request: ToolRequest): Promise<string> {
   }
   trace?.finish(status, text);
   if (status >= 200 && status < 300) return text;
-  const interrupt = interruptFromResponse(request.toolName, status, text);
-  if (interrupt) throw interrupt;
+  const where = { method: request.method.toUpperCase(), url: request.url };
+  const denied = governanceErrorOf(request.toolName, status, text, where);
+  if (denied) throw denied;
+  if (request.throwHttpErrors) throw new ToolHttpError(request.toolName, status, text, where);
   return JSON.stringify({ error: `HTTP ${status}`, detail: text });
 }
 

@@ -90,10 +90,22 @@ A RunAgents agent written in TypeScript.
 Declare a tool in \`runagents.yaml\` under \`tools:\`, then call it:
 
 \`\`\`ts
-const result = await agent.callTool({ name: "my-tool", path: "/search", payload: { q: "x" } });
+import { PolicyDeniedError } from "runagents/agent";
+
+try {
+  const result = await agent.callTool({ name: "my-tool", path: "/search", payload: { q: "x" } });
+} catch (error) {
+  // A policy denied the call: say so instead of failing the run.
+  if (error instanceof PolicyDeniedError) return \`I may not use \${error.tool}: \${error.reason}\`;
+  throw error; // ApprovalRequiredError / ConsentRequiredError pause the run; let them propagate
+}
 \`\`\`
 
 Calls go through the platform's governed egress: policies decide, credentials are injected there.
+A call that does not succeed throws a \`ToolCallError\`: \`PolicyDeniedError\` (denied; uncaught, it
+fails the run with the reason), \`ApprovalRequiredError\` / \`ConsentRequiredError\` (uncaught, the
+run pauses until a human approves or the user consents, then the handler runs again) or
+\`ToolHttpError\` (the tool answered non-2xx).
 
 ## Commands
 
@@ -124,6 +136,11 @@ runagents deploy         # deploy from runagents.yaml
 Use \`Agent\` from \`runagents/agent\`: \`agent.chat(message, { history, tools })\` talks to the model
 through the platform gateway; \`agent.callTool({ name, path, payload, method })\` calls a bound tool.
 
+\`callTool\` throws when the call does not succeed: catch \`PolicyDeniedError\` to tell the user a
+policy denied it (uncaught, it fails the run); let \`ApprovalRequiredError\` and
+\`ConsentRequiredError\` propagate (the run pauses and the handler is invoked again once approved);
+\`ToolHttpError\` carries the tool's \`status\` and \`body\`.
+
 ## Rules
 
 - Never put API keys in code or config: the platform injects tool and model credentials.
@@ -134,6 +151,7 @@ through the platform gateway; \`agent.callTool({ name, path, payload, method })\
 const CURSORRULES = `- The agent's entry point is agent.ts: export async function handler(request, ctx).
 - Configuration lives in runagents.yaml (name, tools, model, system_prompt, entry_point).
 - Use Agent from "runagents/agent": agent.chat(message, { history }) and agent.callTool({ name, path, payload }).
+- agent.callTool throws on failure: catch PolicyDeniedError and tell the user; let ApprovalRequiredError and ConsentRequiredError propagate (they pause the run).
 - Never hardcode API keys or tokens; the platform injects credentials at its egress and gateway.
 - Run locally with \`runagents dev\`; deploy with \`runagents deploy\`.
 `;

@@ -55,6 +55,8 @@ export interface ToolResultReport {
   result: string;
   tool_id: string;
   turn: number;
+  /** The tool's HTTP status (0 when unknown, e.g. a cached result). */
+  status_code?: number;
 }
 
 export interface Governance {
@@ -62,8 +64,13 @@ export interface Governance {
   storeCheckpoint(runId: string | undefined, checkpoint: Checkpoint): Promise<void>;
   /** `undefined` when missing, empty or unreachable. */
   fetchCheckpoint(runId: string, actionId: string): Promise<JsonRecord | undefined>;
-  /** Fire-and-forget. */
+  /** Does not wait; reports of one run are sent one after the other, in call order. */
   reportToolResult(runId: string | undefined, report: ToolResultReport): void;
+  /**
+   * Resolves once the run's reports so far were answered (or failed): the runtime awaits this
+   * before it answers, so every tool event of a run precedes the run's outcome.
+   */
+  flush(runId: string | undefined): Promise<void>;
 }
 
 export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger: Logger): Governance {
@@ -75,6 +82,8 @@ export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger:
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
+  /** The last report of each run still in flight. */
+  const reports = new Map<string, Promise<void>>();
   return {
     async storeCheckpoint(runId, checkpoint) {
       if (!runId || !checkpoint.action_id) {
@@ -109,11 +118,23 @@ export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger:
     },
     reportToolResult(runId, report) {
       if (!runId) return;
-      post(`${runUrl(runId)}/tool-result`, report, 5_000)
-        .then((response) => response.arrayBuffer())
-        .catch((error: unknown) => {
-          logger.warn("tool_result_report_failed", { run_id: runId, error: describeNetworkError(error) });
-        });
+      const send = () =>
+        post(`${runUrl(runId)}/tool-result`, report, 5_000)
+          .then((response) => response.arrayBuffer())
+          .then(
+            () => undefined,
+            (error: unknown) => {
+              logger.warn("tool_result_report_failed", { run_id: runId, error: describeNetworkError(error) });
+            },
+          );
+      const next = (reports.get(runId) ?? Promise.resolve()).then(send);
+      reports.set(runId, next);
+      void next.then(() => {
+        if (reports.get(runId) === next) reports.delete(runId);
+      });
+    },
+    async flush(runId) {
+      if (runId) await reports.get(runId);
     },
   };
 }

@@ -13,6 +13,14 @@ export {
   ToolUnreachable,
 } from "../agent/errors.js";
 export {
+  ApprovalRequiredError,
+  CapabilityDeniedError,
+  ConsentRequiredError,
+  PolicyDeniedError,
+  ToolCallError,
+  ToolHttpError,
+} from "../agent/tool-errors.js";
+export {
   type Env,
   loadRuntimeConfig,
   type OutboundMode,

@@ -7,6 +7,7 @@
 
 import { LLMGatewayError, ToolUnreachable } from "../agent/errors.js";
 import type { JsonRecord } from "../agent/json.js";
+import { isPolicyDenied, isToolCallError, type ToolCallError } from "../agent/tool-errors.js";
 import { initialMessages } from "./conversation.js";
 import type { LoadedHandler } from "./handler-loader.js";
 import type { EventSink, SseWriter } from "./sse.js";
@@ -37,13 +38,19 @@ export async function invokeSync(rt: Runtime, inv: Invocation): Promise<JsonRepl
 }
 
 /** The streaming invoke: events as they happen, then `done` (or `error`) and `[DONE]`. */
-export async function invokeStream(rt: Runtime, inv: Invocation, writer: SseWriter): Promise<void> {
+export async function invokeStream(
+  rt: Runtime,
+  inv: Invocation,
+  writer: SseWriter,
+  beforeEnd: () => Promise<void> = async () => {},
+): Promise<void> {
   try {
     if (rt.handler) await streamHandler(rt, rt.handler, inv, writer);
     else finishLoopStream(await runToolLoop(rt, loopInput(rt, inv), writer), writer);
   } catch (error) {
     streamError(rt, error, writer);
   }
+  await beforeEnd();
   writer.end();
 }
 
@@ -130,8 +137,20 @@ function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }
 
-/** 502 for gateway and tool transport failures, 500 for everything else; logged. */
+/**
+ * 403 with `{error, code, tool, reason, rule?, ...}` for a denied tool call, 502 (same shape) for a
+ * tool's other non-2xx answer, 502 for gateway and tool transport failures, 500 for everything
+ * else; logged.
+ */
 export function errorReply(rt: Runtime, error: unknown, requestId: string, transportStatus = 502): JsonReply {
+  if (isToolCallError(error)) {
+    const body = toolErrorBody(error);
+    rt.logger.error(isPolicyDenied(error) ? "tool_denied" : "tool_call_failed", body);
+    return {
+      status: isPolicyDenied(error) ? 403 : transportStatus,
+      body: { ...body, request_id: requestId },
+    };
+  }
   if (error instanceof LLMGatewayError) {
     rt.logger.error(error.status ? "llm_gateway_error" : "llm_gateway_unreachable", { error: error.message });
     const body: JsonRecord = { error: error.message, request_id: requestId };
@@ -147,8 +166,25 @@ export function errorReply(rt: Runtime, error: unknown, requestId: string, trans
   return { status: 500, body: { error: message, request_id: requestId } };
 }
 
+/** An `error` event; a tool call's error also carries its fields (`code`, `tool`, `reason`, `rule`, ...). */
 export function streamError(rt: Runtime, error: unknown, sink: EventSink, prefix = ""): void {
   const message = error instanceof Error ? error.message : String(error);
   rt.logger.error("stream_error", { error: message });
-  sink.send({ type: "error", message: `${prefix}${message}` });
+  const fields = isToolCallError(error) ? toolErrorBody(error) : {};
+  delete fields.error;
+  sink.send({ type: "error", message: `${prefix}${message}`, ...fields });
+}
+
+/**
+ * The structured form of a tool call's error, built from its fields (it may come from another copy
+ * of `runagents` the user's code imported).
+ */
+export function toolErrorBody(error: ToolCallError): JsonRecord {
+  const body: JsonRecord = { error: error.message, code: error.code, tool: error.tool };
+  if (error.reason) body.reason = error.reason;
+  if (error.rule) body.rule = error.rule;
+  if (error.method) body.method = error.method;
+  if (error.url) body.url = error.url;
+  body.status_code = error.status;
+  return body;
 }

@@ -44,6 +44,9 @@ export function pauseFromError(error: unknown): JsonRecord | undefined {
   return undefined;
 }
 
+/** Trace sources whose calls throw typed errors (see {@link promoteInterrupt}). */
+const SDK_SOURCES: ReadonlySet<string> = new Set(["agent_sdk", "sdk"]);
+
 export type PauseKind = "approval" | "consent";
 
 /** Whether a (normalised) handler result is a pause. */
@@ -65,11 +68,14 @@ export function pauseKeyOf(result: JsonRecord, kind: PauseKind): string | undefi
 
 /**
  * Merges the first traced interrupt into `result` (its `response` is replaced), when the handler
- * returned no pause of its own. Returns `result` unchanged otherwise.
+ * returned no pause of its own. Returns `result` unchanged otherwise. Calls made with the SDK
+ * (`Agent.callTool`) are skipped: those threw `ApprovalRequiredError` / `ConsentRequiredError`,
+ * so a handler that returned anyway caught the interrupt and took responsibility for it.
  */
 export function promoteInterrupt(result: JsonRecord, calls: readonly TracedCall[]): JsonRecord {
   if (pauseKindOf(result) !== undefined) return result;
   for (const call of calls) {
+    if (SDK_SOURCES.has(call.source)) continue;
     const detail = decodeInterrupt(call.result);
     if (!detail) continue;
     const tool = stringOr(detail.tool) || call.tool;

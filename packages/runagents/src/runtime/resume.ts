@@ -10,6 +10,7 @@
 import type { ResumeInfo } from "../agent/context.js";
 import { isRecord, type JsonRecord } from "../agent/json.js";
 import type { ChatMessage, OpenAITool } from "../agent/llm.js";
+import { isToolCallError } from "../agent/tool-errors.js";
 import type { ToolRoute } from "./env.js";
 import type { PendingCall } from "./governance.js";
 import type { LoadedHandler } from "./handler-loader.js";
@@ -187,6 +188,11 @@ async function replayPending(
       );
     } catch (error) {
       const pause = pauseOf(error, { functionName, toolName });
+      if (!pause && isToolCallError(error)) {
+        if (!sink.streaming) return { reply: errorReply(rt, error, inv.requestId) };
+        streamError(rt, error, sink, "Tool call failed: ");
+        return { reply: undefined };
+      }
       if (!pause) {
         rt.logger.warn("resume_tool_call_failed", {
           function: functionName,

@@ -70,12 +70,15 @@ export async function invoke(
     });
   }
   const streaming = flavour === "stream" || (flavour === "agentcore" && wantsStream(req));
+  // The run's tool reports are answered before the invoke is: the platform records the outcome
+  // when it gets the answer, and every tool event of a run precedes its outcome.
   const work = async (): Promise<void> => {
     if (streaming) {
-      await invokeStream(rt, parsed, new SseWriter(res, requestId));
+      await invokeStream(rt, parsed, new SseWriter(res, requestId), () => rt.governance.flush(parsed.runId));
       return;
     }
     const reply = await invokeSync(rt, parsed);
+    await rt.governance.flush(parsed.runId);
     sendJson(res, reply.status, reply.body);
   };
   // A user handler runs in a request context of its own (with its trace session).
@@ -122,11 +125,13 @@ export async function resume(
     await runInRequest(state, async () => {
       if (!streaming) {
         const reply = await runResume(rt, prepared, actionId, NO_EVENTS);
+        await rt.governance.flush(runId);
         if (reply) sendJson(res, reply.status, reply.body);
         return;
       }
       const writer = new SseWriter(res, requestId);
       await runResume(rt, prepared, actionId, writer);
+      await rt.governance.flush(runId);
       writer.end();
     });
   });

@@ -8,6 +8,7 @@
 
 import type { HandlerRequest, RunContext, Session } from "../agent/context.js";
 import { isRecord, type JsonRecord } from "../agent/json.js";
+import { governanceErrorOf } from "../agent/tool-errors.js";
 import { runInRequest } from "./context.js";
 import { filterHistory } from "./conversation.js";
 import type { LoadedHandler } from "./handler-loader.js";
@@ -182,6 +183,8 @@ async function finishTrace(rt: Runtime, inv: Invocation, trace: TraceSession): P
   await trace.settle();
   for (const call of trace.calls) if (!call.done) trace.finish(call, call.status_code, call.result);
   trace.calls.forEach((call, turn) => {
+    // A call the platform denied or held never reached its tool; the egress recorded it.
+    if (isGovernanceBlock(call)) return;
     rt.governance.reportToolResult(inv.runId, {
       tool_call_id: call.tool_call_id,
       function_name: call.function,
@@ -189,8 +192,14 @@ async function finishTrace(rt: Runtime, inv: Invocation, trace: TraceSession): P
       result: call.result,
       tool_id: call.tool,
       turn,
+      status_code: call.status_code,
     });
   });
+}
+
+/** A 403 the egress answered with a governance code (denied, or held for approval / consent). */
+function isGovernanceBlock(call: TracedCall): boolean {
+  return call.status_code === 403 && governanceErrorOf(call.tool, 403, call.result) !== undefined;
 }
 
 /** Stores a `user_handler` checkpoint for a paused result, so `/resume` can re-invoke the handler. */

@@ -41,6 +41,10 @@ export class FakePlatform {
   readonly requests: Recorded[] = [];
   readonly llmReplies: LlmReply[] = [];
   readonly checkpoints = new Map<string, Record<string, unknown>>();
+  /** Tool-result reports are answered this much later (to show who waits for them). */
+  toolResultLatencyMs = 0;
+  /** Appended to when a tool-result report is answered; tests append their own marks. */
+  readonly timeline: string[] = [];
   #tools = new Map<string, ToolResponder>();
   #events = new EventEmitter();
   #server: Server;
@@ -120,7 +124,12 @@ export class FakePlatform {
     const gov = /^\/gov\/runs\/([^/]+)\/(checkpoint|tool-result)(?:\/([^/?]+))?/.exec(rec.path);
     if (gov) {
       const [, run, kind, action] = gov;
-      if (kind === "tool-result") return send(200, { ok: true });
+      if (kind === "tool-result") {
+        if (this.toolResultLatencyMs > 0)
+          await new Promise((resolve) => setTimeout(resolve, this.toolResultLatencyMs));
+        this.timeline.push(`tool-result ${(JSON.parse(rec.body) as { tool_id?: string }).tool_id}`);
+        return send(200, { ok: true });
+      }
       if (rec.method === "POST") {
         const checkpoint = JSON.parse(rec.body) as Record<string, unknown>;
         this.checkpoints.set(`${run}/${String(checkpoint.action_id)}`, checkpoint);

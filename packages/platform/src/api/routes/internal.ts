@@ -12,10 +12,13 @@
  * - `GET /internal/:token/runs/:id/checkpoint/:action` → the object that was posted; 404
  *   `checkpoint <action> not found for run <id>`.
  * - `POST /internal/:token/runs/:id/tool-result` `{tool_call_id, function_name, arguments,
- *   result, tool_id, turn}` → 201 `{event_id, seq}`: a `TOOL_CALLED` event (actor: the agent) —
+ *   result, tool_id, turn, status_code?}` → 201 `{event_id, seq}`: a `TOOL_CALLED` event (actor: the agent) —
  *   the runtime's account of a call it made. The egress records the wire-level `TOOL_REQUEST` /
  *   `TOOL_RESPONSE` of the same call, so this is kept apart from them. `arguments` and `result`
- *   are kept up to 4000 characters (`result_length` has the full size).
+ *   are kept up to 4000 characters (`result_length` has the full size). A non-2xx `status_code`
+ *   is summarised as a failure, never as "returned N characters". The runtime answers its invoke
+ *   only once its reports are answered, so they precede the run's outcome; it does not report
+ *   calls the egress denied or held (the egress recorded those).
  */
 import { HttpError, notFound } from "../../errors.js";
 import {
@@ -103,6 +106,10 @@ async function toolResult(ctx: RequestContext) {
   if (body.turn !== undefined && body.turn !== null && !Number.isInteger(body.turn)) {
     throw new HttpError(400, "turn must be an integer");
   }
+  if (body.status_code !== undefined && body.status_code !== null && !Number.isInteger(body.status_code)) {
+    throw new HttpError(400, "status_code must be an integer");
+  }
+  const status = typeof body.status_code === "number" ? body.status_code : 0;
   const text = (v: unknown) =>
     redactAgentTokens(typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
   const result = text(body.result);
@@ -120,7 +127,11 @@ async function toolResult(ctx: RequestContext) {
       arguments: args.slice(0, KEEP_CHARS),
       result: result.slice(0, KEEP_CHARS),
       result_length: result.length,
-      summary: `${text(body.function_name) || tool} returned ${result.length} characters`,
+      ...(status ? { status_code: status } : {}),
+      summary:
+        status && (status < 200 || status >= 300)
+          ? `${text(body.function_name) || tool} failed with HTTP ${status}`
+          : `${text(body.function_name) || tool} returned ${result.length} characters`,
     },
   });
   return created({ event_id: event.id, seq: event.seq });

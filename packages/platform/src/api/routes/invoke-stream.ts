@@ -102,10 +102,13 @@ async function relay(
   }
   if (outcome === "cut" || reader.error !== undefined) {
     const why = reader.error ?? "the agent's stream ended before [DONE]";
+    // A tool call's error event carries its fields (code, tool, reason, rule): keep them.
+    const body: Record<string, unknown> = { ...reader.errorFields, error: why };
+    const denied = body.code === "POLICY_DENIED" || body.code === "CAPABILITY_DENIED";
     await finishInvoke(ctx.store, ctx.workspace, run, {
-      status: 502,
-      text: JSON.stringify({ error: why }),
-      body: { error: why },
+      status: denied ? 403 : 502,
+      text: JSON.stringify(body),
+      body,
       durationMs,
     });
   } else {
@@ -129,6 +132,8 @@ class SseReader {
   approval: Record<string, unknown> | undefined;
   consent: Record<string, unknown> | undefined;
   error: string | undefined;
+  /** The error event's other fields. */
+  errorFields: Record<string, unknown> = {};
   finished = false;
   #buffer = "";
 
@@ -157,9 +162,11 @@ class SseReader {
     if (event === undefined || event === null || typeof event !== "object" || Array.isArray(event)) return;
     const e = event as Record<string, unknown>;
     if (e.type === "content" && typeof e.delta === "string") this.content += e.delta;
-    else if (e.type === "error")
+    else if (e.type === "error") {
       this.error = typeof e.message === "string" ? e.message : "the agent reported an error";
-    else if (e.type === "done") this.done = { model: e.model, tool_calls_made: e.tool_calls_made };
+      const { type: _type, message: _message, ...fields } = e;
+      this.errorFields = fields;
+    } else if (e.type === "done") this.done = { model: e.model, tool_calls_made: e.tool_calls_made };
     else if (e.type === "approval_required") this.approval = detailOf(e);
     else if (e.type === "consent_required") this.consent = detailOf(e);
   }

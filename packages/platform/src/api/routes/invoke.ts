@@ -20,6 +20,11 @@
  * (<phase>: <why>)` when no process serves it (no run is created); then, with `run_id` in the
  * body and the run FAILED: 502 `failed to reach agent <name>: ...`, 504 when it does not answer
  * within 5 minutes, the agent's own 4xx as is, and 502 `agent <name> failed: ...` for its 5xx.
+ * A tool call the agent did not catch comes back in the agent's error answer: a denial is 403
+ * `{error, code: POLICY_DENIED | CAPABILITY_DENIED, tool, reason, rule?, method, url, run_id}`
+ * (403, the status the API documents for governance refusals, with the egress's own codes, so a
+ * caller handles it the way the agent would have); a tool's other error is 502 with `code:
+ * TOOL_HTTP_ERROR`. The run is FAILED with the same fields, after the egress's `TOOL_DENIED`.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -27,6 +32,7 @@ import { AgentHttpError, dispatchToAgent, readText } from "../../deploy/agent-ht
 import type { AgentLease } from "../../deploy/supervisor/types.js";
 import { HttpError, notFound } from "../../errors.js";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
+import { toolErrorOf } from "../../governance/agent-outcome.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
 import { parseJsonOrUndefined } from "../../json.js";
 import type { RunRecord } from "../../store/store.js";
@@ -205,6 +211,11 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
   }
   const why =
     status < 300 ? "answered a body that is not a JSON object" : `failed: ${detail || `HTTP ${status}`}`;
+  const toolError = status >= 300 ? toolErrorOf(parsed) : undefined;
+  if (toolError) {
+    const { code, ...fields } = toolError.fields;
+    throw new HttpError(502, `agent ${name} ${why}`, { code: String(code), details: { ...fields, ...ids } });
+  }
   throw new HttpError(502, `agent ${name} ${why}`, { details: ids });
 }
 

@@ -10,7 +10,7 @@ const SOURCE = `/**
  * recommendation. Submitting is a write to the expense system; bind an approval_required policy
  * so a finance approver confirms it (the payload hash ties the approval to this exact decision).
  */
-import { Agent, type RunContext } from "runagents";
+import { Agent, PolicyDeniedError, type RunContext } from "runagents";
 
 const agent = new Agent();
 
@@ -48,10 +48,20 @@ export async function handler(request: ReviewRequest, ctx: RunContext) {
   const notes: string = review.choices?.[0]?.message?.content ?? "";
   const recommendation = missingReceipts.length === 0 && /APPROVE\\s*$/.test(notes) ? "approve" : "reject";
 
-  await agent.callTool({ name: "expense-system", path: \`/reports/\${encodeURIComponent(report.id)}/decision\`, payload: {
-    decision: recommendation,
-    notes,
-  } });
+  // Submitting needs a finance approval: ApprovalRequiredError propagates and pauses the run until
+  // then. A policy that denies the submission is reported, not retried.
+  try {
+    await agent.callTool({ name: "expense-system", path: \`/reports/\${encodeURIComponent(report.id)}/decision\`, payload: {
+      decision: recommendation,
+      notes,
+    } });
+  } catch (error) {
+    if (!(error instanceof PolicyDeniedError)) throw error;
+    return {
+      response: \`Report \${report.id}: recommended \${recommendation}, but the decision could not be submitted: \${error.reason}\`,
+      model: ctx.model,
+    };
+  }
 
   return {
     response: \`Report \${report.id} (\${report.lines.length} lines, total \${total.toFixed(2)}): \${recommendation}.\`,

@@ -34,7 +34,7 @@ const V1_1_SOURCE = `/**
  * kit's echo-tool (the call goes through the platform egress, so the agent's policies apply),
  * then asks the model for a one-line greeting about what came back.
  */
-import { Agent, type RunContext } from "runagents";
+import { Agent, PolicyDeniedError, type RunContext } from "runagents";
 
 const agent = new Agent();
 
@@ -50,7 +50,16 @@ interface EchoReply {
 
 export async function handler(request: HelloRequest, ctx: RunContext) {
   const message = (request.message ?? "").trim() || "Hello, RunAgents!";
-  const echo = (await agent.callTool({ name: "echo-tool", path: "/echo", payload: { message } })) as EchoReply;
+  let echo: EchoReply;
+  try {
+    echo = (await agent.callTool({ name: "echo-tool", path: "/echo", payload: { message } })) as EchoReply;
+  } catch (error) {
+    // Denied by policy: say so (the run completes). Anything else, approvals included, propagates.
+    if (error instanceof PolicyDeniedError) {
+      return { response: \`I am not allowed to call \${error.tool}: \${error.reason}\`, model: ctx.model };
+    }
+    throw error;
+  }
   const echoed = echo.reply ?? echo.message ?? "";
 
   const completion = await agent.chat(

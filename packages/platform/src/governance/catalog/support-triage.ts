@@ -11,7 +11,7 @@ const SOURCE = `/**
  * system; with an approval_required policy the platform pauses the run until someone approves,
  * then the runtime replays the call.
  */
-import { Agent, type RunContext } from "runagents";
+import { Agent, PolicyDeniedError, type RunContext } from "runagents";
 
 const agent = new Agent();
 
@@ -69,17 +69,28 @@ export async function handler(request: TriageRequest, ctx: RunContext) {
   );
   const reply: string = draft.choices?.[0]?.message?.content ?? "";
 
+  // Labelling may need an approval (ApprovalRequiredError propagates: the run pauses until then);
+  // a policy that denies it leaves the ticket unlabelled and says why.
+  let labelled = false;
+  let notLabelled: string | undefined;
   if (request.ticket_id) {
-    await agent.callTool({ name: "ticketing", path: \`/tickets/\${encodeURIComponent(request.ticket_id)}/labels\`, payload: {
-      labels: [\`triage:\${triage.category}\`, \`priority:\${triage.priority}\`],
-    } });
+    try {
+      await agent.callTool({ name: "ticketing", path: \`/tickets/\${encodeURIComponent(request.ticket_id)}/labels\`, payload: {
+        labels: [\`triage:\${triage.category}\`, \`priority:\${triage.priority}\`],
+      } });
+      labelled = true;
+    } catch (error) {
+      if (!(error instanceof PolicyDeniedError)) throw error;
+      notLabelled = error.reason;
+    }
   }
 
   return {
     response: reply,
     triage,
     articles: articles.map((a) => a.url),
-    labelled: Boolean(request.ticket_id),
+    labelled,
+    ...(notLabelled ? { not_labelled: notLabelled } : {}),
     model: ctx.model,
   };
 }
