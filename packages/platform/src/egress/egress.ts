@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
 import { resolveAgentToken } from "../governance/agent-identity.js";
 import type { ApprovalEvents } from "../governance/approvals.js";
-import { type CallEvaluation, evaluateCall } from "../governance/decide.js";
+import { type CallEvaluation, decidingRule, evaluateCall } from "../governance/decide.js";
 import { type ToolInfo, toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
 import type { Doc, Store } from "../store/store.js";
@@ -139,6 +139,7 @@ export class Egress {
       if (!grant) {
         await recordRequest(store, identity, described, payloadHash, {
           decision: "approval_required",
+          rule: decidingRule(evaluation),
           reason: evaluation.reason,
         });
         return {
@@ -149,7 +150,7 @@ export class Egress {
       grantId = grant.id;
     }
     try {
-      const extra: Doc = { decision: "allow" };
+      const extra: Doc = { decision: "allow", rule: decidingRule(evaluation) };
       if (grantId) extra.grant_id = grantId;
       if (identity.userId) extra.end_user_id = identity.userId;
       await recordRequest(store, identity, described, payloadHash, extra);
@@ -202,7 +203,12 @@ export class Egress {
       url: call.url,
     };
     const { store } = this.deps;
-    await recordRequest(store, identity, call, "", { decision: "deny", code, reason: evaluation.reason });
+    await recordRequest(store, identity, call, "", {
+      decision: "deny",
+      rule: decidingRule(evaluation),
+      code,
+      reason: evaluation.reason,
+    });
     await recordResponse(store, identity, call, 403, "", { code, error: evaluation.reason });
     return { status: 403, body };
   }
