@@ -36,9 +36,11 @@ export {
   toOpenAITools,
   tool,
 } from "./agent/index.js";
+export type { AuditEventLine, AuditHeadLine, AuditLine } from "./audit/chain.js";
 export type { ActionsResource } from "./client/actions.js";
 export type { AgentsResource } from "./client/agents.js";
 export type { ApprovalsResource } from "./client/approvals.js";
+export type { AuditExportOptions, AuditResource } from "./client/audit.js";
 export { Client, type ClientOptions } from "./client/client.js";
 export type { ApprovalConnectorsResource } from "./client/connectors.js";
 export type {

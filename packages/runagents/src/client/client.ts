@@ -7,6 +7,7 @@ import { type ConfigLocation, DEFAULT_CONFIG, loadConfig, type RunAgentsConfig }
 import { ActionsResource } from "./actions.js";
 import { AgentsResource } from "./agents.js";
 import { ApprovalsResource } from "./approvals.js";
+import { AuditResource } from "./audit.js";
 import { ApprovalConnectorsResource } from "./connectors.js";
 import { ConsentsResource, OAuthTokensResource } from "./consents.js";
 import {
@@ -63,6 +64,7 @@ export class Client {
   readonly identityProviders: IdentityProvidersResource;
   readonly approvalConnectors: ApprovalConnectorsResource;
   readonly actions: ActionsResource;
+  readonly audit: AuditResource;
 
   readonly #transport: Transport;
   readonly #apiRoot: string;
@@ -101,6 +103,7 @@ export class Client {
     this.identityProviders = new IdentityProvidersResource(t);
     this.approvalConnectors = new ApprovalConnectorsResource(t);
     this.actions = new ActionsResource(t);
+    this.audit = new AuditResource(t);
   }
 
   /**
