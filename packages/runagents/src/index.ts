@@ -46,6 +46,7 @@ export {
   toOpenAITools,
   tool,
 } from "./agent/index.js";
+export type { AuditEventLine, AuditHeadLine, AuditLine } from "./audit/chain.js";
 export type { ActionsResource } from "./client/actions.js";
 export type { AgentsResource, InvokeOptions } from "./client/agents.js";
 export type {
@@ -56,6 +57,7 @@ export type {
   CreatedApiKey,
 } from "./client/api-keys.js";
 export type { ApprovalsResource } from "./client/approvals.js";
+export type { AuditExportOptions, AuditResource } from "./client/audit.js";
 export { Client, type ClientOptions } from "./client/client.js";
 export type { ApprovalConnectorsResource } from "./client/connectors.js";
 export type {

@@ -28,7 +28,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
 import { resolveAgentToken } from "../governance/agent-identity.js";
 import type { ApprovalEvents } from "../governance/approvals.js";
-import { type CallEvaluation, evaluateCall } from "../governance/decide.js";
+import { type CallEvaluation, decidingRule, evaluateCall } from "../governance/decide.js";
 import { type ToolInfo, toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
 import type { Doc, Store } from "../store/store.js";
@@ -167,6 +167,7 @@ export class Egress {
       if (!grant) {
         await recordRequest(store, identity, described, payloadHash, {
           decision: "approval_required",
+          rule: decidingRule(evaluation),
           reason: evaluation.reason,
         });
         return {
@@ -177,7 +178,7 @@ export class Egress {
       grantId = grant.id;
     }
     try {
-      const extra: Doc = { decision: "allow" };
+      const extra: Doc = { decision: "allow", rule: decidingRule(evaluation) };
       if (grantId) extra.grant_id = grantId;
       if (identity.userId) extra.end_user_id = identity.userId;
       await recordRequest(store, identity, described, payloadHash, extra);
@@ -277,7 +278,7 @@ export class Egress {
     const { store } = this.deps;
     const extra: Doc = { decision: "deny", code, reason: evaluation.reason };
     if (rule) extra.rule = rule;
-    await recordRequest(store, identity, call, "", extra);
+    await recordRequest(store, identity, call, "", { ...extra, rule: decidingRule(evaluation) });
     await recordDenial(store, identity, call, extra);
     return { status: 403, body };
   }

@@ -140,6 +140,16 @@ export async function evaluateCall(store: Store, input: CallInput): Promise<Call
   return result;
 }
 
+/**
+ * The rule that decided a call, for the audit trail: `<policy>#<index>` of the first decisive
+ * rule, `capability` when the tool's capabilities refused it, `default` when no rule matched.
+ */
+export function decidingRule(evaluation: CallEvaluation): string {
+  if (evaluation.code === "CAPABILITY_DENIED") return "capability";
+  const rule = evaluation.decisive[0];
+  return rule ? `${rule.policy}#${rule.index}` : "default";
+}
+
 export interface GrantInput {
   workspace: string;
   agent: string;

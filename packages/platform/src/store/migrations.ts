@@ -110,4 +110,15 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       UPDATE api_keys SET role = 'admin';
     `,
   },
+  {
+    // The audit chain: each event's hash and its run's previous one, written with the event.
+    // Events stored before this have "" for both (docs/audit.md: "unchained"). Runs are paged in
+    // creation order by the workspace audit export.
+    version: 6,
+    sql: `
+      ALTER TABLE run_events ADD COLUMN prev_hash TEXT NOT NULL DEFAULT '';
+      ALTER TABLE run_events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
+      CREATE INDEX runs_by_created ON runs (workspace, created_at, id);
+    `,
+  },
 ];

@@ -13,10 +13,12 @@ import Database from "better-sqlite3";
 import { nowIso } from "../time.js";
 import { createCheckpointer } from "./checkpointer.js";
 import type { SecretBox } from "./crypto.js";
+import { sealEvent } from "./event-chain.js";
 import { MIGRATIONS } from "./migrations.js";
 import { ReadCache } from "./read-cache.js";
 import {
   type ApiKeyRecord,
+  type ChainedEventRecord,
   type Doc,
   type NewRun,
   type NewRunEvent,
@@ -61,6 +63,8 @@ interface EventRow {
   payload_hash: string;
   data: string;
   created_at: string;
+  prev_hash: string;
+  hash: string;
 }
 interface ApiKeyRow {
   id: string;
@@ -201,47 +205,73 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     reject: (error: unknown) => void;
   }
   let queued: QueuedAppend[] = [];
+  // Per run in a batch: the last seq and hash (the chain's tip) and the run's agent and user. One
+  // read of each per run per batch, the same reads the seq alone needed.
+  interface ChainTip {
+    seq: number;
+    hash: string;
+    agentId: string;
+    userId: string;
+  }
   const appendBatch = db.transaction((items: QueuedAppend[]) => {
-    const nextSeq = new Map<string, number>();
+    const tips = new Map<string, ChainTip>();
     const touched = new Map<string, string>();
     const insert = stmt(
-      `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at)
-       VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at)`,
+      `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)
+       VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at, @prev_hash, @hash)`,
     );
     const results = items.map((item): { record: RunEventRecord } | { error: unknown } => {
       const key = `${item.ws}\0${item.runId}`;
-      let seq = nextSeq.get(key);
-      if (seq === undefined) {
-        if (!stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(item.runId, item.ws)) {
-          return { error: new Error(`run ${item.runId} not found`) };
-        }
-        seq = (
-          stmt("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM run_events WHERE run_id = ?").get(
-            item.runId,
-          ) as {
-            next: number;
-          }
-        ).next;
+      let tip = tips.get(key);
+      if (tip === undefined) {
+        const run = stmt("SELECT agent_id, user_id FROM runs WHERE id = ? AND workspace = ?").get(
+          item.runId,
+          item.ws,
+        ) as { agent_id: string; user_id: string } | undefined;
+        if (!run) return { error: new Error(`run ${item.runId} not found`) };
+        const last = stmt("SELECT seq, hash FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1").get(
+          item.runId,
+        ) as { seq: number; hash: string } | undefined;
+        tip = { seq: last?.seq ?? 0, hash: last?.hash ?? "", agentId: run.agent_id, userId: run.user_id };
+        tips.set(key, tip);
       }
       const data = item.event.data ?? {};
       const row: EventRow = {
         run_id: item.runId,
-        seq,
+        seq: tip.seq + 1,
         id: timeOrderedUuid(),
         type: item.event.type,
         actor: item.event.actor ?? "",
         payload_hash: item.event.payloadHash ?? "",
         data: JSON.stringify(data),
         created_at: nowIso(),
+        prev_hash: tip.hash,
+        hash: "",
       };
+      row.hash = sealEvent({
+        workspace: item.ws,
+        runId: row.run_id,
+        agentId: tip.agentId,
+        userId: tip.userId,
+        seq: row.seq,
+        id: row.id,
+        type: row.type,
+        actor: row.actor,
+        payloadHash: row.payload_hash,
+        data,
+        dataText: row.data,
+        time: row.created_at,
+        prevHash: row.prev_hash,
+      });
       insert.run(row);
-      nextSeq.set(key, seq + 1);
+      tip.seq = row.seq;
+      tip.hash = row.hash;
       touched.set(item.runId, row.created_at);
       return {
         record: {
           id: row.id,
           runId: row.run_id,
-          seq,
+          seq: row.seq,
           type: row.type,
           actor: row.actor,
           payloadHash: row.payload_hash,
@@ -474,6 +504,38 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         ) as EventRow[];
       }
       return rows.map(toEvent);
+    },
+
+    async listChainedEvents(ws, runId, options) {
+      const owned = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
+      if (!owned) return [];
+      const rows = stmt(
+        `SELECT * FROM run_events WHERE run_id = ? AND seq > ? AND created_at >= ? AND created_at < ?
+         ORDER BY seq LIMIT ?`,
+      ).all(runId, options.afterSeq, options.from ?? "", options.to ?? "\uffff", options.limit) as EventRow[];
+      return rows.map(
+        (row): ChainedEventRecord => ({
+          ...toEvent(row),
+          dataText: row.data,
+          prevHash: row.prev_hash,
+          hash: row.hash,
+        }),
+      );
+    },
+    async listRunsInWindow(ws, options) {
+      const after = options.after ?? { createdAt: "", id: "" };
+      const rows = stmt(
+        `SELECT * FROM runs WHERE workspace = ? AND (created_at, id) > (?, ?) AND created_at < ? AND updated_at >= ?
+         ORDER BY created_at, id LIMIT ?`,
+      ).all(
+        ws,
+        after.createdAt,
+        after.id,
+        options.to ?? "\uffff",
+        options.from ?? "",
+        options.limit,
+      ) as RunRow[];
+      return rows.map(toRun);
     },
 
     async putSecret(ws, name, values) {

@@ -79,6 +79,22 @@ export interface RunEventRecord {
   timestamp: string;
 }
 
+/** An event with what the audit chain needs (docs/audit.md): its data as stored, and its links. */
+export interface ChainedEventRecord extends RunEventRecord {
+  /** The data's JSON text exactly as stored (its SHA-256 is hashed into the chain). */
+  dataText: string;
+  /** The previous event's hash ("" for the first chained event and for unchained ones). */
+  prevHash: string;
+  /** "" for events stored before the chain existed. */
+  hash: string;
+}
+
+/** A time window [from, to) over ISO timestamps; either end may be open. */
+export interface TimeWindow {
+  from?: string;
+  to?: string;
+}
+
 export type NewRunEvent = Pick<RunEventRecord, "type"> &
   Partial<Pick<RunEventRecord, "actor" | "payloadHash" | "data">>;
 
@@ -151,7 +167,10 @@ export interface Store {
     patch: Partial<Pick<RunRecord, "status" | "blockedActionId" | "initialMessage" | "invokeUrl" | "owner">>,
     ifStatus?: string[],
   ): Promise<RunRecord | undefined>;
-  /** Appends with the next `seq` for the run, assigned in the same transaction as the insert. */
+  /**
+   * Appends with the next `seq` for the run, assigned in the same transaction as the insert, and
+   * seals it into the run's audit chain (`prev_hash`, `hash`: see store/event-chain.ts).
+   */
   appendEvent(ws: string, runId: string, event: NewRunEvent): Promise<RunEventRecord>;
   /** Ascending by seq. `tail` keeps the last N; `limit` the first N after `afterSeq`. */
   listEvents(
@@ -159,6 +178,24 @@ export interface Store {
     runId: string,
     options?: { afterSeq?: number; limit?: number; tail?: number },
   ): Promise<RunEventRecord[]>;
+
+  /**
+   * Audit reads: a run's events with their chain fields, ascending by seq, the first `limit`
+   * after `afterSeq` whose timestamp is in the window.
+   */
+  listChainedEvents(
+    ws: string,
+    runId: string,
+    options: TimeWindow & { afterSeq: number; limit: number },
+  ): Promise<ChainedEventRecord[]>;
+  /**
+   * Runs that may have events in the window (created before `to`, last written at or after
+   * `from`), in creation order: the first `limit` after the run `after`.
+   */
+  listRunsInWindow(
+    ws: string,
+    options: TimeWindow & { after?: { createdAt: string; id: string }; limit: number },
+  ): Promise<RunRecord[]>;
 
   /** Secrets are encrypted at rest; only the egress and gateway read them back. */
   putSecret(ws: string, name: string, values: Record<string, string>): Promise<void>;

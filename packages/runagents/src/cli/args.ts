@@ -45,6 +45,8 @@ export interface Command {
   options?: Options;
   /** Extra help text printed after the flags. */
   details?: string;
+  /** `-o/--output` may also name a file to write to (anything other than table or json). */
+  outputFile?: boolean;
   run(ctx: Ctx, parsed: Parsed): Promise<void> | void;
 }
 

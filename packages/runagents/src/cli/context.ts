@@ -16,6 +16,8 @@ export interface GlobalFlags {
   endpoint?: string;
   apiKey?: string;
   output: "table" | "json";
+  /** `-o <file>` for commands that write a file (see `Command.outputFile`). */
+  outputFile?: string;
 }
 
 export class Ctx {
@@ -68,6 +70,15 @@ export class Ctx {
       fetch: keep,
     });
     return this.#client;
+  }
+
+  /**
+   * A Client on the global `fetch`, for answers read as they arrive (the default client buffers
+   * whole bodies to keep one-shot commands fast). Not cached: few commands need it.
+   */
+  streamingClient(): Client {
+    const config = this.config();
+    return new Client({ endpoint: config.endpoint, apiKey: config.apiKey, namespace: config.namespace });
   }
 
   /** The parsed body of the last response the client received. */

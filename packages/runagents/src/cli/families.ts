@@ -37,6 +37,10 @@ export const FAMILIES: Readonly<Record<string, Family>> = {
     load: async () => (await import("./commands/models.js")).models,
   },
   runs: { summary: "Inspect and wait for runs", load: async () => (await import("./commands/runs.js")).runs },
+  audit: {
+    summary: "Export and verify the tamper-evident audit trail",
+    load: async () => (await import("./commands/audit.js")).audit,
+  },
   approvals: {
     summary: "List, approve and reject access requests",
     load: async () => (await import("./commands/approvals.js")).approvals,

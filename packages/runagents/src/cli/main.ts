@@ -90,7 +90,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   checkPositionals(path, node, parsed.positionals);
-  const output = str(parsed, "output") ?? "table";
+  const requested = str(parsed, "output") ?? "table";
+  const toFile = requested !== "table" && requested !== "json" && node.outputFile === true;
+  const output = toFile ? "table" : requested;
   if (output !== "table" && output !== "json") {
     throw new UsageError(`invalid output format "${output}": use table or json`);
   }
@@ -100,7 +102,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     cwd: io.cwd,
     stdout: io.stdout,
     stderr: io.stderr,
-    flags: { endpoint: str(parsed, "endpoint"), apiKey: str(parsed, "api-key"), output },
+    flags: {
+      endpoint: str(parsed, "endpoint"),
+      apiKey: str(parsed, "api-key"),
+      output,
+      ...(toFile ? { outputFile: requested } : {}),
+    },
   });
   try {
     await node.run(ctx, parsed);

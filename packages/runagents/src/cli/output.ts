@@ -105,6 +105,14 @@ export class Output {
     return text;
   }
 
+  /** Raw text; waits for the stream to drain when it asks to (large exports). */
+  async write(text: string): Promise<void> {
+    if (this.#stream.write(text) !== false) return;
+    const stream = this.#stream as Writable & { once?: (event: string, listener: () => void) => unknown };
+    if (typeof stream.once === "function")
+      await new Promise<void>((resolve) => stream.once?.("drain", resolve));
+  }
+
   line(text = ""): void {
     this.#stream.write(`${text}\n`);
   }

@@ -8,6 +8,7 @@ import { ActionsResource } from "./actions.js";
 import { AgentsResource } from "./agents.js";
 import { ApiKeysResource } from "./api-keys.js";
 import { ApprovalsResource } from "./approvals.js";
+import { AuditResource } from "./audit.js";
 import { ApprovalConnectorsResource } from "./connectors.js";
 import { ConsentsResource, OAuthTokensResource } from "./consents.js";
 import {
@@ -66,6 +67,7 @@ export class Client {
   readonly actions: ActionsResource;
   /** Workspace API keys: list, create (role, groups), revoke. Admin keys only. */
   readonly apiKeys: ApiKeysResource;
+  readonly audit: AuditResource;
 
   readonly #transport: Transport;
   readonly #apiRoot: string;
@@ -105,6 +107,7 @@ export class Client {
     this.approvalConnectors = new ApprovalConnectorsResource(t);
     this.actions = new ActionsResource(t);
     this.apiKeys = new ApiKeysResource(t);
+    this.audit = new AuditResource(t);
   }
 
   /**

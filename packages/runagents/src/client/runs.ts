@@ -1,10 +1,13 @@
 /**
  * @module
  * `client.runs`: list (client-side user/conversation filter, newest first, limit), get, events (type
- * filter, tail limit), timeline, wait (polls until COMPLETED or FAILED) and export (api-contract §2.3.4).
+ * filter, tail limit), timeline, wait (polls until COMPLETED or FAILED), export (api-contract §2.3.4; built client-side)
+ * and auditExport (the server's tamper-evident NDJSON trail).
  */
 
+import type { AuditLine } from "../audit/chain.js";
 import { abortedError, RunAgentsTimeoutError } from "../errors.js";
+import { type AuditExportOptions, streamAuditExport, windowQuery } from "./audit.js";
 import type {
   Run,
   RunEvent,
@@ -117,6 +120,15 @@ export class RunsResource {
     const run = await this.get(runId, options);
     const events = await this.events(runId, {}, options);
     return { run, events, timeline: buildTimeline(run, events) };
+  }
+
+  /** GET /runs/{id}/audit/export: the run's tamper-evident audit lines (events, then the head). */
+  auditExport(
+    runId: string,
+    window: AuditExportOptions = {},
+    options: CallOptions = {},
+  ): AsyncGenerator<AuditLine, void, undefined> {
+    return streamAuditExport(this.#t, urlPath`/runs/${runId}/audit/export`, windowQuery(window), options);
   }
 
   /**

@@ -10,6 +10,7 @@ import { registerAnalyzeRoutes } from "./analyze.js";
 import { registerApiKeyRoutes } from "./api-keys.js";
 import { registerApprovalConnectorRoutes } from "./approval-connectors.js";
 import { registerApprovalRoutes } from "./approvals.js";
+import { registerAuditRoutes } from "./audit.js";
 import { registerCatalogRoutes } from "./catalog.js";
 import { registerContextExportRoutes } from "./context-export.js";
 import { registerDeployRoutes } from "./deploy.js";
@@ -35,6 +36,7 @@ export function registerApiRoutes(api: Router<RouteDef>): void {
   registerApiKeyRoutes(api);
   registerApprovalConnectorRoutes(api);
   registerApprovalRoutes(api);
+  registerAuditRoutes(api);
   registerCatalogRoutes(api);
   registerContextExportRoutes(api);
   registerDeployDraftRoutes(api);

@@ -154,6 +154,9 @@ export const runs: Group = {
       summary: "Export a run with its events and timeline as JSON",
       args: "<run-id>",
       min: 1,
+      details:
+        "Full event data, for reading and tooling. For the tamper-evident audit trail (hash-chained,\n" +
+        'payload hashes only) use "runagents audit export --run <run-id>".',
       async run(ctx, { positionals: [id = ""] }) {
         const exported = await ctx.client().runs.export(id);
         ctx.out.json(exported, !ctx.json);
