@@ -6,7 +6,8 @@
  * points at this platform (or at no platform). Agents never see it: a sandboxed agent has neither
  * the file nor a route to the management API.
  */
-import { loadConfig, saveConfig } from "runagents";
+import { readFileSync } from "node:fs";
+import { configPath, DEFAULT_CONFIG, loadConfig, saveConfig } from "runagents";
 
 export type KeyHandOff = { written: string } | { notWritten: string };
 
@@ -18,13 +19,26 @@ export function writeAdminKey(token: string, platformUrl: string): KeyHandOff {
   } catch (err) {
     return { notWritten: (err as Error).message };
   }
-  if (!sameLocalPlatform(file.endpoint, platformUrl)) {
+  const chosen = endpointChosen(configPath(location));
+  if (chosen && !sameLocalPlatform(file.endpoint, platformUrl)) {
     return { notWritten: `the configuration points at another platform (${file.endpoint})` };
   }
+  // No endpoint chosen yet: this platform becomes it (unless it is the default one anyway).
+  const endpoint =
+    chosen || sameLocalPlatform(DEFAULT_CONFIG.endpoint, platformUrl) ? file.endpoint : platformUrl;
   try {
-    return { written: saveConfig({ ...file, apiKey: token }, location) };
+    return { written: saveConfig({ ...file, endpoint, apiKey: token }, location) };
   } catch (err) {
     return { notWritten: (err as Error).message };
+  }
+}
+
+function endpointChosen(path: string): boolean {
+  try {
+    const doc = JSON.parse(readFileSync(path, "utf8")) as { endpoint?: unknown };
+    return typeof doc.endpoint === "string" && doc.endpoint.trim() !== "";
+  } catch {
+    return false;
   }
 }
 

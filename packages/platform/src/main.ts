@@ -42,7 +42,6 @@ async function main(argv: string[]): Promise<void> {
     api: `${platform.url}/api/v1`,
     data_dir: config.dataDir,
   });
-  process.stderr.write(`RunAgents platform ready at ${platform.url} (API: ${platform.url}/api/v1)\n`);
   if (platform.bootstrapKey) {
     const handOff = writeAdminKey(platform.bootstrapKey, platform.url);
     process.stderr.write(
@@ -51,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
         : `Created the admin API key "local-admin" (not saved: ${handOff.notWritten}). Store it now, it is shown once:\n${platform.bootstrapKey}\n`,
     );
   }
+  process.stderr.write(`RunAgents platform ready at ${platform.url} (API: ${platform.url}/api/v1)\n`);
 
   const stop = (signal: string) => {
     log.info("shutting down", { signal });

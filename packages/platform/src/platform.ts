@@ -55,7 +55,9 @@ export async function startPlatform(
   const log = options.logger ?? createLogger({ level: config.logLevel });
   const store = options.store ?? openStore(config);
   const bootstrapKey =
-    (await store.countApiKeys()) === 0 ? (await issueApiKey(store, "default", BOOTSTRAP_KEY_NAME)).token : undefined;
+    (await store.countApiKeys()) === 0
+      ? (await issueApiKey(store, "default", BOOTSTRAP_KEY_NAME)).token
+      : undefined;
 
   let baseUrl = "";
   const api = new Router<RouteDef>();

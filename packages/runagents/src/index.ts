@@ -135,6 +135,7 @@ export {
   type AssistantMode,
   type ConfigLocation,
   configPath,
+  DEFAULT_CONFIG,
   loadConfig,
   type RunAgentsConfig,
   saveConfig,

@@ -42,7 +42,13 @@ export interface AgentLocator {
   post(
     ws: string,
     agent: string,
-    request: { path: string; headers: Record<string, string>; body: string; timeoutMs: number; signal: AbortSignal },
+    request: {
+      path: string;
+      headers: Record<string, string>;
+      body: string;
+      timeoutMs: number;
+      signal: AbortSignal;
+    },
   ): Promise<{ status: number; text: string }>;
 }
 

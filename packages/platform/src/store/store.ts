@@ -65,7 +65,10 @@ export interface RunRecord {
 
 export type NewRun = Pick<RunRecord, "workspace" | "agentId" | "userId"> &
   Partial<
-    Pick<RunRecord, "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status" | "owner" | "userAuth">
+    Pick<
+      RunRecord,
+      "id" | "conversationId" | "initialMessage" | "invokeUrl" | "status" | "owner" | "userAuth"
+    >
   >;
 
 export interface RunEventRecord {

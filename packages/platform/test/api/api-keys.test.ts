@@ -16,7 +16,7 @@ describe("workspace API keys API", () => {
 
   before(async () => {
     platform = await startTestPlatform();
-    const res = await platform.call("POST", "/auth/api-keys", { name: "admin" });
+    const res = await platform.call("POST", "/auth/api-keys", { name: "admin", role: "admin" });
     assert.equal(res.status, 201);
     admin = (res.json as Json).token;
   });
@@ -220,7 +220,7 @@ describe("workspace auth settings API", () => {
       maxSessionIdleTimeoutMinutes: 1440,
       programmaticHeader: "X-RunAgents-API-Key",
       apiKeyPrefix: "ra_ws_",
-      apiKeyCount: 0,
+      apiKeyCount: 1,
     });
   });
 
@@ -236,7 +236,7 @@ describe("workspace auth settings API", () => {
     assert.equal(body.sessionIdleTimeoutMinutes, 120);
     assert.equal(body.apiKeyPrefix, "ra_ws_");
     assert.equal(body.programmaticHeader, "X-RunAgents-API-Key");
-    assert.equal(body.apiKeyCount, 0);
+    assert.equal(body.apiKeyCount, 1);
     assert.equal(
       ((await platform.call("GET", "/settings/auth")).json as Json).sessionIdleTimeoutMinutes,
       120,

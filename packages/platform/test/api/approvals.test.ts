@@ -137,7 +137,7 @@ describe("approval requests API", () => {
     assert.equal(approved.scope, "once");
     assert.equal(approved.duration, "");
     assert.equal(approved.expires_at, null);
-    assert.equal(approved.approver_id, "local");
+    assert.equal(approved.approver_id, platform.adminSubject);
     const again = await platform.call("POST", `/approvals/requests/${request.id}/approve`);
     assert.deepEqual(
       [again.status, again.json],
@@ -215,9 +215,9 @@ describe("approval requests API", () => {
       assert.equal(got.status, "APPROVED");
       const approved = (await eventsOf(run.id)).at(-1);
       assert.equal(approved.type, "APPROVED");
-      assert.equal(approved.actor, "local");
+      assert.equal(approved.actor, platform.adminSubject);
       assert.deepEqual(approved.data, {
-        approver_id: "local",
+        approver_id: platform.adminSubject,
         scope: "run",
         tool_id: "crm",
         action_id: action.action_id,
@@ -240,7 +240,7 @@ describe("approval requests API", () => {
     assert.equal(res.status, 200);
     assert.equal((res.json as any).status, "REJECTED");
     assert.equal((res.json as any).reason, "not today");
-    assert.equal((res.json as any).approver_id, "local");
+    assert.equal((res.json as any).approver_id, platform.adminSubject);
     const got = (await platform.call("GET", `/runs/${run.id}/actions/${action.action_id}`)).json as any;
     assert.equal(got.status, "FAILED");
     const events = await eventsOf(run.id);

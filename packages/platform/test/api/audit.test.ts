@@ -120,7 +120,7 @@ describe("audit export", () => {
       [`${tool.url}/charges`, "approval_required", "audited-policy#1", sha256(CANARY_PAYLOAD)],
     );
     assert.equal(required?.decision, "approval_required");
-    assert.deepEqual([approved?.decision, approved?.approver], ["approved", "local"]);
+    assert.deepEqual([approved?.decision, approved?.approver], ["approved", platform.adminSubject]);
     const head = lines(res.text).at(-1);
     assert.equal(head?.kind, "head");
     const summary = verifyAuditExport(res.text);

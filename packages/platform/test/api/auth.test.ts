@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadConfig, saveConfig } from "runagents";
 import { authenticate } from "../../src/api/auth.js";
-import { ConfigError, loadPlatformConfig } from "../../src/config.js";
+import { loadPlatformConfig } from "../../src/config.js";
+import { writeAdminKey } from "../../src/local-config.js";
 import { silentLogger } from "../../src/log.js";
 import { openStore, startPlatform } from "../../src/platform.js";
 import { request, startTestPlatform, type TestPlatform } from "../helpers/platform.js";
@@ -22,20 +24,20 @@ describe("API-key authentication over HTTP", () => {
   });
   after(() => platform.destroy());
 
-  it("lets loopback callers in while no key exists, and creates the first key without one", async () => {
-    assert.equal((await platform.call("GET", "/tools")).status, 200);
-    const res = await platform.call("POST", "/auth/api-keys", { name: "first" });
-    assert.equal(res.status, 201);
-    first = res.json as Json;
-  });
-
-  it("then answers 401 JSON to a request without a key", async () => {
-    const res = await platform.call("GET", "/tools");
+  it("starts with one admin key of its own and answers 401 JSON without a key, loopback included", async () => {
+    first = { token: platform.adminKey };
+    const keys = (await platform.call("GET", "/auth/api-keys")).json as Json;
+    const list = (Array.isArray(keys) ? keys : keys.keys) as Json[];
+    assert.deepEqual(
+      list.map((k) => [k.name, k.role]),
+      [["local-admin", "admin"]],
+    );
+    const res = await request(`${platform.api}/tools`, "GET");
     assert.equal(res.status, 401);
     assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
     assert.deepEqual(res.json, { error: "missing API key: send it in the X-RunAgents-API-Key header" });
-    const create = await platform.call("POST", "/auth/api-keys", { name: "sneaky" });
-    assert.equal(create.status, 401, "creating more keys needs a key too");
+    const create = await request(`${platform.api}/auth/api-keys`, "POST", { name: "sneaky" });
+    assert.equal(create.status, 401, "creating keys needs a key");
   });
 
   it("accepts the key in X-RunAgents-API-Key and as Authorization: Bearer", async () => {
@@ -137,56 +139,62 @@ describe("API-key authentication over HTTP", () => {
   });
 });
 
-describe("authenticate() for non-loopback callers", () => {
+describe("the platform's first admin key", () => {
   const fakeRequest = (remoteAddress: string, headers: Record<string, string> = {}) =>
     ({ headers, socket: { remoteAddress } }) as unknown as IncomingMessage;
 
-  it("refuses a remote caller while no key exists, saying how to create one", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "runagents-auth-test-"));
-    const store = openStore({ ...loadPlatformConfig([], {}), dataDir });
-    try {
-      await assert.rejects(authenticate(store, fakeRequest("10.1.2.3"), "default"), {
-        status: 401,
-        message: "an API key is required: create one with POST /api/v1/auth/api-keys from this machine",
-      });
-      assert.deepEqual(await authenticate(store, fakeRequest("::ffff:127.0.0.1"), "default"), {
-        kind: "local",
-      });
-    } finally {
-      await store.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe("listening beyond loopback", () => {
-  it("refuses to start on 0.0.0.0 without a key, and starts once one exists", async () => {
+  it("is created at first start only, and a loopback caller without a key is refused", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "runagents-auth-test-"));
     const config = { ...loadPlatformConfig([], {}), dataDir, port: 0, host: "0.0.0.0" };
     try {
-      await assert.rejects(startPlatform(config, { logger: silentLogger }), (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
-        assert.match(err.message, /refusing to listen on 0\.0\.0\.0 without a workspace API key/);
-        assert.match(err.message, /POST \/api\/v1\/auth\/api-keys/);
-        return true;
-      });
-      const local = await startTestPlatform({ dataDir, config: { host: "127.0.0.1" } });
-      const token = ((await local.call("POST", "/auth/api-keys", { name: "ops" })).json as Json).token;
-      await local.close();
-
-      const open = await startPlatform(config, { logger: silentLogger });
+      const first = await startPlatform(config, { logger: silentLogger });
+      const token = first.bootstrapKey;
       try {
-        const noKey = await request(`${open.url}/api/v1/tools`, "GET");
-        assert.equal(noKey.status, 401);
-        const withKey = await request(`${open.url}/api/v1/tools`, "GET", undefined, {
-          "X-RunAgents-API-Key": token,
+        assert.match(token ?? "", /^ra_ws_/);
+        assert.equal((await request(`${first.url}/api/v1/tools`, "GET")).status, 401);
+        await assert.rejects(authenticate(first.store, fakeRequest("127.0.0.1"), "default"), {
+          status: 401,
+          message: "missing API key: send it in the X-RunAgents-API-Key header",
+        });
+      } finally {
+        await first.close();
+      }
+      const again = await startPlatform(config, { logger: silentLogger });
+      try {
+        assert.equal(again.bootstrapKey, undefined, "a restart creates no second key");
+        const withKey = await request(`${again.url}/api/v1/tools`, "GET", undefined, {
+          "X-RunAgents-API-Key": token ?? "",
         });
         assert.equal(withKey.status, 200);
       } finally {
-        await open.close();
+        await again.close();
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("is written into the local configuration when it points at this platform, and only then", () => {
+    const dir = mkdtempSync(join(tmpdir(), "runagents-config-test-"));
+    const saved = process.env.RUNAGENTS_CONFIG_DIR;
+    process.env.RUNAGENTS_CONFIG_DIR = dir;
+    try {
+      const written = writeAdminKey("ra_ws_first", "http://127.0.0.1:8092");
+      assert.deepEqual(written, { written: join(dir, "config.json") });
+      assert.equal(statSync(join(dir, "config.json")).mode & 0o777, 0o600);
+      assert.equal(loadConfig({ env: { RUNAGENTS_CONFIG_DIR: dir } }).apiKey, "ra_ws_first");
+
+      saveConfig(
+        { endpoint: "https://runagents.example.com", apiKey: "ra_ws_remote" },
+        { path: join(dir, "config.json") },
+      );
+      const refused = writeAdminKey("ra_ws_second", "http://127.0.0.1:8092");
+      assert.ok("notWritten" in refused);
+      assert.equal(loadConfig({ env: { RUNAGENTS_CONFIG_DIR: dir } }).apiKey, "ra_ws_remote");
+    } finally {
+      if (saved === undefined) delete process.env.RUNAGENTS_CONFIG_DIR;
+      else process.env.RUNAGENTS_CONFIG_DIR = saved;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

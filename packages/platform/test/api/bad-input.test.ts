@@ -105,7 +105,7 @@ describe("bad input on every route", () => {
   before(async () => {
     platform = await startTestPlatform({ config: { maxBodyBytes: MAX_BODY } });
     await seed(platform, secrets);
-    const key = await platform.call("POST", "/auth/api-keys", { name: "bad-input-admin" });
+    const key = await platform.call("POST", "/auth/api-keys", { name: "bad-input-admin", role: "admin" });
     assert.equal(key.status, 201);
     auth = { "X-RunAgents-API-Key": (key.json as Json).token };
   });

@@ -63,7 +63,7 @@ describe("context export API", () => {
     const body = res.json as Record<string, any>;
     assert.match(body.generated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(body.namespace, "default");
-    assert.equal(body.user_id, "local");
+    assert.equal(body.user_id, platform.adminSubject);
     assert.deepEqual(body.errors, {});
     assert.deepEqual(Object.keys(body.resources).sort(), [...KEYS].sort());
     for (const key of KEYS) {

@@ -16,7 +16,7 @@ describe("deploy drafts API (keyless local use)", () => {
     assert.match(d.id, /^[0-9a-f-]{36}$/);
     assert.equal(d.version, 1);
     assert.equal(d.status, "IN_PROGRESS");
-    assert.equal(d.user_id, "local");
+    assert.equal(d.user_id, platform.adminSubject);
     assert.equal(d.namespace, "default");
     assert.deepEqual(d.policies, []);
     assert.deepEqual(d.model_mappings, {});
@@ -36,7 +36,7 @@ describe("deploy drafts API (keyless local use)", () => {
     });
     assert.equal(res.status, 201);
     const d = res.json as Record<string, any>;
-    assert.equal(d.user_id, "local");
+    assert.equal(d.user_id, platform.adminSubject);
     assert.equal(d.step, "deploy");
     assert.deepEqual(d.model_mappings.default, {
       provider: "openai",
@@ -151,6 +151,7 @@ describe("deploy drafts API (keyless local use)", () => {
 describe("deploy drafts API (per-user ownership with API keys)", () => {
   let platform: TestPlatform;
   const keys: Record<string, string> = {};
+  const subjects: Record<string, string> = {};
   const as = (who: string) => ({ "X-RunAgents-API-Key": keys[who] as string });
   before(async () => {
     platform = await startTestPlatform();
@@ -159,15 +160,16 @@ describe("deploy drafts API (per-user ownership with API keys)", () => {
       const res = await platform.call("POST", "/auth/api-keys", body, name === "bob" ? as("alice") : {});
       assert.equal(res.status, 201, res.text);
       keys[name] = (res.json as { token: string }).token;
+      subjects[name] = `key:${(res.json as { key: { id: string } }).key.id}`;
     }
   });
   after(() => platform.destroy());
 
-  it("owns drafts by API key name, filters mine=1 by default, and forbids other users", async () => {
+  it("owns drafts by the API key's subject, filters mine=1 by default, and forbids other users", async () => {
     const mine = (await platform.call("POST", "/deploy-drafts", { step: "a" }, as("alice"))).json as any;
-    assert.equal(mine.user_id, "alice");
+    assert.equal(mine.user_id, subjects.alice);
     const bobs = (await platform.call("POST", "/deploy-drafts", { step: "b" }, as("bob"))).json as any;
-    assert.equal(bobs.user_id, "bob");
+    assert.equal(bobs.user_id, subjects.bob);
 
     const aliceList = (await platform.call("GET", "/deploy-drafts", undefined, as("alice"))).json as any[];
     assert.deepEqual(

@@ -71,7 +71,9 @@ describe("POST/DELETE /agents/{name}/dev-session", () => {
         { provider: "anthropic", model: "claude-x" },
       ],
     );
-    assert.deepEqual(platform.services.agents?.endpointFor("default", "dev-one"), { url: "http://127.0.0.1:9" });
+    assert.deepEqual(platform.services.agents?.endpointFor("default", "dev-one"), {
+      url: "http://127.0.0.1:9",
+    });
     // Nothing listens on port 9: the invoke reached for the dev runtime.
     const invoke = await platform.call("POST", "/agents/dev-one/invoke", { message: "hi" });
     assert.equal(invoke.status, 502, invoke.text);

@@ -59,8 +59,8 @@ describe("MCP over Streamable HTTP", () => {
     await platform.destroy();
   });
 
-  it("serves loopback callers without a key while no API key exists, with the runagents-mcp tools", async () => {
-    const mcp = await connect();
+  it("serves a caller with an API key the runagents-mcp tools", async () => {
+    const mcp = await connect("/mcp", platform.authHeaders);
     assert.equal(mcp.getServerVersion()?.name, "RunAgents");
     assert.match(mcp.getInstructions() ?? "", /^RunAgents platform server/);
     const { tools } = await mcp.listTools();
@@ -77,8 +77,8 @@ describe("MCP over Streamable HTTP", () => {
     });
   });
 
-  it("refuses a caller without a valid API key once keys exist (401)", async () => {
-    const key = await platform.call("POST", "/auth/api-keys", { name: "mcp-http" });
+  it("refuses a caller without a valid API key (401)", async () => {
+    const key = await platform.call("POST", "/auth/api-keys", { name: "mcp-http", role: "admin" });
     assert.equal(key.status, 201, key.text);
     token = (key.json as Json).token;
     keyId = (key.json as Json).key.id;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
+import { request, startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;
 
@@ -68,7 +68,8 @@ describe("persistence across a restart", () => {
 
   before(async () => {
     platform = await startTestPlatform({ dataDir });
-    const key = (await platform.call("POST", "/auth/api-keys", { name: "persist-admin" })).json as Json;
+    const key = (await platform.call("POST", "/auth/api-keys", { name: "persist-admin", role: "admin" }))
+      .json as Json;
     token = key.token;
     const doomed = await must("POST", "/auth/api-keys", { name: "revoked", expiresInDays: 5 });
     ids.revokedToken = doomed.token;
@@ -168,7 +169,8 @@ describe("persistence across a restart", () => {
       "X-RunAgents-API-Key": ids.revokedToken,
     });
     assert.equal(revoked.status, 401);
-    assert.equal((await platform.call("GET", "/tools")).status, 401, "still locked without a key");
+    const none = await request(`${platform.api}/tools`, "GET");
+    assert.equal(none.status, 401, "still locked without a key");
   });
 
   it("keeps a paused run paused with its blocked action", () => {

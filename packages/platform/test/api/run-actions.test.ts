@@ -128,11 +128,11 @@ describe("blocked actions API", () => {
     const request = (await platform.call("GET", `/approvals/requests/${action.request_id}`)).json as any;
     assert.equal(request.status, "APPROVED");
     assert.equal(request.scope, "once");
-    assert.equal(request.approver_id, "local");
+    assert.equal(request.approver_id, platform.adminSubject);
     const approved = ((await platform.call("GET", `/runs/${run.id}/events`)).json as any[]).at(-1);
     assert.equal(approved.type, "APPROVED");
-    assert.equal(approved.actor, "local");
-    assert.equal(approved.data.approver_id, "local");
+    assert.equal(approved.actor, platform.adminSubject);
+    assert.equal(approved.data.approver_id, platform.adminSubject);
     assert.equal(approved.data.scope, "once");
     assert.equal(approved.data.tool_id, "payments-api");
     const stillPaused = (await platform.call("GET", `/runs/${run.id}`)).json as any;

@@ -11,6 +11,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe("HTTP front door", () => {
   let platform: TestPlatform;
+  const raw = (method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}) =>
+    rawRequest(platform.url, method, path, body, { ...platform.authHeaders, ...headers });
   before(async () => {
     platform = await startTestPlatform();
   });
@@ -18,7 +20,7 @@ describe("HTTP front door", () => {
 
   it("answers an unknown route with a JSON 404", async () => {
     for (const path of ["/api/v1/no-such-thing", "/api/v1/tools/a/b/c/d", "/no-such-root-path"]) {
-      const res = await rawRequest(platform.url, "GET", path);
+      const res = await raw("GET", path);
       assert.equal(res.status, 404, path);
       assert.match(String(res.headers["content-type"]), /^application\/json/);
       assert.deepEqual(res.json, { error: `no route for GET ${path}` });
@@ -26,27 +28,27 @@ describe("HTTP front door", () => {
   });
 
   it("answers a wrong method with a JSON 405 and an Allow header", async () => {
-    const res = await rawRequest(platform.url, "PATCH", "/api/v1/tools");
+    const res = await raw("PATCH", "/api/v1/tools");
     assert.equal(res.status, 405);
     assert.equal(res.headers.allow, "GET, POST");
     assert.deepEqual(res.json, { error: "method PATCH not allowed on /api/v1/tools" });
-    const named = await rawRequest(platform.url, "PUT", "/api/v1/tools/some-tool");
+    const named = await raw("PUT", "/api/v1/tools/some-tool");
     assert.equal(named.status, 405);
     assert.equal(named.headers.allow, "DELETE, GET");
   });
 
   it("echoes a sane X-Request-Id and generates one otherwise", async () => {
-    const echoed = await rawRequest(platform.url, "GET", "/api/v1/tools", undefined, {
+    const echoed = await raw("GET", "/api/v1/tools", undefined, {
       "X-Request-Id": "trace-abc.123:x",
     });
     assert.equal(echoed.headers["x-request-id"], "trace-abc.123:x");
     for (const bad of ["has spaces", "x".repeat(129), "semi;colon", "<script>"]) {
-      const res = await rawRequest(platform.url, "GET", "/api/v1/tools", undefined, { "X-Request-Id": bad });
+      const res = await raw("GET", "/api/v1/tools", undefined, { "X-Request-Id": bad });
       assert.match(String(res.headers["x-request-id"]), UUID, bad);
     }
-    const none = await rawRequest(platform.url, "GET", "/api/v1/tools");
+    const none = await raw("GET", "/api/v1/tools");
     assert.match(String(none.headers["x-request-id"]), UUID);
-    const failed = await rawRequest(platform.url, "GET", "/api/v1/nope", undefined, {
+    const failed = await raw("GET", "/api/v1/nope", undefined, {
       "X-Request-Id": "req-404",
     });
     assert.equal(failed.headers["x-request-id"], "req-404", "errors carry the id too");
@@ -54,8 +56,8 @@ describe("HTTP front door", () => {
 
   it("answers HEAD on a GET route with the headers and no body", async () => {
     await platform.call("POST", "/tools", { name: "head-tool", base_url: "https://head.example" });
-    const get = await rawRequest(platform.url, "GET", "/api/v1/tools/head-tool");
-    const head = await rawRequest(platform.url, "HEAD", "/api/v1/tools/head-tool");
+    const get = await raw("GET", "/api/v1/tools/head-tool");
+    const head = await raw("HEAD", "/api/v1/tools/head-tool");
     assert.equal(head.status, 200);
     assert.equal(head.text, "");
     assert.equal(head.headers["content-length"], get.headers["content-length"]);
@@ -91,29 +93,23 @@ describe("HTTP front door", () => {
       ["x".repeat(64), "x".repeat(64)],
       ["%C3%BC", "ü"],
     ];
-    for (const [raw, name] of cases) {
-      const res = await rawRequest(platform.url, "GET", `/api/v1/workspaces/${raw}/tools`);
-      assert.equal(res.status, 400, raw);
+    for (const [given, name] of cases) {
+      const res = await raw("GET", `/api/v1/workspaces/${given}/tools`);
+      assert.equal(res.status, 400, given);
       assert.deepEqual(res.json, {
         error: `invalid workspace name "${name}": use lowercase letters, digits and '-'`,
       });
     }
-    const broken = await rawRequest(platform.url, "GET", "/api/v1/workspaces/%E0%A4%A/tools");
+    const broken = await raw("GET", "/api/v1/workspaces/%E0%A4%A/tools");
     assert.equal(broken.status, 400);
     assert.deepEqual(broken.json, { error: "malformed percent-encoding in the request path" });
   });
 
   it("logs every request as one JSON line with request_id, method, path and status, never the body", async () => {
     const marker = "body-marker-7f3a9c";
-    await rawRequest(
-      platform.url,
-      "POST",
-      "/api/v1/tools?secret=query-marker",
-      JSON.stringify({ name: marker }),
-      {
-        "X-Request-Id": "log-check-1",
-      },
-    );
+    await raw("POST", "/api/v1/tools?secret=query-marker", JSON.stringify({ name: marker }), {
+      "X-Request-Id": "log-check-1",
+    });
     const lines = platform.logs.map((l) => JSON.parse(l) as Json);
     const line = lines.find((l) => l.msg === "request" && l.request_id === "log-check-1");
     assert.ok(line, "a request log line");
@@ -127,15 +123,15 @@ describe("HTTP front door", () => {
 
   it("rejects an oversized body with 413 and a malformed one with 400", async () => {
     const big = JSON.stringify({ name: "x", pad: "y".repeat(9 * 1024 * 1024) });
-    const res = await rawRequest(platform.url, "POST", "/api/v1/tools", big);
+    const res = await raw("POST", "/api/v1/tools", big);
     assert.equal(res.status, 413);
     assert.deepEqual(res.json, { error: `request body too large: the limit is ${8 * 1024 * 1024} bytes` });
-    const bad = await rawRequest(platform.url, "POST", "/api/v1/tools", "{nope");
+    const bad = await raw("POST", "/api/v1/tools", "{nope");
     assert.equal(bad.status, 400);
     assert.match((bad.json as Json).error, /^invalid JSON body: /);
-    const list = await rawRequest(platform.url, "POST", "/api/v1/tools", "[1]");
+    const list = await raw("POST", "/api/v1/tools", "[1]");
     assert.deepEqual(list.json, { error: "request body must be a JSON object" });
-    assert.equal((await rawRequest(platform.url, "GET", "/healthz")).status, 200);
+    assert.equal((await raw("GET", "/healthz")).status, 200);
   });
 });
 

@@ -13,7 +13,7 @@ describe("Client against the real platform", () => {
   let client: Client;
   before(async () => {
     platform = await startTestPlatform();
-    client = new Client({ endpoint: platform.url, apiKey: "", namespace: "default" });
+    client = new Client({ endpoint: platform.url, apiKey: platform.adminKey, namespace: "default" });
   });
   after(() => platform.destroy());
 
@@ -231,7 +231,7 @@ describe("Client against the real platform", () => {
   });
 
   it("addresses a workspace through the namespace option and isolates its resources", async () => {
-    const team = new Client({ endpoint: platform.url, apiKey: "", namespace: "team-a" });
+    const team = new Client({ endpoint: platform.url, apiKey: platform.adminKey, namespace: "team-a" });
     await team.tools.create({ name: "team-tool", baseUrl: "https://team.example" });
     assert.ok((await team.tools.list()).some((t) => t.name === "team-tool"));
     assert.ok(!(await client.tools.list()).some((t) => t.name === "team-tool"));
@@ -309,11 +309,12 @@ describe("Client against the real platform", () => {
     assert.ok(!platform.logs.some((line) => line.includes("dana-access-0123456789")));
   });
 
-  it("sends an ra_ws_ key in X-RunAgents-API-Key and is refused without it once keys exist", async () => {
+  it("sends an ra_ws_ key in X-RunAgents-API-Key and is refused without one", async () => {
     const other = await startTestPlatform();
     try {
+      const admin = new Client({ endpoint: other.url, apiKey: other.adminKey, namespace: "default" });
+      const created = (await admin.post("/auth/api-keys", { name: "ci" })) as { token: string };
       const open = new Client({ endpoint: other.url, apiKey: "", namespace: "default" });
-      const created = (await open.post("/auth/api-keys", { name: "ci" })) as { token: string };
       await assert.rejects(
         open.tools.list(),
         (err: unknown) => err instanceof APIError && err.status === 401,

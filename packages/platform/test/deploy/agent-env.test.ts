@@ -84,7 +84,7 @@ describe("the agent process environment", () => {
       env: [
         { name: "GREETING", value: "hi" },
         { name: "NODE_ENV", value: "development" },
-        { name: "HOST", value: "0.0.0.0" },
+        { name: "RUNAGENTS_RUNTIME_SECRET", value: "chosen-by-the-deployer" },
       ],
     },
     llmConfigs: [

@@ -65,7 +65,7 @@ describe("example agents", () => {
     });
     await new Promise<void>((r) => tickets.listen(0, "127.0.0.1", r));
     platform = await startAgentPlatform();
-    client = new Client({ endpoint: platform.url, apiKey: "", namespace: "default" });
+    client = new Client({ endpoint: platform.url, apiKey: platform.adminKey, namespace: "default" });
     await client.seedStarterKit();
   });
   after(async () => {

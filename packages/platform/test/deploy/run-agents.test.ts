@@ -51,7 +51,7 @@ describe("running agents through the platform", () => {
   before(async () => {
     process.env.PLATFORM_SECRET_CANARY = canary;
     platform = await startAgentPlatform();
-    client = new Client({ endpoint: platform.url, apiKey: "", namespace: "default" });
+    client = new Client({ endpoint: platform.url, apiKey: platform.adminKey, namespace: "default" });
   });
   after(async () => {
     delete process.env.PLATFORM_SECRET_CANARY;
@@ -143,7 +143,7 @@ describe("running agents through the platform", () => {
     const abort = new AbortController();
     const res = await fetch(`${platform.api}/agents/stream-bot/invoke/stream`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...platform.authHeaders },
       body: JSON.stringify({ message: "first wait never" }),
       signal: abort.signal,
     });

@@ -58,7 +58,7 @@ describe("supervising agent processes", () => {
   let client: Client;
   before(async () => {
     platform = await startAgentPlatform();
-    client = new Client({ endpoint: platform.url, apiKey: "", namespace: "default" });
+    client = new Client({ endpoint: platform.url, apiKey: platform.adminKey, namespace: "default" });
   });
   after(() => platform.destroy());
 

@@ -148,7 +148,7 @@ describe("egress: just-in-time approvals and resume", () => {
         "APPROVAL_REQUIRED",
       ],
     );
-    assert.equal(log[3].actor, "local");
+    assert.equal(log[3].actor, platform.adminSubject);
     assert.equal(log[3].data.scope, "once");
     assert.equal(log[5].data.grant_id, first.request_id);
     assert.equal(log[5].data.action_id, first.action_id);

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,11 +38,13 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `runagents-platform` and resolves once it says it is ready. */
-async function startPlatformProcess(port: number, dataDir: string): Promise<ChildProcess> {
+async function startPlatformProcess(port: number, dataDir: string, configDir: string): Promise<ChildProcess> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     RUNAGENTS_LOG_LEVEL: "warn",
+    // The first start writes its admin key into this configuration, as `npm start` does into ~/.runagents.
+    RUNAGENTS_CONFIG_DIR: configDir,
   };
   const staged = runtimeConfig().runagentsDir;
   if (staged) env.RUNAGENTS_PACKAGE_DIR = staged;
@@ -67,10 +69,12 @@ describe("approval across a platform restart, with a deployed agent", () => {
   let port: number;
   let platform: ChildProcess | undefined;
   let api: string;
+  let configDir: string;
 
   before(async () => {
     tool = await startToolServer();
     dataDir = mkdtempSync(join(tmpdir(), "runagents-egress-e2e-"));
+    configDir = mkdtempSync(join(tmpdir(), "runagents-egress-e2e-config-"));
     port = await freePort();
     api = `http://127.0.0.1:${port}/api/v1`;
   });
@@ -82,9 +86,13 @@ describe("approval across a platform restart, with a deployed agent", () => {
     }
     await tool.close();
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(configDir, { recursive: true, force: true });
   });
 
-  const call = (method: string, path: string, body?: unknown) => request(`${api}${path}`, method, body);
+  const apiKey = () =>
+    (JSON.parse(readFileSync(join(configDir, "config.json"), "utf8")) as { api_key: string }).api_key;
+  const call = (method: string, path: string, body?: unknown) =>
+    request(`${api}${path}`, method, body, { "X-RunAgents-API-Key": apiKey() });
   const agentRunning = () =>
     waitFor(
       async () => ((await call("GET", "/agents/pay-bot")).json as any)?.status?.phase === "Running",
@@ -93,7 +101,7 @@ describe("approval across a platform restart, with a deployed agent", () => {
     );
 
   it("pauses, survives SIGKILL, and completes after approval with the tool called exactly once", async () => {
-    platform = await startPlatformProcess(port, dataDir);
+    platform = await startPlatformProcess(port, dataDir, configDir);
     assert.equal((await call("POST", "/tools", { name: "payments", base_url: tool.url })).status, 201);
     const policy = await call("POST", "/policies", {
       name: "payments-approval",
@@ -124,7 +132,7 @@ describe("approval across a platform restart, with a deployed agent", () => {
     const killed = new Promise((resolve) => platform?.once("exit", resolve));
     platform.kill("SIGKILL");
     await killed;
-    platform = await startPlatformProcess(port, dataDir);
+    platform = await startPlatformProcess(port, dataDir, configDir);
     await agentRunning();
     assert.equal(
       ((await call("GET", `/runs/${runId}`)).json as any).status,

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import {
   addProvider,
+  authenticateOpenGateway,
   chat,
   chatStream,
   deferred,
@@ -49,6 +50,7 @@ describe("gateway: Anthropic Messages API translation", () => {
 
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     gateway = `${platform.url}/v1`;
     fake = await startFakeProvider((_req, res) => sendJson(res, 401, { type: "error" }));
     await addProvider(platform, {

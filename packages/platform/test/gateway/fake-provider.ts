@@ -120,11 +120,30 @@ export async function addAgent(
   return { token, gateway: agentGatewayUrl(platform.url, token) };
 }
 
+const openGatewayAuth = new Map<string, Record<string, string>>();
+
+/**
+ * The open gateway (`/v1`, `/api/v1/v1`) needs an API key like the rest of the API: `chat()` and
+ * `chatStream()` send `headers` to URLs under `platform`'s open gateway (not to agent routes).
+ */
+export function authenticateOpenGateway(platform: {
+  url: string;
+  authHeaders: Record<string, string>;
+}): void {
+  openGatewayAuth.set(`${platform.url}/v1`, platform.authHeaders);
+  openGatewayAuth.set(`${platform.url}/api/v1`, platform.authHeaders);
+}
+
+function authFor(url: string): Record<string, string> {
+  for (const [base, headers] of openGatewayAuth) if (url.startsWith(base)) return headers;
+  return {};
+}
+
 /** POSTs a chat completion and parses the JSON answer. */
 export async function chat(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${url}/chat/completions`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", ...headers },
+    headers: { "Content-Type": "application/json", ...authFor(url), ...headers },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -162,7 +181,7 @@ export async function* sseData(res: Response): AsyncGenerator<any> {
 export function chatStream(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
   return fetch(`${url}/chat/completions`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", ...headers },
+    headers: { "Content-Type": "application/json", ...authFor(url), ...headers },
     body: JSON.stringify({ ...body, stream: true }),
   });
 }

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import {
   addProvider,
+  authenticateOpenGateway,
   chat,
   chatStream,
   deferred,
@@ -27,6 +28,7 @@ describe("gateway: Ollama native chat API", () => {
 
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     gateway = `${platform.url}/api/v1/v1`;
     fake = await startFakeProvider((_req, res) => sendJson(res, 200, { models: [] }));
     const provider = await addProvider(platform, {

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import {
   addProvider,
+  authenticateOpenGateway,
   chat,
   chatStream,
   deferred,
@@ -60,6 +61,7 @@ describe("gateway: OpenAI-compatible providers", () => {
 
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     gateway = `${platform.url}/v1`;
     fake = await startFakeProvider((_req, res) => sendJson(res, 200, { object: "list", data: [] }));
     await addProvider(platform, {
@@ -296,7 +298,7 @@ describe("gateway: OpenAI-compatible providers", () => {
     const client = new AbortController();
     const res = await fetch(`${gateway}/chat/completions`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...platform.authHeaders },
       body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "x" }] }),
       signal: client.signal,
     });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { playgroundAnswer } from "../../src/gateway/providers/playground.js";
 import type { ChatMessage, ChatRequest, ToolDef } from "../../src/gateway/types.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
-import { chat, chatStream, readSse } from "./fake-provider.js";
+import { authenticateOpenGateway, chat, chatStream, readSse } from "./fake-provider.js";
 
 const tool = (name: string, properties?: Record<string, unknown>, required?: string[]): ToolDef => ({
   type: "function",
@@ -111,6 +111,7 @@ describe("the playground model through the gateway", () => {
   let gateway: string;
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     assert.equal((await platform.call("POST", "/starter-kit")).status, 201);
     gateway = `${platform.url}/v1`;
   });

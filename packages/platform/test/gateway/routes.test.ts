@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { revokeAgentTokens } from "../../src/governance/agent-identity.js";
 import { request, startTestPlatform, type TestPlatform } from "../helpers/platform.js";
-import { addAgent, addProvider, chat } from "./fake-provider.js";
+import { addAgent, addProvider, authenticateOpenGateway, chat } from "./fake-provider.js";
 
 const hello = [{ role: "user", content: "hello" }];
 
@@ -11,6 +11,7 @@ describe("gateway routes and who may call them", () => {
   let agent: { token: string; gateway: string };
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     await addProvider(platform, {
       name: "pg",
       spec: { provider: "playground", models: ["playground", "gpt-4o-mini"] },
@@ -53,7 +54,7 @@ describe("gateway routes and who may call them", () => {
 
   it("lists the workspace's models in OpenAI form", async () => {
     const ids = async (url: string) => {
-      const res = await request(url, "GET");
+      const res = await request(url, "GET", undefined, platform.authHeaders);
       assert.equal(res.status, 200, url);
       const body = res.json as { object: string; data: { id: string; object: string; owned_by: string }[] };
       assert.equal(body.object, "list");
@@ -93,33 +94,24 @@ describe("gateway routes and who may call them", () => {
     }
   });
 
-  it("needs a workspace API key on the open paths once one exists, but not on an agent's own URL", async () => {
-    const created = await platform.call("POST", "/auth/api-keys", { name: "gateway-test" });
+  it("needs a workspace API key on the open paths, but not on an agent's own URL", async () => {
+    const created = await platform.call("POST", "/auth/api-keys", { name: "gateway-test", role: "admin" });
     assert.equal(created.status, 201);
     const token = (created.json as { token: string }).token;
-    const open = await chat(`${platform.url}/v1`, { model: "playground", messages: hello });
+    const body = { model: "playground", messages: hello };
+    const bare = (base: string, headers: Record<string, string> = {}) =>
+      request(`${base}/chat/completions`, "POST", body, headers);
+    const open = await bare(`${platform.url}/v1`);
     assert.deepEqual(
       [open.status, open.json],
       [401, { error: "missing API key: send it in the X-RunAgents-API-Key header" }],
     );
     assert.equal((await request(`${platform.url}/v1/models`, "GET")).status, 401);
-    const wrong = await chat(
-      `${platform.url}/v1`,
-      { model: "playground", messages: hello },
-      {
-        Authorization: "Bearer platform-managed",
-      },
-    );
+    const wrong = await bare(`${platform.url}/v1`, { Authorization: "Bearer platform-managed" });
     assert.deepEqual([wrong.status, wrong.json], [401, { error: "invalid or expired API key" }]);
-    const keyed = await chat(
-      `${platform.url}/v1`,
-      { model: "playground", messages: hello },
-      {
-        Authorization: `Bearer ${token}`,
-      },
-    );
+    const keyed = await bare(`${platform.url}/v1`, { Authorization: `Bearer ${token}` });
     assert.equal(keyed.status, 200);
-    assert.equal((await chat(platform.api, { model: "playground", messages: hello })).status, 401);
+    assert.equal((await bare(platform.api)).status, 401);
     assert.equal((await chat(agent.gateway, { model: "team-model", messages: hello })).status, 200);
   });
 });

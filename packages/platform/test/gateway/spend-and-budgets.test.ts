@@ -5,6 +5,7 @@ import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import {
   addAgent,
   addProvider,
+  authenticateOpenGateway,
   chat,
   chatStream,
   type FakeProvider,
@@ -65,6 +66,7 @@ describe("gateway: spend, budgets and run events", () => {
 
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     fake = await fakeOpenAI();
     await addProvider(platform, {
       name: "oai",

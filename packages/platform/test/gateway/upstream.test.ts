@@ -26,6 +26,7 @@ import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import {
   addAgent,
   addProvider,
+  authenticateOpenGateway,
   chat,
   deferred,
   type FakeProvider,
@@ -219,6 +220,7 @@ describe("gateway: cancellation, pending spend and run totals through the platfo
 
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     fake = await startFakeProvider((_req, res) => sendJson(res, 200, { object: "list", data: [] }));
     await addProvider(platform, {
       name: "oai",
@@ -241,7 +243,7 @@ describe("gateway: cancellation, pending spend and run totals through the platfo
     const client = new AbortController();
     const call = fetch(`${platform.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...platform.authHeaders },
       body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
       signal: client.signal,
     });

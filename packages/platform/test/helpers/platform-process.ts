@@ -4,7 +4,10 @@
  * it (the platform then requires it, as it will on every /api/v1 call).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { runtimeConfig } from "../deploy/helpers.js";
@@ -30,11 +33,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Where a platform process would write its first admin key: never the developer's own config. */
+const configDir = mkdtempSync(join(tmpdir(), "runagents-process-config-"));
+
 function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     RUNAGENTS_LOG_LEVEL: "warn",
+    RUNAGENTS_CONFIG_DIR: configDir,
   };
   const staged = runtimeConfig().runagentsDir;
   if (staged) env.RUNAGENTS_PACKAGE_DIR = staged;

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { issueApiKey } from "../../src/api/auth.js";
+import { hashToken, issueApiKey } from "../../src/api/auth.js";
 import { loadPlatformConfig, type PlatformConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { type RunningPlatform, startPlatform } from "../../src/platform.js";
@@ -21,6 +21,8 @@ export interface TestPlatform extends RunningPlatform {
    * `call()` sends it unless the caller passes its own `X-RunAgents-API-Key` or `Authorization`.
    */
   adminKey: string;
+  /** The verified subject recorded for `adminKey`'s decisions: `key:<id>`. */
+  adminSubject: string;
   /** Headers that authenticate as `adminKey`, for raw fetch calls. */
   authHeaders: Record<string, string>;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
@@ -36,6 +38,8 @@ export interface ApiResponse {
   json: unknown;
 }
 
+const adminKeys = new Map<string, string>();
+
 export async function startTestPlatform(
   options: { dataDir?: string; env?: Record<string, string>; config?: Partial<PlatformConfig> } = {},
 ): Promise<TestPlatform> {
@@ -46,8 +50,13 @@ export async function startTestPlatform(
     logger: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
   });
   const api = `${running.url}/api/v1`;
-  // A restarted platform keeps its keys (none is created): mint one for the test.
-  const adminKey = running.bootstrapKey ?? (await issueApiKey(running.store, "default", "test-admin")).token;
+  // A restarted platform keeps its keys and creates none: reuse the one its first start made.
+  const adminKey =
+    running.bootstrapKey ??
+    adminKeys.get(dataDir) ??
+    (await issueApiKey(running.store, "default", "test-admin")).token;
+  adminKeys.set(dataDir, adminKey);
+  const adminSubject = `key:${(await running.store.findApiKeyByHash(hashToken(adminKey)))?.id}`;
   const authHeaders: Record<string, string> = { "X-RunAgents-API-Key": adminKey };
   return {
     ...running,
@@ -55,6 +64,7 @@ export async function startTestPlatform(
     logs,
     api,
     adminKey,
+    adminSubject,
     authHeaders,
     call: (method, path, body, headers = {}) => {
       const ownAuth = Object.keys(headers).some((h) => /^(x-runagents-api-key|authorization)$/i.test(h));

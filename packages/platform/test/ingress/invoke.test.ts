@@ -34,7 +34,7 @@ describe("verified end users on invoke", () => {
     key = makeKey("k1", "RS256");
     jwks = await startJwksServer([key]);
     p = await startAgentPlatform();
-    const created = await p.call("POST", "/auth/api-keys", { name: "admin" });
+    const created = await p.call("POST", "/auth/api-keys", { name: "admin", role: "admin" });
     adminToken = (created.json as Json).token;
     admin = new Client({ endpoint: p.url, apiKey: adminToken });
     await admin.agents.deploy({
@@ -45,13 +45,15 @@ describe("verified end users on invoke", () => {
     const service = await p.call(
       "POST",
       "/auth/api-keys",
-      { name: "backend", actForUsers: true },
+      { name: "backend", role: "developer", actForUsers: true },
       withKey(adminToken),
     );
     serviceToken = (service.json as Json).token;
     serviceId = (service.json as Json).key.id;
-    plainToken = ((await p.call("POST", "/auth/api-keys", { name: "ci" }, withKey(adminToken))).json as Json)
-      .token;
+    plainToken = (
+      (await p.call("POST", "/auth/api-keys", { name: "ci", role: "developer" }, withKey(adminToken)))
+        .json as Json
+    ).token;
     await waitForRunning(p, adminToken);
   });
   after(async () => {
@@ -141,6 +143,7 @@ describe("verified end users on invoke", () => {
     assert.deepEqual(
       keys.map((k) => [k.name, k.actForUsers]),
       [
+        ["local-admin", undefined],
         ["admin", undefined],
         ["backend", true],
         ["ci", undefined],

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   addProvider,
+  authenticateOpenGateway,
   chatStream,
   type FakeProvider,
   readSse,
@@ -41,6 +42,7 @@ describe("security: a provider key split across streamed deltas is redacted", ()
 
   before(async () => {
     platform = await startTestPlatform();
+    authenticateOpenGateway(platform);
     gateway = `${platform.url}/v1`;
     fake = await startFakeProvider((_req, res) => sendJson(res, 200, { object: "list", data: [] }));
     await addProvider(platform, {

@@ -13,6 +13,7 @@ let platform: TestPlatform;
 const env = (extra: Record<string, string> = {}) => ({
   HOME: home,
   RUNAGENTS_ENDPOINT: platform.url,
+  RUNAGENTS_API_KEY: platform.adminKey,
   ...extra,
 });
 

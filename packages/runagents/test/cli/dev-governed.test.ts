@@ -86,7 +86,7 @@ describe("runagents dev --governed", {
     writeFileSync(join(project, "agent.mjs"), HANDLER);
     const port = await freePort();
     const dev = new LiveCli(["dev", "--governed", "--port", String(port)], {
-      env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url },
+      env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url, RUNAGENTS_API_KEY: platform.adminKey },
       cwd: project,
     });
     try {
@@ -162,7 +162,7 @@ describe("runagents dev --governed", {
     writeFileSync(join(project, "agent.mjs"), HANDLER);
     const port = await freePort();
     const dev = new LiveCli(["dev", "--governed", "--port", String(port)], {
-      env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url },
+      env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url, RUNAGENTS_API_KEY: platform.adminKey },
       cwd: project,
     });
     const before = tool.requests.length;
@@ -209,7 +209,7 @@ describe("runagents dev --governed", {
     });
     assert.ok(deployed.status === 200 || deployed.status === 201, deployed.text);
     const dev = new LiveCli(["dev", "--governed", "--port", String(await freePort())], {
-      env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url },
+      env: { HOME: dir, RUNAGENTS_ENDPOINT: platform.url, RUNAGENTS_API_KEY: platform.adminKey },
       cwd: project,
     });
     assert.equal(await dev.exited(), 1);

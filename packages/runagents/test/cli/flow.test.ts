@@ -3,6 +3,7 @@
  * scaffold and deploy a project, then follow a run through an approval to its end.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { LiveCli, removeDir, runCli, tempDir } from "./helpers.js";
@@ -32,10 +33,14 @@ async function ok(args: string[], cwd = home): Promise<string> {
   return result.stdout;
 }
 
+/** The admin key `up` created at first start and saved in the user's configuration. */
+const savedApiKey = (): string =>
+  (JSON.parse(readFileSync(join(home, ".runagents", "config.json"), "utf8")) as { api_key: string }).api_key;
+
 async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${url}/api/v1${path}`, {
     method,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", "X-RunAgents-API-Key": savedApiKey() },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return (await res.json()) as Record<string, unknown>;

@@ -169,7 +169,14 @@ export function cliWithPlatform() {
     return state.platform;
   };
   const cli = (...args: string[]) =>
-    runCli(args, { env: { HOME: state.dir, RUNAGENTS_ENDPOINT: platformOf().url }, cwd: state.dir });
+    runCli(args, {
+      env: {
+        HOME: state.dir,
+        RUNAGENTS_ENDPOINT: platformOf().url,
+        RUNAGENTS_API_KEY: platformOf().adminKey,
+      },
+      cwd: state.dir,
+    });
   return {
     get dir() {
       return state.dir;

@@ -30,7 +30,7 @@ describe("runagents-mcp over stdio against a real platform", { timeout: 60_000 }
 
   before(async () => {
     platform = await startTestPlatform();
-    const key = await platform.call("POST", "/auth/api-keys", { name: "mcp-stdio" });
+    const key = await platform.call("POST", "/auth/api-keys", { name: "mcp-stdio", role: "admin" });
     assert.equal(key.status, 201, key.text);
     const token = (key.json as Json).token as string;
     keySubject = `key:${(key.json as Json).key.id}`;

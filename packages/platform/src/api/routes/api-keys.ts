@@ -75,7 +75,13 @@ async function createKey(ctx: RequestContext) {
     groups,
   };
   await ctx.store.createApiKey(key);
-  ctx.services.log.info("api key created", { workspace: ctx.workspace, key_id: key.id, name, role, actForUsers });
+  ctx.services.log.info("api key created", {
+    workspace: ctx.workspace,
+    key_id: key.id,
+    name,
+    role,
+    actForUsers,
+  });
   return created({ key: keyView(key), token, header: API_KEY_HEADER });
 }
 

@@ -11,8 +11,8 @@ import type { Reply, RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 
 export function registerAuditRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/audit/export", { handler: exportWorkspace });
-  api.add("GET", "/runs/:id/audit/export", { handler: exportRun });
+  api.add("GET", "/audit/export", { permission: "read", handler: exportWorkspace });
+  api.add("GET", "/runs/:id/audit/export", { permission: "read", handler: exportRun });
 }
 
 async function exportWorkspace(ctx: RequestContext): Promise<Reply> {

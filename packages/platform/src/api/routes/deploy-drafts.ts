@@ -19,6 +19,7 @@ import {
   optionalStringArray,
 } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
+import { principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
 
 export const DRAFT_STATUSES = ["IN_PROGRESS", "COMPLETED", "ABANDONED"] as const;
@@ -43,9 +44,8 @@ export function registerDeployDraftRoutes(api: Router<RouteDef>): void {
   });
 }
 
-/** Who owns what this request creates: the API key's name, or `local`. */
-export const principalUser = (ctx: RequestContext): string =>
-  ctx.principal.kind === "api_key" ? ctx.principal.name : "local";
+/** Who owns what this request creates: the caller's verified subject (`key:<id>`). */
+export const principalUser = (ctx: RequestContext): string => principalSubject(ctx.principal);
 
 async function listDrafts(ctx: RequestContext) {
   const statusParam = (ctx.query.get("status") ?? "").trim();

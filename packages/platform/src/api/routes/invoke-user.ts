@@ -39,7 +39,10 @@ export async function invokeUser(ctx: RequestContext): Promise<RunUser> {
   const providers = await ctx.services.endUsers.providers(ctx.workspace);
   if (providers.length === 0) {
     // A key's own runs are `key:<id>`'s, so it can never approve a request of its own run.
-    return { userId: given || (caller.kind === "api_key" ? principalSubject(caller) : "anonymous"), userAuth: "" };
+    return {
+      userId: given || (caller.kind === "api_key" ? principalSubject(caller) : "anonymous"),
+      userAuth: "",
+    };
   }
   if (given) {
     const who = caller.kind === "api_key" ? `API key "${caller.name}"` : "this caller";

@@ -39,7 +39,11 @@ export function registerRunRoutes(api: Router<RouteDef>): void {
   api.add("POST", "/runs/:id/events", { permission: "develop", handler: appendEvent });
   api.add("POST", "/runs/:id/actions", { permission: "develop", handler: createAction });
   api.add("GET", "/runs/:id/actions/:aid", { permission: "read", handler: getAction });
-  api.add("POST", "/runs/:id/actions/:aid/approve", { permission: "approve", handler: approve, endUsers: true });
+  api.add("POST", "/runs/:id/actions/:aid/approve", {
+    permission: "approve",
+    handler: approve,
+    endUsers: true,
+  });
 }
 
 /** Who is acting, as recorded: the verified subject (`key:<id>`, or an end user's claim). */

@@ -58,7 +58,13 @@ export function agentCommand(mode: IsolationMode, paths: AgentPaths): AgentComma
     };
   }
   if (mode === "node-permission") {
-    const readable = [paths.buildDir, paths.packageDir, realpathSync(paths.packageDir), paths.scratchDir, paths.channelDir];
+    const readable = [
+      paths.buildDir,
+      paths.packageDir,
+      realpathSync(paths.packageDir),
+      paths.scratchDir,
+      paths.channelDir,
+    ];
     return {
       command: node,
       args: [
@@ -73,21 +79,39 @@ export function agentCommand(mode: IsolationMode, paths: AgentPaths): AgentComma
     };
   }
   // Mounts apply in order: the fresh /tmp first, so binds below it (a data dir in /tmp) stay.
-  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "agent"];
+  const args = [
+    "--unshare-all",
+    "--die-with-parent",
+    "--new-session",
+    "--cap-drop",
+    "ALL",
+    "--hostname",
+    "agent",
+  ];
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
   for (const dir of SYSTEM_DIRS) args.push(...systemEntry(dir));
   const nodeReal = realpathSync(node);
-  if (!nodeReal.startsWith("/usr/")) args.push("--ro-bind", dirname(dirname(nodeReal)), dirname(dirname(nodeReal)));
+  if (!nodeReal.startsWith("/usr/"))
+    args.push("--ro-bind", dirname(dirname(nodeReal)), dirname(dirname(nodeReal)));
   for (const path of ETC_FILES) if (existsSync(path)) args.push("--ro-bind", path, path);
   const packageReal = realpathSync(paths.packageDir);
   args.push("--ro-bind", packageReal, packageReal);
   if (packageReal !== paths.packageDir) args.push("--ro-bind", packageReal, paths.packageDir);
   args.push(
-    "--ro-bind", paths.buildDir, paths.buildDir,
-    "--bind", paths.scratchDir, paths.scratchDir,
-    "--bind", paths.channelDir, SANDBOX_CHANNEL_DIR,
-    "--chdir", paths.buildDir,
-    "--", node, paths.runtimeEntry,
+    "--ro-bind",
+    paths.buildDir,
+    paths.buildDir,
+    "--bind",
+    paths.scratchDir,
+    paths.scratchDir,
+    "--bind",
+    paths.channelDir,
+    SANDBOX_CHANNEL_DIR,
+    "--chdir",
+    paths.buildDir,
+    "--",
+    node,
+    paths.runtimeEntry,
   );
   return {
     command: BWRAP,
@@ -112,5 +136,7 @@ function systemEntry(dir: string): string[] {
 
 /** Node 20–22 call it `--experimental-permission`; later versions `--permission`. */
 function permissionFlag(): string {
-  return process.allowedNodeEnvironmentFlags.has("--permission") ? "--permission" : "--experimental-permission";
+  return process.allowedNodeEnvironmentFlags.has("--permission")
+    ? "--permission"
+    : "--experimental-permission";
 }

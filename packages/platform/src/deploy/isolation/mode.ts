@@ -27,7 +27,8 @@ export const BWRAP = "bwrap";
 
 /** Whether bubblewrap can create the namespaces an agent sandbox needs, and why not. */
 export function probeSandbox(): { ok: true } | { ok: false; reason: string } {
-  if (process.platform !== "linux") return { ok: false, reason: `bubblewrap needs Linux (this is ${process.platform})` };
+  if (process.platform !== "linux")
+    return { ok: false, reason: `bubblewrap needs Linux (this is ${process.platform})` };
   const probe = spawnSync(
     BWRAP,
     ["--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--", "/bin/true"],
@@ -44,7 +45,10 @@ export function probeSandbox(): { ok: true } | { ok: false; reason: string } {
   }
   if (probe.status !== 0) {
     const detail = probe.stderr.trim().split("\n")[0] ?? "";
-    return { ok: false, reason: `bubblewrap cannot create namespaces here (${detail || `exit ${probe.status}`})` };
+    return {
+      ok: false,
+      reason: `bubblewrap cannot create namespaces here (${detail || `exit ${probe.status}`})`,
+    };
   }
   return { ok: true };
 }

@@ -167,7 +167,9 @@ export async function launch(
       log: options.log,
       onExit: () => channel.close(),
     });
-    options.log.note(`started version ${options.version}: pid ${proc.pid} (isolation: ${ctx.isolation.mode})`);
+    options.log.note(
+      `started version ${options.version}: pid ${proc.pid} (isolation: ${ctx.isolation.mode})`,
+    );
     const ready = await proc.waitReady(ctx.startTimeoutMs);
     if (ready.ok) return { ok: true, process: proc };
     await proc.stop(0);

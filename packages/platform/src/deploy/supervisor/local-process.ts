@@ -19,8 +19,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { HttpError } from "../../errors.js";
-import { type AgentEndpoint, readText, sendToAgent } from "../agent-http.js";
 import { issueAgentToken, revokeAgentTokens } from "../../governance/agent-identity.js";
+import { type AgentEndpoint, readText, sendToAgent } from "../agent-http.js";
 import { AgentLog } from "./agent-log.js";
 import type { AgentProcess } from "./agent-process.js";
 import { getDeployment, listDeployments, removeDeployment, writeAgentStatus } from "./deployments.js";
@@ -123,7 +123,13 @@ export class LocalProcessBackend implements AgentBackend {
   async post(
     workspace: string,
     name: string,
-    request: { path: string; headers: Record<string, string>; body: string; timeoutMs: number; signal: AbortSignal },
+    request: {
+      path: string;
+      headers: Record<string, string>;
+      body: string;
+      timeoutMs: number;
+      signal: AbortSignal;
+    },
   ): Promise<{ status: number; text: string }> {
     const lease = this.acquire({ workspace, name });
     try {

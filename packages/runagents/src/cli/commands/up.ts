@@ -9,6 +9,8 @@ import { CliError, type Command, str } from "../args.js";
 interface Running {
   url: string;
   services: unknown;
+  /** The admin key the platform created at its first start (shown once). */
+  bootstrapKey?: string;
   close(): Promise<void>;
 }
 
@@ -17,7 +19,8 @@ interface PlatformModule {
   loadPlatformConfig(argv: string[], env: NodeJS.ProcessEnv): { dataDir: string; seedStarterKit: boolean };
   startPlatform(config: unknown, options: { logger: unknown }): Promise<Running>;
   createLogger(options: { level?: string; sink?: (line: string) => void }): unknown;
-  seedStarterKit?: (services: unknown, workspace: string) => Promise<unknown>;
+  seedStarterKit(services: unknown, workspace: string): Promise<unknown>;
+  writeAdminKey(token: string, platformUrl: string): { written: string } | { notWritten: string };
 }
 
 async function loadPlatform(): Promise<PlatformModule> {
@@ -71,12 +74,14 @@ export const up: Command = {
       }
       throw error;
     }
-    if (config.seedStarterKit) {
-      if (platform.seedStarterKit) await platform.seedStarterKit(running.services, "default");
-      else {
-        const res = await fetch(`${running.url}/api/v1/starter-kit`, { method: "POST" });
-        if (!res.ok) ctx.err.line(`warning: seeding the starter kit failed (HTTP ${res.status})`);
-      }
+    if (config.seedStarterKit) await platform.seedStarterKit(running.services, "default");
+    if (running.bootstrapKey) {
+      const handOff = platform.writeAdminKey(running.bootstrapKey, running.url);
+      ctx.err.line(
+        "written" in handOff
+          ? `Created the admin API key "local-admin" and saved it in ${handOff.written}.`
+          : `Created the admin API key "local-admin" (not saved: ${handOff.notWritten}). It is shown once: ${running.bootstrapKey}`,
+      );
     }
     ctx.out.line(`RunAgents platform running at ${running.url}`);
     ctx.out.line(`  API:       ${running.url}/api/v1`);
