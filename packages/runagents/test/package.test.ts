@@ -25,6 +25,7 @@ test("the public runtime exports are exactly the expected names", async () => {
     "ConfigError",
     "ConsentRequired",
     "ConsentRequiredError",
+    "DEFAULT_CONFIG",
     "LLMGatewayError",
     "PolicyDeniedError",
     "RunAgentsConnectionError",

@@ -202,7 +202,11 @@ describe("running agents through the platform", () => {
     assert.equal(env.TOOL_URL_ECHO_TOOL, `${base}/egress/[token]/echo-tool`);
     assert.equal(env.GOVERNANCE_URL, `${base}/internal/[token]`);
     assert.equal(env.TOOL_NAMES, "echo-tool");
-    assert.match(env.HOME ?? "", /agents\/default\/env-bot\/scratch$/);
+    // Its HOME is its private scratch directory (inside a sandbox: where it is mounted).
+    assert.match(
+      env.HOME ?? "",
+      agent.isolation === "sandbox" ? /^\/agent\/home$/ : /agents\/default\/env-bot\/scratch$/,
+    );
     const inherited = Object.keys(process.env).filter((k) => k !== "PATH" && env[k] === process.env[k]);
     assert.deepEqual(inherited, [], "variables inherited from the platform");
 

@@ -2,11 +2,11 @@
  * @module deploy/isolation/command
  * The command line that starts one agent runtime under its isolation mode.
  *
- * Sandbox layout (bubblewrap; paths the same inside as outside unless noted):
- * - read-only: the system's `/usr` (and the `/bin`, `/lib*`, `/sbin` links into it), Node.js,
- *   the `runagents` package, the version's build directory, a few files of `/etc` (TLS roots,
- *   hosts, time zone);
- * - writable: the agent's scratch directory (its `HOME`) and a private `/tmp`;
+ * Sandbox layout (bubblewrap):
+ * - read-only: the system's `/usr` (and the `/bin`, `/lib*`, `/sbin` links into it), Node.js and
+ *   the `runagents` package (at their own paths), the version's build directory at
+ *   `/agent/code`, a few files of `/etc` (TLS roots, hosts, time zone);
+ * - writable: the agent's scratch directory at `/agent/home` (its `HOME`) and a private `/tmp`;
  * - `/run/runagents`: the per-process channel directory (the runtime's socket, the platform's);
  * - new mount, PID, network (loopback only), IPC, UTS and user namespaces, no capabilities, a new
  *   session (no terminal injection), killed with the platform.
@@ -17,8 +17,10 @@ import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { BWRAP, type IsolationMode } from "./mode.js";
 
-/** Where the channel directory appears inside the sandbox. */
+/** Where the channel directory, the build and the scratch directory appear inside the sandbox. */
 export const SANDBOX_CHANNEL_DIR = "/run/runagents";
+const SANDBOX_CODE_DIR = "/agent/code";
+const SANDBOX_HOME_DIR = "/agent/home";
 
 export interface AgentPaths {
   /** The runtime's entry file (inside `packageDir`). */
@@ -42,6 +44,9 @@ export interface AgentCommand {
   runtimeSocketInside: string;
   /** The platform's per-agent socket as seen by the runtime (sandbox only). */
   platformSocketInside?: string;
+  /** The build and scratch directories as the runtime sees them. */
+  codeDirInside: string;
+  homeDirInside: string;
 }
 
 const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
@@ -55,6 +60,8 @@ export function agentCommand(mode: IsolationMode, paths: AgentPaths): AgentComma
       args: [paths.runtimeEntry],
       runtimeSocket: `${paths.channelDir}/runtime.sock`,
       runtimeSocketInside: `${paths.channelDir}/runtime.sock`,
+      codeDirInside: paths.buildDir,
+      homeDirInside: paths.scratchDir,
     };
   }
   if (mode === "node-permission") {
@@ -76,49 +83,32 @@ export function agentCommand(mode: IsolationMode, paths: AgentPaths): AgentComma
       ],
       runtimeSocket: `${paths.channelDir}/runtime.sock`,
       runtimeSocketInside: `${paths.channelDir}/runtime.sock`,
+      codeDirInside: paths.buildDir,
+      homeDirInside: paths.scratchDir,
     };
   }
-  // Mounts apply in order: the fresh /tmp first, so binds below it (a data dir in /tmp) stay.
-  const args = [
-    "--unshare-all",
-    "--die-with-parent",
-    "--new-session",
-    "--cap-drop",
-    "ALL",
-    "--hostname",
-    "agent",
-  ];
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  // Mounts apply in order: the fresh /tmp first, so binds below it stay.
+  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
+  args.push("--hostname", "agent", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
   for (const dir of SYSTEM_DIRS) args.push(...systemEntry(dir));
-  const nodeReal = realpathSync(node);
-  if (!nodeReal.startsWith("/usr/"))
-    args.push("--ro-bind", dirname(dirname(nodeReal)), dirname(dirname(nodeReal)));
+  const nodePrefix = dirname(dirname(realpathSync(node)));
+  if (nodePrefix !== "/usr") args.push("--ro-bind", nodePrefix, nodePrefix);
   for (const path of ETC_FILES) if (existsSync(path)) args.push("--ro-bind", path, path);
   const packageReal = realpathSync(paths.packageDir);
   args.push("--ro-bind", packageReal, packageReal);
   if (packageReal !== paths.packageDir) args.push("--ro-bind", packageReal, paths.packageDir);
-  args.push(
-    "--ro-bind",
-    paths.buildDir,
-    paths.buildDir,
-    "--bind",
-    paths.scratchDir,
-    paths.scratchDir,
-    "--bind",
-    paths.channelDir,
-    SANDBOX_CHANNEL_DIR,
-    "--chdir",
-    paths.buildDir,
-    "--",
-    node,
-    paths.runtimeEntry,
-  );
+  args.push("--ro-bind", paths.buildDir, SANDBOX_CODE_DIR);
+  args.push("--bind", paths.scratchDir, SANDBOX_HOME_DIR);
+  args.push("--bind", paths.channelDir, SANDBOX_CHANNEL_DIR);
+  args.push("--chdir", SANDBOX_CODE_DIR, "--", node, paths.runtimeEntry);
   return {
     command: BWRAP,
     args,
     runtimeSocket: `${paths.channelDir}/runtime.sock`,
     runtimeSocketInside: `${SANDBOX_CHANNEL_DIR}/runtime.sock`,
     platformSocketInside: `${SANDBOX_CHANNEL_DIR}/platform.sock`,
+    codeDirInside: SANDBOX_CODE_DIR,
+    homeDirInside: SANDBOX_HOME_DIR,
   };
 }
 

@@ -19,6 +19,7 @@ import type { Isolation } from "../isolation/mode.js";
 import type { RuntimeLocation } from "../runtime-location.js";
 import type { AgentLog } from "./agent-log.js";
 import { AgentProcess } from "./agent-process.js";
+import { AGENT_MARK, agentMark } from "./slot-files.js";
 import type { AgentRef } from "./types.js";
 
 export interface LaunchContext {
@@ -144,8 +145,8 @@ export async function launch(
       providers,
       baseUrl: sandboxed ? `http://127.0.0.1:${SANDBOX_PLATFORM_PORT}` : ctx.baseUrl(),
       token: options.token,
-      homeDir: scratchDir,
-      codeDir: options.build.dir,
+      homeDir: command.homeDirInside,
+      codeDir: command.codeDirInside,
       entry: options.build.entry,
       path: ctx.platformEnv.PATH,
       runtime: {
@@ -161,7 +162,7 @@ export async function launch(
       command: command.command,
       args: command.args,
       cwd: options.build.dir,
-      env,
+      env: { ...env, [AGENT_MARK]: agentMark(agentDir) },
       endpoint: { url: "http://agent", socketPath: command.runtimeSocket, secret },
       isolation: ctx.isolation.mode,
       log: options.log,

@@ -4,6 +4,7 @@
  * processes, so a platform that crashed can have its leftovers killed on the next start) and
  * the version directories (`v<n>`), pruned once no process runs from them.
  */
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Slot } from "./slot.js";
@@ -17,9 +18,14 @@ export function writePids(slot: Slot): void {
   }
 }
 
+/** A variable in every agent process's environment that says whose it is (not where it lives). */
+export const AGENT_MARK = "RUNAGENTS_AGENT_MARK";
+export const agentMark = (agentDir: string): string =>
+  createHash("sha256").update(agentDir).digest("hex").slice(0, 24);
+
 /**
  * Kills runtime processes a previous platform left behind: pids in `agent.pids` whose
- * environment has this agent's `HOME` (so a reused pid of another process is left alone).
+ * environment has this agent's mark (so a reused pid of another process is left alone).
  */
 export function killLeftovers(agentDir: string): void {
   let pids: unknown;
@@ -33,7 +39,7 @@ export function killLeftovers(agentDir: string): void {
     if (typeof pid !== "number" || pid <= 0) continue;
     try {
       const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
-      if (environ.includes(`HOME=${join(agentDir, "scratch")}\u0000`)) process.kill(pid, "SIGKILL");
+      if (environ.includes(`${AGENT_MARK}=${agentMark(agentDir)}\u0000`)) process.kill(pid, "SIGKILL");
     } catch {
       // not running (or not ours)
     }
