@@ -5,6 +5,9 @@
 // < 1.5 s. (2) The latency the platform adds to an invoke: sequential POST /api/v1/agents/{name}/invoke
 // (run + events recorded) beside POST /invoke straight to the same agent process, interleaved in one
 // run; target p50 overhead < 1 ms. The platform runs in a worker thread, the client in the main one.
+// Both are measured twice, with agents in the bubblewrap sandbox (isolation `auto`) and without
+// isolation (`none`), side by side. The direct baseline goes to the agent's private socket with
+// its runtime secret, as the platform does.
 //
 // Env: BENCH_PLATFORM_DIST (default packages/platform/dist) picks the platform build to measure;
 // RUNAGENTS_PACKAGE_DIR / RUNAGENTS_RUNTIME_ENTRY pick the runtime agents run on (platform config).
@@ -13,7 +16,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { isMainThread, parentPort, Worker } from "node:worker_threads";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
 const AGENT_TS = `interface Request { message: string }
 export async function handler(request: Request): Promise<string> {
@@ -28,18 +31,41 @@ const WARMUP = 300;
 if (!isMainThread) await startPlatformInWorker();
 
 export async function run() {
-  const worker = new Worker(new URL(import.meta.url));
-  const url = await new Promise((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  });
-  try {
-    return await measure(`${url}/api/v1`);
-  } finally {
-    worker.postMessage("stop");
-    await new Promise((resolve) => worker.once("exit", resolve));
+  const results = {};
+  for (const isolation of ["auto", "none"]) {
+    const worker = new Worker(new URL(import.meta.url), { workerData: { isolation } });
+    const started = await new Promise((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+    const endpointOf = (name) =>
+      new Promise((resolve) => {
+        worker.once("message", resolve);
+        worker.postMessage({ endpoint: name });
+      });
+    try {
+      console.log(`\n=== agents with isolation: ${started.isolation} ===`);
+      apiKey = started.apiKey;
+      results[started.isolation] = await measure(`${started.url}/api/v1`, endpointOf);
+    } finally {
+      worker.postMessage({ stop: true });
+      await new Promise((resolve) => worker.once("exit", resolve));
+    }
   }
+  const rows = Object.entries(results);
+  console.log("\ndeploy: sandbox vs none, side by side");
+  console.log(
+    `${"isolation".padEnd(18)}${"new agent p50".padStart(16)}${"redeploy p50".padStart(14)}${"invoke overhead p50".padStart(22)}`,
+  );
+  for (const [mode, r] of rows) {
+    console.log(
+      `${mode.padEnd(18)}${`${r.deploy.new_agent.p50_ms} ms`.padStart(16)}${`${r.deploy.redeploy.p50_ms} ms`.padStart(14)}${`${r.invoke.overhead_p50_ms} ms`.padStart(22)}`,
+    );
+  }
+  return results;
 }
+
+let apiKey = "";
 
 async function startPlatformInWorker() {
   const dist = resolve(
@@ -49,40 +75,59 @@ async function startPlatformInWorker() {
     pathToFileURL(join(dist, "src/index.js")).href
   );
   const dataDir = mkdtempSync(join(tmpdir(), "runagents-bench-deploy-"));
-  const platform = await startPlatform(
-    { ...loadPlatformConfig([], process.env), port: 0, dataDir },
-    { logger: silentLogger },
-  );
-  parentPort.once("message", async () => {
+  const config = {
+    ...loadPlatformConfig([], process.env),
+    port: 0,
+    dataDir,
+    agentIsolation: workerData.isolation,
+  };
+  const platform = await startPlatform(config, { logger: silentLogger });
+  parentPort.on("message", async (message) => {
+    if (message.endpoint) {
+      const { socketPath, secret } = platform.services.agents.endpointFor("default", message.endpoint);
+      parentPort.postMessage({ socketPath, secret });
+      return;
+    }
     await platform.close();
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
   });
-  parentPort.postMessage(platform.url);
+  const probe = await import(pathToFileURL(join(dist, "src/deploy/isolation/mode.js")).href);
+  const isolation =
+    workerData.isolation === "auto" && probe.probeSandbox().ok
+      ? "sandbox"
+      : workerData.isolation === "auto"
+        ? "node-permission"
+        : workerData.isolation;
+  parentPort.postMessage({ url: platform.url, apiKey: platform.bootstrapKey, isolation });
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+const socketAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-function request(url, method, body) {
+function urlParts(url) {
+  const u = new URL(url);
+  return { hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}` };
+}
+
+function request(url, method, body, target) {
   return new Promise((resolve, reject) => {
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      url,
-      {
-        method,
-        agent,
-        headers: text
-          ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }
-          : {},
-      },
-      (res) => {
-        const chunks = [];
-        res.on("data", (c) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString() || "null") }),
-        );
-      },
-    );
+    const headers = text
+      ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) }
+      : {};
+    if (target) headers["X-RunAgents-Runtime-Secret"] = target.secret;
+    else headers["X-RunAgents-API-Key"] = apiKey;
+    const options = target
+      ? { socketPath: target.socketPath, path: url, method, agent: socketAgent, headers }
+      : { ...urlParts(url), method, agent, headers };
+    const req = http.request(options, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () =>
+        resolve({ status: res.statusCode, json: JSON.parse(Buffer.concat(chunks).toString() || "null") }),
+      );
+    });
     req.on("error", reject);
     req.end(text);
   });
@@ -107,7 +152,7 @@ async function deployToRunning(api, name, version) {
   }
 }
 
-async function measure(api) {
+async function measure(api, endpointOf) {
   const first = await deployToRunning(api, "bench-0", 1);
   const fresh = [];
   for (let i = 1; i <= NEW_AGENTS; i++) fresh.push((await deployToRunning(api, `bench-${i}`, 1)).ms);
@@ -135,18 +180,19 @@ async function measure(api) {
   );
   console.log("  target: < 1500 ms");
 
-  const direct = `http://127.0.0.1:${current.agent.status.port}/invoke`;
+  const target = await endpointOf("bench-0");
+  const direct = "/invoke";
   const proxied = `${api}/agents/bench-0/invoke`;
   const body = { message: "hi" };
   for (let i = 0; i < WARMUP; i++) {
-    await request(direct, "POST", body);
+    await request(direct, "POST", body, target);
     await request(proxied, "POST", body);
   }
   const directMs = [];
   const proxiedMs = [];
   for (let i = 0; i < INVOKE_SAMPLES; i++) {
     let t = now();
-    await request(direct, "POST", body);
+    await request(direct, "POST", body, target);
     directMs.push(now() - t);
     t = now();
     const res = await request(proxied, "POST", body);
@@ -169,7 +215,6 @@ async function measure(api) {
   console.log(
     `  platform overhead: p50 ${invoke.overhead_p50_ms} ms, p99 ${invoke.overhead_p99_ms} ms (target p50 < 1 ms)`,
   );
-  agent.destroy();
   return { deploy, invoke };
 }
 

@@ -1,8 +1,9 @@
 /**
  * @module store/read-cache
  * The SQLite store's read-through cache of resource rows (by workspace, kind and name, misses
- * included) and of the API-key count: the governed egress and the gateway read the same few
- * rows (agent token, tool, agent, policies, usage) on every call.
+ * included), of short resource lists (by workspace and kind), of API keys by hash and of the
+ * API-key count: the governed egress, the gateway and every authenticated request read the same
+ * few rows (agent token, tool, agent, policies, usage, the caller's key, identity providers).
  *
  * Consistency guarantee:
  * - Writes made through the same store (same connection) update or drop their entries in the
@@ -35,6 +36,8 @@ const keyOf = (ws: string, kind: string, name: string): string => `${ws}\0${kind
 
 export class ReadCache {
   readonly #rows = new Map<string, CachedRow | null>();
+  readonly #lists = new Map<string, readonly CachedRow[]>();
+  readonly #apiKeys = new Map<string, unknown>();
   #apiKeyCount: number | undefined;
   #dataVersion: number | undefined;
   #checked = false;
@@ -68,9 +71,38 @@ export class ReadCache {
     this.#rows.set(key, row);
   }
 
-  /** Drops one row (after a write whose outcome is not known here). */
+  /** Drops one row (after a write whose outcome is not known here), and its kind's list. */
   forgetRow(ws: string, kind: string, name: string): void {
     this.#rows.delete(keyOf(ws, kind, name));
+    this.#lists.delete(keyOf(ws, kind, ""));
+  }
+
+  /** A whole (small) list of one kind in one workspace, as `listResources` read it. */
+  getList(ws: string, kind: string): readonly CachedRow[] | undefined {
+    this.#revalidate();
+    return this.#lists.get(keyOf(ws, kind, ""));
+  }
+
+  setList(ws: string, kind: string, rows: readonly CachedRow[]): void {
+    if (rows.length > 64 || rows.some((row) => row.doc.length > MAX_DOC_CHARS)) return;
+    this.#lists.set(keyOf(ws, kind, ""), rows);
+  }
+
+  /** The API key stored under a token hash (`null`: none), or undefined when not cached. */
+  getApiKey(hash: string): unknown {
+    this.#revalidate();
+    return this.#apiKeys.get(hash);
+  }
+
+  setApiKey(hash: string, key: unknown): void {
+    if (this.#apiKeys.size >= 1000) this.#apiKeys.clear();
+    this.#apiKeys.set(hash, key);
+  }
+
+  /** After any write to API keys. */
+  forgetApiKeys(): void {
+    this.#apiKeys.clear();
+    this.#apiKeyCount = undefined;
   }
 
   get apiKeyCount(): number | undefined {
@@ -84,7 +116,8 @@ export class ReadCache {
 
   clear(): void {
     this.#rows.clear();
-    this.#apiKeyCount = undefined;
+    this.#lists.clear();
+    this.forgetApiKeys();
   }
 
   get size(): number {

@@ -387,10 +387,14 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return record as ResourceRecord<T>;
     },
     async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
-      const rows = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? ORDER BY name").all(
-        ws,
-        kind,
-      ) as ResourceRow[];
+      let rows = cache.getList(ws, kind) as readonly ResourceRow[] | undefined;
+      if (!rows) {
+        rows = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? ORDER BY name").all(
+          ws,
+          kind,
+        ) as ResourceRow[];
+        cache.setList(ws, kind, rows);
+      }
       return rows.map((row) => toResource<T>(row));
     },
     async putResource<T extends Doc>(
@@ -407,6 +411,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         cache.forgetRow(ws, kind, name);
         throw error;
       }
+      cache.forgetRow(ws, kind, name);
       cache.setRow(ws, kind, name, outcome.row);
       checkpointer.committed();
       return { record: toResource<T>(outcome.row), created: outcome.created };
@@ -560,7 +565,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
 
     async createApiKey(key) {
-      cache.apiKeyCount = undefined;
+      cache.forgetApiKeys();
       stmt(
         `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at,
            act_for_users, role, groups)
@@ -585,12 +590,18 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return count;
     },
     async findApiKeyByHash(hash) {
-      const row = stmt("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
-      return row ? toApiKey(row) : undefined;
+      let key = cache.getApiKey(hash) as ApiKeyRecord | null | undefined;
+      if (key === undefined) {
+        const row = stmt("SELECT * FROM api_keys WHERE hash = ?").get(hash) as ApiKeyRow | undefined;
+        key = row ? toApiKey(row) : null;
+        cache.setApiKey(hash, key);
+      }
+      return key ? { ...key, groups: [...key.groups] } : undefined;
     },
     async updateApiKey(id, patch) {
       const row = stmt("SELECT * FROM api_keys WHERE id = ?").get(id) as ApiKeyRow | undefined;
       if (!row) return;
+      cache.forgetApiKeys();
       stmt("UPDATE api_keys SET hash = ?, last4 = ?, last_used_at = ?, expires_at = ? WHERE id = ?").run(
         patch.hash ?? row.hash,
         patch.last4 ?? row.last4,
@@ -600,7 +611,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       );
     },
     async deleteApiKey(ws, id) {
-      cache.apiKeyCount = undefined;
+      cache.forgetApiKeys();
       return stmt("DELETE FROM api_keys WHERE id = ? AND workspace = ?").run(id, ws).changes > 0;
     },
 

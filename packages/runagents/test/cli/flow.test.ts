@@ -103,7 +103,10 @@ test("up → starter-kit → init → deploy --no-wait → runs → approve → 
     await ok(["approvals", "approve", requestId, "--scope", "run", "--reason", "fine"]),
     `Access request "${requestId}" approved for this run.\n`,
   );
-  assert.match(await ok(["runs", "events", runId]), /^ +3 \| APPROVED +\| key:key_\w+ +\| Approved by key:key_\w+ +\|/m);
+  assert.match(
+    await ok(["runs", "events", runId]),
+    /^ +3 \| APPROVED +\| key:key_\w+ +\| Approved by key:key_\w+ +\|/m,
+  );
 
   // After the approval the platform resumes the run (or fails it when the agent cannot be
   // reached); `runs wait` returns once the run is over, with the status the platform holds.
