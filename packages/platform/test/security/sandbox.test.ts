@@ -89,7 +89,10 @@ for (const isolation of ["auto", "node-permission"] as const) {
     };
     const sandboxOnly = (t: { skip: (why: string) => void }): boolean => {
       if (mode === "sandbox") return true;
-      assert.ok(!sandboxRequired, `RUNAGENTS_REQUIRE_SANDBOX=1 but agents run with isolation ${mode}`);
+      // The fallback suite skips these by design; under `auto` CI requires the sandbox.
+      if (isolation === "auto") {
+        assert.ok(!sandboxRequired, `RUNAGENTS_REQUIRE_SANDBOX=1 but agents run with isolation ${mode}`);
+      }
       t.skip(`needs the bubblewrap sandbox; agents run with isolation ${mode}`);
       return false;
     };
