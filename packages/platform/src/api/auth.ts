@@ -20,11 +20,6 @@ export const API_KEY_HEADER = "X-RunAgents-API-Key";
 export const hashToken = (token: string): string => createHash("sha256").update(token).digest("hex");
 export const newToken = (): string => `${API_KEY_PREFIX}${randomBytes(24).toString("base64url")}`;
 
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
-}
-
 export function presentedToken(req: IncomingMessage): string {
   const header = req.headers["x-runagents-api-key"];
   const direct = (Array.isArray(header) ? header[0] : header)?.trim();

@@ -9,7 +9,7 @@ import { authenticate } from "../../src/api/auth.js";
 import { loadPlatformConfig } from "../../src/config.js";
 import { writeAdminKey } from "../../src/local-config.js";
 import { silentLogger } from "../../src/log.js";
-import { openStore, startPlatform } from "../../src/platform.js";
+import { startPlatform } from "../../src/platform.js";
 import { request, startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;

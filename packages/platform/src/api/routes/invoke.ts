@@ -38,7 +38,6 @@ import { parseJsonOrUndefined } from "../../json.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
-import { principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
 import { pipeInvokeStream } from "./invoke-stream.js";
 import { invokeUser } from "./invoke-user.js";

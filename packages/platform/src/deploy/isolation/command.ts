@@ -54,16 +54,16 @@ const ETC_FILES = ["/etc/ssl", "/etc/ca-certificates", "/etc/hosts", "/etc/local
 
 export function agentCommand(mode: IsolationMode, paths: AgentPaths): AgentCommand {
   const node = process.execPath;
-  if (mode === "none") {
-    return {
-      command: node,
-      args: [paths.runtimeEntry],
-      runtimeSocket: `${paths.channelDir}/runtime.sock`,
-      runtimeSocketInside: `${paths.channelDir}/runtime.sock`,
-      codeDirInside: paths.buildDir,
-      homeDirInside: paths.scratchDir,
-    };
-  }
+  // Without a sandbox the runtime sees the same paths as the platform.
+  const unsandboxed = (args: string[]): AgentCommand => ({
+    command: node,
+    args,
+    runtimeSocket: `${paths.channelDir}/runtime.sock`,
+    runtimeSocketInside: `${paths.channelDir}/runtime.sock`,
+    codeDirInside: paths.buildDir,
+    homeDirInside: paths.scratchDir,
+  });
+  if (mode === "none") return unsandboxed([paths.runtimeEntry]);
   if (mode === "node-permission") {
     const readable = [
       paths.buildDir,
@@ -72,20 +72,13 @@ export function agentCommand(mode: IsolationMode, paths: AgentPaths): AgentComma
       paths.scratchDir,
       paths.channelDir,
     ];
-    return {
-      command: node,
-      args: [
-        permissionFlag(),
-        ...[...new Set(readable)].map((dir) => `--allow-fs-read=${dir}/*`),
-        `--allow-fs-write=${paths.scratchDir}/*`,
-        `--allow-fs-write=${paths.channelDir}/*`,
-        paths.runtimeEntry,
-      ],
-      runtimeSocket: `${paths.channelDir}/runtime.sock`,
-      runtimeSocketInside: `${paths.channelDir}/runtime.sock`,
-      codeDirInside: paths.buildDir,
-      homeDirInside: paths.scratchDir,
-    };
+    return unsandboxed([
+      permissionFlag(),
+      ...[...new Set(readable)].map((dir) => `--allow-fs-read=${dir}/*`),
+      `--allow-fs-write=${paths.scratchDir}/*`,
+      `--allow-fs-write=${paths.channelDir}/*`,
+      paths.runtimeEntry,
+    ]);
   }
   // Mounts apply in order: the fresh /tmp first, so binds below it stay.
   const args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
