@@ -25,15 +25,28 @@ import type { ResourceRecord } from "../../store/store.js";
 import { isObject, type Obj } from "../../validate.js";
 import { deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { AGENT_ROUTES } from "../schemas/resources.js";
 import { registerInvokeRoutes } from "./invoke.js";
 import { providerRef } from "./models.js";
 
 export function registerAgentRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/agents", { permission: "read", handler: listAgents });
-  api.add("GET", "/agents/:name", { permission: "read", handler: getAgent });
-  api.add("DELETE", "/agents/:name", { permission: "develop", handler: deleteAgent });
-  api.add("GET", "/agents/:name/config", { permission: "read", handler: getConfig });
-  api.add("PUT", "/agents/:name/config", { permission: "develop", handler: putConfig });
+  api.add("GET", "/agents", { schema: AGENT_ROUTES.list, permission: "read", handler: listAgents });
+  api.add("GET", "/agents/:name", { schema: AGENT_ROUTES.get, permission: "read", handler: getAgent });
+  api.add("DELETE", "/agents/:name", {
+    schema: AGENT_ROUTES.delete,
+    permission: "develop",
+    handler: deleteAgent,
+  });
+  api.add("GET", "/agents/:name/config", {
+    schema: AGENT_ROUTES.getConfig,
+    permission: "read",
+    handler: getConfig,
+  });
+  api.add("PUT", "/agents/:name/config", {
+    schema: AGENT_ROUTES.putConfig,
+    permission: "develop",
+    handler: putConfig,
+  });
   registerInvokeRoutes(api);
 }
 

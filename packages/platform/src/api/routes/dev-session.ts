@@ -30,6 +30,7 @@ import {
 } from "../../validate.js";
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { DEV_SESSION_ROUTES } from "../schemas/platform.js";
 
 export const DEV_LABEL = "runagents.dev/dev";
 export const DEV_MESSAGE = "running under runagents dev";
@@ -37,8 +38,16 @@ const ENDED_MESSAGE = "runagents dev is not running";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export function registerDevSessionRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/agents/:name/dev-session", { permission: "develop", handler: startSession });
-  api.add("DELETE", "/agents/:name/dev-session", { permission: "develop", handler: endSession });
+  api.add("POST", "/agents/:name/dev-session", {
+    schema: DEV_SESSION_ROUTES.start,
+    permission: "develop",
+    handler: startSession,
+  });
+  api.add("DELETE", "/agents/:name/dev-session", {
+    schema: DEV_SESSION_ROUTES.end,
+    permission: "develop",
+    handler: endSession,
+  });
 }
 
 const isDevAgent = (record: ResourceRecord): boolean =>

@@ -39,6 +39,8 @@ import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { INVOKE_ROUTES } from "../schemas/platform.js";
+import { AGENT_ROUTES } from "../schemas/resources.js";
 import { pipeInvokeStream } from "./invoke-stream.js";
 import { invokeUser } from "./invoke-user.js";
 
@@ -46,16 +48,18 @@ export const INVOKE_TIMEOUT_MS = 5 * 60_000;
 
 export function registerInvokeRoutes(api: Router<RouteDef>): void {
   api.add("POST", "/agents/:name/invoke", {
+    schema: INVOKE_ROUTES.invoke,
     permission: "develop",
     handler: (ctx) => invoke(ctx, false),
     endUsers: true,
   });
   api.add("POST", "/agents/:name/invoke/stream", {
+    schema: INVOKE_ROUTES.stream,
     permission: "develop",
     handler: (ctx) => invoke(ctx, true),
     endUsers: true,
   });
-  api.add("GET", "/agents/:name/logs", { permission: "read", handler: logs });
+  api.add("GET", "/agents/:name/logs", { schema: AGENT_ROUTES.logs, permission: "read", handler: logs });
 }
 
 interface Prepared {

@@ -29,17 +29,31 @@ import {
 import { created, ok, type RequestContext, type RouteDef } from "../context.js";
 import { approverOf, principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
+import { RUN_ROUTES } from "../schemas/runs.js";
 
 export function registerRunRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/runs", { permission: "read", handler: listRuns });
-  api.add("POST", "/runs", { permission: "develop", handler: createRun });
-  api.add("GET", "/runs/:id", { permission: "read", handler: getRun });
-  api.add("PATCH", "/runs/:id", { permission: "develop", handler: patchRun });
-  api.add("GET", "/runs/:id/events", { permission: "read", handler: listEvents });
-  api.add("POST", "/runs/:id/events", { permission: "develop", handler: appendEvent });
-  api.add("POST", "/runs/:id/actions", { permission: "develop", handler: createAction });
-  api.add("GET", "/runs/:id/actions/:aid", { permission: "read", handler: getAction });
+  api.add("GET", "/runs", { schema: RUN_ROUTES.list, permission: "read", handler: listRuns });
+  api.add("POST", "/runs", { schema: RUN_ROUTES.create, permission: "develop", handler: createRun });
+  api.add("GET", "/runs/:id", { schema: RUN_ROUTES.get, permission: "read", handler: getRun });
+  api.add("PATCH", "/runs/:id", { schema: RUN_ROUTES.patch, permission: "develop", handler: patchRun });
+  api.add("GET", "/runs/:id/events", { schema: RUN_ROUTES.events, permission: "read", handler: listEvents });
+  api.add("POST", "/runs/:id/events", {
+    schema: RUN_ROUTES.appendEvent,
+    permission: "develop",
+    handler: appendEvent,
+  });
+  api.add("POST", "/runs/:id/actions", {
+    schema: RUN_ROUTES.createAction,
+    permission: "develop",
+    handler: createAction,
+  });
+  api.add("GET", "/runs/:id/actions/:aid", {
+    schema: RUN_ROUTES.getAction,
+    permission: "read",
+    handler: getAction,
+  });
   api.add("POST", "/runs/:id/actions/:aid/approve", {
+    schema: RUN_ROUTES.approveAction,
     permission: "approve",
     handler: approve,
     endUsers: true,

@@ -23,18 +23,27 @@ import {
 } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { TOOL_ROUTES } from "../schemas/resources.js";
 import { probeUrl } from "./probe.js";
 
 const AUTH_TYPES = ["None", "APIKey", "OAuth2"] as const;
 const CREDENTIAL_KEYS = ["api_key", "client_id", "client_secret"] as const;
 
 export function registerToolRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/tools", { permission: "read", handler: listTools });
-  api.add("POST", "/tools", { permission: "develop", handler: upsertTool });
-  api.add("POST", "/tools/probe", { permission: "develop", handler: probe });
-  api.add("GET", "/tools/:name", { permission: "read", handler: getTool });
-  api.add("DELETE", "/tools/:name", { permission: "develop", handler: deleteTool });
-  api.add("POST", "/tools/:name/test", { permission: "develop", handler: testTool });
+  api.add("GET", "/tools", { schema: TOOL_ROUTES.list, permission: "read", handler: listTools });
+  api.add("POST", "/tools", { schema: TOOL_ROUTES.upsert, permission: "develop", handler: upsertTool });
+  api.add("POST", "/tools/probe", { schema: TOOL_ROUTES.probe, permission: "develop", handler: probe });
+  api.add("GET", "/tools/:name", { schema: TOOL_ROUTES.get, permission: "read", handler: getTool });
+  api.add("DELETE", "/tools/:name", {
+    schema: TOOL_ROUTES.delete,
+    permission: "develop",
+    handler: deleteTool,
+  });
+  api.add("POST", "/tools/:name/test", {
+    schema: TOOL_ROUTES.test,
+    permission: "develop",
+    handler: testTool,
+  });
 }
 
 async function listTools(ctx: RequestContext) {
