@@ -43,6 +43,8 @@ export interface RouteSchema {
    * messages naming the field its own way). The front door does not check it.
    */
   bodyParsedByHandler?: boolean;
+  /** Likewise for the query: described here, parsed (with its own messages) by the handler. */
+  queryParsedByHandler?: boolean;
   /** Answers by status. A JSON body by default; `stream` answers name their media type. */
   responses: Record<number, Schema | StreamReply>;
 }
@@ -274,7 +276,7 @@ function queryProblem(p: Schema, raw: string): string | undefined {
   if (type === "integer" || type === "number") {
     const bound =
       p.minimum !== undefined && p.maximum !== undefined
-        ? ` between ${p.minimum} and ${p.maximum}`
+        ? ` from ${p.minimum} to ${p.maximum}`
         : p.minimum !== undefined
           ? ` >= ${p.minimum}`
           : p.maximum !== undefined
@@ -298,6 +300,6 @@ export function checkRequest(
   query: URLSearchParams,
 ): void {
   if (!schema) return;
-  if (schema.query) checkQuery(schema.query, query);
+  if (schema.query && !schema.queryParsedByHandler) checkQuery(schema.query, query);
   if (schema.body && !schema.bodyParsedByHandler) checkBody(schema.body, body);
 }

@@ -169,8 +169,8 @@ describe("OpenAPI document against real responses", () => {
     const event = await platform.call("POST", `/runs/${run.id}/events`, { type: "USER_MESSAGE", data: "x" });
     assert.equal(event.status, 400);
     assert.deepEqual(event.json, { error: "data must be an object" });
-    const page = await platform.call("GET", "/catalog?page_size=1000");
-    assert.deepEqual(page.json, { error: "query parameter page_size must be an integer between 1 and 100" });
+    const runs = await platform.call("GET", "/runs?limit=1001");
+    assert.deepEqual(runs.json, { error: "query parameter limit must be an integer from 1 to 1000" });
   });
 });
 

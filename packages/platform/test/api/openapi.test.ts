@@ -115,7 +115,7 @@ describe("OpenAPI document", () => {
       "status",
       "user_id",
     ]);
-    assert.deepEqual(query.limit.schema, { type: "integer", minimum: 1 });
+    assert.deepEqual(query.limit.schema, { type: "integer", minimum: 1, maximum: 1000 });
     assert.equal(query.limit.required, false);
     assert.deepEqual(runs.responses["200"].content["application/json"].schema, {
       type: "array",

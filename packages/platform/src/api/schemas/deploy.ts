@@ -291,6 +291,7 @@ export const CATALOG_ROUTES = {
       page: optional(integer({ minimum: 1 })),
       page_size: optional(integer({ minimum: 1, maximum: MAX_PAGE_SIZE, description: "24 by default" })),
     }),
+    queryParsedByHandler: true,
     responses: {
       200: object({
         generated_at: string(),

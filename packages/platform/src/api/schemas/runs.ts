@@ -128,6 +128,9 @@ export const Consent = component(
 
 const optionalText = optional(string());
 
+/** The most runs one `GET /runs?limit=` returns. */
+export const MAX_RUNS_LIMIT = 1000;
+
 const TokenStored = component(
   "OAuthTokenStored",
   object({
@@ -152,7 +155,9 @@ export const RUN_ROUTES = {
       ),
       user_id: optionalText,
       conversation_id: optionalText,
-      limit: optional(integer({ minimum: 1, description: "At most this many runs, newest first" })),
+      limit: optional(
+        integer({ minimum: 1, maximum: MAX_RUNS_LIMIT, description: "At most this many runs, newest first" }),
+      ),
     }),
     responses: { 200: array(Run) },
   },
@@ -185,6 +190,7 @@ export const RUN_ROUTES = {
       limit: optional(
         integer({ minimum: 1, description: "Alone: the last N events; with after_seq: the next N" }),
       ),
+      type: optional(string({ description: "Only events of this type (any case)" })),
     }),
     responses: { 200: array(RunEvent) },
   },
