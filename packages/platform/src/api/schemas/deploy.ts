@@ -245,6 +245,7 @@ export const DRAFT_ROUTES = {
         oneOf(["1", "0", "true", "false"], { description: "Only the caller's drafts (default 1)" }),
       ),
     }),
+    queryParsedByHandler: true,
     responses: { 200: array(DeployDraft) },
   },
   create: {
