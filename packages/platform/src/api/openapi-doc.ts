@@ -116,7 +116,7 @@ const STATUS_TEXT: Record<string, string> = {
   "204": "No Content",
 };
 const ERROR_CODES = ["400", "401", "403", "404", "409"] as const;
-/** Answers that reach an agent, a tool or a model provider may also fail upstream. */
+/** Calls relayed to an agent or a model provider may also fail upstream. */
 const UPSTREAM_ERRORS = ["502"] as const;
 
 /** `/tools/:name` → `/tools/{name}` */
@@ -236,8 +236,7 @@ function successResponse(code: string, answer: Schema | StreamReply): Obj {
   return { description, content: jsonContent(answer) };
 }
 
-const reachesUpstream = (path: string): boolean =>
-  /\/(invoke|chat\/completions|mcp|test|probe|translate)\b/.test(path);
+const reachesUpstream = (path: string): boolean => /\/(invoke|chat\/completions)(\/|$)/.test(path);
 
 const jsonContent = (schema: Schema | Obj): Obj => ({ "application/json": { schema } });
 
