@@ -208,7 +208,7 @@ export function firstProblem(
     if (typeof s.additionalProperties === "object") {
       for (const [key, child] of Object.entries(value)) {
         if (s.properties && key in s.properties) continue;
-        const problem = firstProblem(s.additionalProperties, child, path ? `${path}.${key}` : key, true);
+        const problem = firstProblem(s.additionalProperties, child, path ? `${path}.${key}` : key, false);
         if (problem) return problem;
       }
     }
