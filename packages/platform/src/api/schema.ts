@@ -172,7 +172,7 @@ export function firstProblem(
   }
   const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
   if (types.length > 0 && !types.some((t) => hasType(t, value))) {
-    return wrongType(types, name, required);
+    return wrongType(types, name, required, s);
   }
   if (s.enum && !s.enum.includes(value as string)) return `${name} must be one of ${s.enum.join(", ")}`;
   if (s.const !== undefined && value !== s.const) return `${name} must be ${s.const}`;
@@ -183,9 +183,9 @@ export function firstProblem(
     if (s.pattern !== undefined && !new RegExp(s.pattern, "u").test(value)) return `${name} is not valid`;
   }
   if (typeof value === "number") {
-    const kind = types.includes("integer") ? "an integer" : "a number";
-    if (s.minimum !== undefined && value < s.minimum) return `${name} must be ${kind} >= ${s.minimum}`;
-    if (s.maximum !== undefined && value > s.maximum) return `${name} must be ${kind} <= ${s.maximum}`;
+    const outside =
+      (s.minimum !== undefined && value < s.minimum) || (s.maximum !== undefined && value > s.maximum);
+    if (outside) return `${name} must be ${types.includes("integer") ? "an integer" : "a number"}${range(s)}`;
   }
   if (Array.isArray(value) && s.items) {
     for (const [i, item] of value.entries()) {
@@ -216,11 +216,18 @@ export function firstProblem(
   return undefined;
 }
 
-function wrongType(types: JsonType[], name: string, required: boolean): string {
+/** Numbers' messages always state the allowed range: ` >= 1`, ` from 1 to 100`, or nothing. */
+function range(s: Schema): string {
+  if (s.minimum !== undefined && s.maximum !== undefined) return ` from ${s.minimum} to ${s.maximum}`;
+  if (s.minimum !== undefined) return ` >= ${s.minimum}`;
+  return s.maximum === undefined ? "" : ` <= ${s.maximum}`;
+}
+
+function wrongType(types: JsonType[], name: string, required: boolean, s: Schema): string {
   const [type] = types;
   if (type === "string") return required ? `${name} is required` : `${name} must be a string`;
-  if (type === "integer") return `${name} must be an integer`;
-  if (type === "number") return `${name} must be a number`;
+  if (type === "integer") return `${name} must be an integer${range(s)}`;
+  if (type === "number") return `${name} must be a number${range(s)}`;
   if (type === "boolean") return `${name} must be true or false`;
   if (type === "array") return `${name} must be a list`;
   return `${name} must be an object`;
@@ -274,18 +281,10 @@ export function checkQuery(schema: Schema, query: URLSearchParams): void {
 function queryProblem(p: Schema, raw: string): string | undefined {
   const type = Array.isArray(p.type) ? p.type[0] : p.type;
   if (type === "integer" || type === "number") {
-    const bound =
-      p.minimum !== undefined && p.maximum !== undefined
-        ? ` from ${p.minimum} to ${p.maximum}`
-        : p.minimum !== undefined
-          ? ` >= ${p.minimum}`
-          : p.maximum !== undefined
-            ? ` <= ${p.maximum}`
-            : "";
     const valid = type === "integer" ? /^-?\d+$/.test(raw) : Number.isFinite(Number(raw));
     const n = Number(raw);
     if (!valid || (p.minimum !== undefined && n < p.minimum) || (p.maximum !== undefined && n > p.maximum)) {
-      return `must be ${type === "integer" ? "an integer" : "a number"}${bound}`;
+      return `must be ${type === "integer" ? "an integer" : "a number"}${range(p)}`;
     }
   }
   if (type === "boolean" && !["true", "false", "1", "0"].includes(raw)) return "must be true or false";

@@ -20,13 +20,12 @@ import { API_KEY_HEADER, API_KEY_PREFIX, hashToken, newToken } from "../auth.js"
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import { DEFAULT_ROLE, isRole, ROLES, type Role } from "../roles.js";
 import type { Router } from "../router.js";
-import { API_KEY_ROUTES } from "../schemas/platform.js";
+import { API_KEY_ROUTES, MAX_EXPIRES_IN_DAYS } from "../schemas/platform.js";
 
 export const SESSION_IDLE_TIMEOUT = { default: 60, min: 5, max: 1440 } as const;
 const MAX_NAME_LENGTH = 128;
 /** A label people read (and the approver identity of decisions made with the key). */
 const KEY_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@:()-]*$/u;
-const MAX_EXPIRES_IN_DAYS = 3650;
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
 const MAX_GROUPS = 32;
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -22,6 +22,12 @@ import {
 } from "../schema.js";
 import { Deleted, Json } from "./common.js";
 
+/** The longest an API key may live. */
+export const MAX_EXPIRES_IN_DAYS = 3650;
+const expiresInDays = optional(
+  integer({ minimum: 1, maximum: MAX_EXPIRES_IN_DAYS, description: "Days until the key stops working" }),
+);
+
 const InvokeInput = component(
   "InvokeRequest",
   object({
@@ -194,7 +200,7 @@ export const API_KEY_ROUTES = {
       name: text(),
       role: optional(oneOf(ROLES)),
       groups: optional(array(string())),
-      expiresInDays: optional(integer({ minimum: 1 })),
+      expiresInDays,
       actForUsers: optional(boolean()),
     }),
     bodyParsedByHandler: true,
@@ -202,8 +208,7 @@ export const API_KEY_ROUTES = {
   },
   revoke: { responses: { 200: Deleted } },
   rotate: {
-    body: object({ expiresInDays: optional(integer({ minimum: 1 })) }),
-    bodyParsedByHandler: true,
+    body: object({ expiresInDays }),
     responses: { 200: IssuedKey },
   },
   getSettings: { responses: { 200: AuthSettings } },
