@@ -114,6 +114,7 @@ const STATUS_TEXT: Record<string, string> = {
   "201": "Created",
   "202": "Accepted",
   "204": "No Content",
+  "405": "Method Not Allowed",
 };
 const ERROR_CODES = ["400", "401", "403", "404", "409"] as const;
 /** Calls relayed to an agent or a model provider may also fail upstream. */
