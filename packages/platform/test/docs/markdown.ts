@@ -88,3 +88,18 @@ export function missingOutput(output: string, expected: readonly string[]): stri
   }
   return undefined;
 }
+
+/**
+ * The relative link targets of a Markdown document (`[text](target)`, without `#anchor`), outside
+ * code blocks and inline code. Absolute URLs (`https:`, `mailto:`, ...) and bare anchors are left out.
+ */
+export function relativeLinks(markdown: string): string[] {
+  const prose = markdown.replace(/^(```+|~~~+)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "").replace(/`[^`\n]*`/g, "");
+  const links: string[] = [];
+  for (const match of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+    const target = (match[1] as string).split("#")[0] as string;
+    if (target === "" || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+    links.push(target);
+  }
+  return links;
+}

@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_CONFIG, saveConfig } from "runagents";
 import { startAgentPlatform } from "../deploy/helpers.js";
 import type { TestPlatform } from "../helpers/platform.js";
-import { type CodeBlock, codeBlocks, expectedOutput, missingOutput } from "./markdown.js";
+import { type CodeBlock, codeBlocks, expectedOutput, missingOutput, relativeLinks } from "./markdown.js";
 
 /** The repository root: looked for above the working directory and above this file. */
 function repositoryRoot(): string {
@@ -136,6 +136,25 @@ describe("README snippets", () => {
   });
 });
 
+describe("the repository's documents", () => {
+  const documents = [
+    "README.md",
+    "CONTRIBUTING.md",
+    ...readdirSync(join(root, "docs")).map((f) => `docs/${f}`),
+  ].filter((f) => f.endsWith(".md"));
+
+  it("link only to files inside the repository that exist", () => {
+    for (const document of documents) {
+      const links = relativeLinks(readFileSync(join(root, document), "utf8"));
+      for (const link of links) {
+        const target = resolve(root, dirname(document), decodeURIComponent(link));
+        assert.ok(target.startsWith(`${root}/`), `${document} links outside the repository: ${link}`);
+        assert.ok(existsSync(target), `${document} links to ${link}, which does not exist`);
+      }
+    }
+  });
+});
+
 describe("README snippet checks", () => {
   it("read fences, sections and markers", () => {
     const markdown = [
@@ -159,6 +178,18 @@ describe("README snippet checks", () => {
       { lang: "js", code: "await fetch(url);\n", line: 8, section: "Run me", skip: "needs a real IdP" },
       { lang: "ts", code: "export {};\n", line: 12, section: "Run me", file: "examples/x.ts" },
     ]);
+  });
+
+  it("find relative links outside code", () => {
+    const markdown = [
+      "See [the docs](docs/api.md#auth), [a site](https://example.com) and [top](#top).",
+      "`[not](a-link.md)`",
+      "```md",
+      "[inside](code.md)",
+      "```",
+      '[titled](../shared/ARCHITECTURE.md "notes")',
+    ].join("\n");
+    assert.deepEqual(relativeLinks(markdown), ["docs/api.md", "../shared/ARCHITECTURE.md"]);
   });
 
   it("expect the printed texts in order, `...` standing for anything", () => {
