@@ -8,6 +8,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { APIError, RunAgentsConnectionError } from "../errors.js";
+import { exitQuietlyOnBrokenPipe } from "../internal/broken-pipe.js";
 import {
   CliError,
   type Command,
@@ -153,6 +154,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  exitQuietlyOnBrokenPipe();
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   main(process.argv.slice(2), io).then(
     (code) => {
