@@ -119,6 +119,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         `${error.message} (is a platform running at ${endpoint}? start one with "runagents up")`,
       );
     }
+    if (error instanceof APIError && error.status === 401) {
+      throw new CliError(`${describeError(error)} (${ctx.apiKeyHint()})`);
+    }
     throw error;
   }
   return 0;
