@@ -52,7 +52,8 @@ export class Ctx {
     const config = loadConfig({ env: this.env });
     const endpoint = (this.flags.endpoint ?? config.endpoint).trim().replace(/\/+$/, "");
     const problem = endpointProblem(endpoint);
-    if (problem) throw new CliError(`invalid endpoint "${endpoint}" from ${this.#endpointSource()}: ${problem}`);
+    if (problem)
+      throw new CliError(`invalid endpoint "${endpoint}" from ${this.#endpointSource()}: ${problem}`);
     return { ...config, endpoint, apiKey: (this.flags.apiKey ?? config.apiKey).trim() };
   }
 
@@ -60,7 +61,8 @@ export class Ctx {
   apiKeyHint(): string {
     const save = '"runagents config set api-key <key>"';
     if (this.flags.apiKey !== undefined) return `check --api-key, or save a key with ${save}`;
-    if (this.env.RUNAGENTS_API_KEY?.trim()) return `check RUNAGENTS_API_KEY, or unset it and save a key with ${save}`;
+    if (this.env.RUNAGENTS_API_KEY?.trim())
+      return `check RUNAGENTS_API_KEY, or unset it and save a key with ${save}`;
     return `save a valid key with ${save}`;
   }
 

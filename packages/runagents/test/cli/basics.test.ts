@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FAMILIES } from "../../src/cli/families.js";
 import { packageVersion } from "../../src/cli/package-root.js";
+import { RUN_STATUSES } from "../../src/index.js";
 import { removeDir, runCli, startPlatform, type TestPlatform, tempDir } from "./helpers.js";
 
 const ESC = "\u001b[";
@@ -58,6 +59,13 @@ describe("global behaviour", () => {
     );
     const viaHelp = await runCli(["help", "config", "set"], { env: env() });
     assert.match(viaHelp.stdout, /^ {2}runagents config set <key> <value> \[flags\]$/m);
+  });
+
+  test("runs list --help names every run status, PAUSED_CONSENT included", async () => {
+    const help = await runCli(["runs", "list", "--help"], { env: env() });
+    const line = help.stdout.split("\n").find((l) => l.includes("--status")) ?? "";
+    for (const status of RUN_STATUSES) assert.match(line, new RegExp(`\\b${status}\\b`), status);
+    assert.ok(RUN_STATUSES.includes("PAUSED_CONSENT"));
   });
 
   test("usage errors are one line on stderr with exit code 2", async () => {

@@ -4,7 +4,7 @@
  * objects (`Run`, `RunEvent`, `RunTimelineEntry`), not the raw server body.
  */
 
-import type { Run } from "../../client/governance-types.js";
+import { RUN_STATUSES, type Run } from "../../client/governance-types.js";
 import { summarizeEvent } from "../../client/timeline.js";
 import { RunAgentsTimeoutError } from "../../errors.js";
 import { CliError, duration, type Group, int, str, UsageError } from "../args.js";
@@ -44,7 +44,7 @@ export const runs: Group = {
         status: {
           type: "string",
           value: "<status>",
-          help: "RUNNING, PAUSED, PAUSED_APPROVAL, COMPLETED, FAILED",
+          help: `${RUN_STATUSES.join(", ")} (PAUSED: every PAUSED_*)`,
         },
         user: { type: "string", value: "<id>", help: "only this end user's runs" },
         conversation: { type: "string", value: "<id>", help: "only this conversation's runs" },
