@@ -108,6 +108,10 @@ export interface ApprovalRequest {
   reason: string;
   actionId: string;
   runId: string;
+  /** The blocked call: its HTTP method, URL and the capability it needs (`""` when not given). */
+  toolMethod: string;
+  toolUrl: string;
+  capability: string;
   createdAt: string;
   updatedAt: string;
   expiresAt: string;
