@@ -36,6 +36,8 @@ export interface StarterKitResult {
 }
 
 const labels = { [STARTER_KIT_LABEL]: "true", demo: "true" };
+/** Until the first read probes it (`probe-tracker.ts`). */
+const UNPROBED = { phase: "Pending", message: "registered; the health check has not run yet" };
 
 export async function seedStarterKit(services: StarterKitDeps, workspace: string): Promise<StarterKitResult> {
   const { store } = services;
@@ -49,7 +51,11 @@ export async function seedStarterKit(services: StarterKitDeps, workspace: string
   } else if (isKit(tool.doc) && echoBaseUrl(tool.doc) !== baseUrl) {
     const spec = tool.doc.spec as Doc;
     const connection = { ...(spec.connection as Doc), ...connectionFor(baseUrl) };
-    await store.putResource(workspace, "tool", ECHO_TOOL, { ...tool.doc, spec: { ...spec, connection } });
+    await store.putResource(workspace, "tool", ECHO_TOOL, {
+      ...tool.doc,
+      spec: { ...spec, connection },
+      status: UNPROBED,
+    });
   }
   const key = services.config.openaiApiKey;
   const provider = await store.getResource(workspace, "model_provider", PLAYGROUND_LLM);
@@ -116,7 +122,7 @@ function echoToolDoc(baseUrl: string): Doc {
         { name: "echo", method: "POST", path: "/echo", description: "Echo a message back as reply" },
       ],
     },
-    status: { phase: "Pending", message: "" },
+    status: UNPROBED,
   };
 }
 
@@ -141,6 +147,6 @@ function playgroundDoc(withKey: boolean): Doc {
     name: PLAYGROUND_LLM,
     labels,
     spec,
-    status: { phase: "Pending", message: "registered; the health check has not run yet" },
+    status: UNPROBED,
   };
 }

@@ -13,7 +13,7 @@
 
 import { storedLlmConfigs } from "../../deploy/agent-config.js";
 import { HttpError, notFound } from "../../errors.js";
-import { scheduleProviderProbe } from "../../gateway/health.js";
+import { providersWithFreshStatus, scheduleProviderProbe } from "../../gateway/health.js";
 import type { ModelPrice } from "../../gateway/pricing.js";
 import { forgetProviders } from "../../gateway/provider-cache.js";
 import {
@@ -43,14 +43,16 @@ export function registerModelRoutes(api: Router<RouteDef>): void {
 
 async function listProviders(ctx: RequestContext) {
   const records = await ctx.store.listResources(ctx.workspace, "model_provider");
-  return ok(records.map((r) => providerView(r, ctx.workspace)));
+  const fresh = await providersWithFreshStatus(ctx.services, ctx.workspace, records);
+  return ok(fresh.map((r) => providerView(r, ctx.workspace)));
 }
 
 async function getProvider(ctx: RequestContext) {
   const name = ctx.params.name as string;
   const record = await ctx.store.getResource(ctx.workspace, "model_provider", name);
   if (!record) throw notFound(`model provider "${name}" not found`);
-  return ok(providerView(record, ctx.workspace));
+  const [fresh] = await providersWithFreshStatus(ctx.services, ctx.workspace, [record]);
+  return ok(providerView(fresh ?? record, ctx.workspace));
 }
 
 async function upsertProvider(ctx: RequestContext) {
