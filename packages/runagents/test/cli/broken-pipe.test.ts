@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { CLI, cleanEnv, cliWithPlatform } from "./helpers.js";
 
 const env = cliWithPlatform();
@@ -18,8 +19,9 @@ async function withClosedPipe(
   args: readonly string[],
   closeWhen: "first-line" | "at-once",
   whileRunning: () => Promise<void> = async () => {},
+  bin = CLI,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; firstLine: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: env.dir,
     env: cleanEnv({
       HOME: env.dir,
@@ -80,6 +82,12 @@ describe("a reader that closes the pipe", () => {
         assert.equal(done.status, 200, done.text);
       },
     );
+    assert.deepEqual([result.code, result.signal, result.stderr], [0, null, ""]);
+  });
+
+  test("runagents-mcp --help into a closed pipe: a quiet exit 0", async () => {
+    const mcp = fileURLToPath(new URL("../../src/mcp/main.js", import.meta.url));
+    const result = await withClosedPipe(["--help"], "at-once", async () => {}, mcp);
     assert.deepEqual([result.code, result.signal, result.stderr], [0, null, ""]);
   });
 });
