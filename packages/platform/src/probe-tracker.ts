@@ -10,6 +10,12 @@ import type { Logger } from "./log.js";
 import type { ResourceKind, ResourceRecord, Store } from "./store/store.js";
 import { isObject } from "./validate.js";
 
+/** The status of a tool or model provider until its first probe has run. */
+export const UNPROBED_STATUS = Object.freeze({
+  phase: "Pending",
+  message: "registered; the health check has not run yet",
+});
+
 /** A probed status older than this is probed again when read. */
 export const STALE_AFTER_MS = 5 * 60_000;
 

@@ -12,6 +12,7 @@
  * `gpt-4o-mini` and `playground`.
  */
 import type { PlatformConfig } from "../config.js";
+import { UNPROBED_STATUS } from "../probe-tracker.js";
 import { type Doc, type ResourceKind, type Store, VersionConflictError } from "../store/store.js";
 import { isObject } from "../validate.js";
 
@@ -36,8 +37,6 @@ export interface StarterKitResult {
 }
 
 const labels = { [STARTER_KIT_LABEL]: "true", demo: "true" };
-/** Until the first read probes it (`probe-tracker.ts`). */
-const UNPROBED = { phase: "Pending", message: "registered; the health check has not run yet" };
 
 export async function seedStarterKit(services: StarterKitDeps, workspace: string): Promise<StarterKitResult> {
   const { store } = services;
@@ -54,7 +53,7 @@ export async function seedStarterKit(services: StarterKitDeps, workspace: string
     await store.putResource(workspace, "tool", ECHO_TOOL, {
       ...tool.doc,
       spec: { ...spec, connection },
-      status: UNPROBED,
+      status: { ...UNPROBED_STATUS },
     });
   }
   const key = services.config.openaiApiKey;
@@ -122,7 +121,7 @@ function echoToolDoc(baseUrl: string): Doc {
         { name: "echo", method: "POST", path: "/echo", description: "Echo a message back as reply" },
       ],
     },
-    status: UNPROBED,
+    status: { ...UNPROBED_STATUS },
   };
 }
 
@@ -147,6 +146,6 @@ function playgroundDoc(withKey: boolean): Doc {
     name: PLAYGROUND_LLM,
     labels,
     spec,
-    status: UNPROBED,
+    status: { ...UNPROBED_STATUS },
   };
 }

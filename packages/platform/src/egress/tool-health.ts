@@ -12,7 +12,7 @@
  */
 import { connect } from "node:net";
 import type { Logger } from "../log.js";
-import { probeSettled, trackProbe, withFreshStatus } from "../probe-tracker.js";
+import { probeSettled, trackProbe, UNPROBED_STATUS, withFreshStatus } from "../probe-tracker.js";
 import type { Doc, ResourceRecord, Store } from "../store/store.js";
 import { nowIso } from "../time.js";
 import { isObject } from "../validate.js";
@@ -58,7 +58,7 @@ export function toolsWithFreshStatus(
 export function initialToolStatus(deps: Pick<ToolHealthDeps, "baseUrl">, baseUrl: string) {
   return refusedBaseUrl(baseUrl, deps.baseUrl())
     ? { phase: "Pending", message: NOT_PROBED_MESSAGE }
-    : { phase: "Pending", message: "registered; the health check has not run yet" };
+    : { ...UNPROBED_STATUS };
 }
 
 function probeable(deps: ToolHealthDeps, record: ResourceRecord): boolean {

@@ -24,7 +24,7 @@ import { toRun, toRunEvent } from "./parse-governance.js";
 import { buildTimeline } from "./timeline.js";
 
 /** The platform's cap on `GET /runs?limit=`; a larger limit fetches every run and cuts client-side. */
-const MAX_RUNS_LIMIT = 1000;
+export const MAX_RUNS_LIMIT = 1000;
 
 /** Only `COMPLETED` and `FAILED` end a run; `PAUSED_*` does not. */
 export function isTerminalRunStatus(status: string): boolean {

@@ -143,7 +143,7 @@ async function endSession(ctx: RequestContext) {
   const record = await ctx.store.getResource(ws, "agent", name);
   if (!record) throw notFound(`agent ${name} not found`);
   if (!isDevAgent(record)) throw notDev(name);
-  backendOf(ctx);
+  backendOf(ctx); // 503 without an agent backend, as when starting
   await endDevSession(ctx.services, ws, name);
   return ok({ agent: name, namespace: ws, status: "ended" });
 }

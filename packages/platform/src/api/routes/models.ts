@@ -23,6 +23,7 @@ import {
   resolveModelProvider,
   summarizeSpend,
 } from "../../gateway/spend.js";
+import { UNPROBED_STATUS } from "../../probe-tracker.js";
 import type { ResourceRecord } from "../../store/store.js";
 import { checkHttpUrl, checkName, isObject, type Obj, oneOf, optionalObject } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
@@ -31,7 +32,7 @@ import type { Router } from "../router.js";
 export const PROVIDER_TYPES = ["openai", "anthropic", "bedrock", "ollama", "playground"] as const;
 const AUTH_TYPES = ["APIKey", "AWSSignature", "OAuth2", "None"] as const;
 const CREDENTIAL_KEYS = ["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"];
-export const PENDING_STATUS = { phase: "Pending", message: "registered; the health check has not run yet" };
+export const PENDING_STATUS = UNPROBED_STATUS;
 
 export function registerModelRoutes(api: Router<RouteDef>): void {
   api.add("GET", "/model-providers", { permission: "read", handler: listProviders });

@@ -9,6 +9,7 @@ import { RUN_STATUSES, type Run, type RunTimelineEntry } from "../../client/gove
 import { urlPath } from "../../client/http.js";
 import { listOf } from "../../client/parse.js";
 import { toRun, toRunEvent } from "../../client/parse-governance.js";
+import { MAX_RUNS_LIMIT } from "../../client/runs.js";
 import { buildTimeline, summarizeEvent } from "../../client/timeline.js";
 import { RunAgentsTimeoutError } from "../../errors.js";
 import { CliError, duration, type Group, int, str, UsageError } from "../args.js";
@@ -63,11 +64,17 @@ export const runs: Group = {
         },
         user: { type: "string", value: "<id>", help: "only this end user's runs" },
         conversation: { type: "string", value: "<id>", help: "only this conversation's runs" },
-        limit: { type: "string", value: "<n>", help: "at most n runs (up to 1000), 0 for all (default 50)" },
+        limit: {
+          type: "string",
+          value: "<n>",
+          help: `at most n runs (up to ${MAX_RUNS_LIMIT}), 0 for all (default 50)`,
+        },
       },
       async run(ctx, parsed) {
         const limit = int(parsed, "limit", 50);
-        if (limit > 1000) throw new UsageError("--limit must be at most 1000 (0 for all)");
+        if (limit > MAX_RUNS_LIMIT) {
+          throw new UsageError(`--limit must be at most ${MAX_RUNS_LIMIT} (0 for all)`);
+        }
         const list = await ctx.client().runs.list({
           agent: str(parsed, "agent"),
           status: str(parsed, "status")?.toUpperCase(),
