@@ -118,14 +118,6 @@ describe("tool health", () => {
     await platform.destroy();
   });
 
-  const closedPort = async (): Promise<number> => {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((resolve) => probe.close(resolve));
-    return port;
-  };
-
   it("probes a tool when it is stored: Available when its host accepts connections, with no HTTP call", async () => {
     const { port } = listening.address() as AddressInfo;
     const res = await platform.call("POST", "/tools", {
@@ -144,13 +136,13 @@ describe("tool health", () => {
   });
 
   it("marks a tool whose port is closed Unavailable, and a fixed base URL Available again", async () => {
-    const port = await closedPort();
-    await platform.call("POST", "/tools", { name: "down-tool", base_url: `http://127.0.0.1:${port}` });
+    // Nothing listens on port 9 (the suite's unreachable address).
+    await platform.call("POST", "/tools", { name: "down-tool", base_url: "http://127.0.0.1:9" });
     const listed = (await platform.call("GET", "/tools")).json as any[];
     const down = listed.find((t) => t.name === "down-tool");
     assert.deepEqual(
       [down.status.phase, down.status.message],
-      ["Unavailable", `network error: ECONNREFUSED (127.0.0.1:${port})`],
+      ["Unavailable", "network error: ECONNREFUSED (127.0.0.1:9)"],
     );
     const { port: open } = listening.address() as AddressInfo;
     await platform.call("POST", "/tools", { name: "down-tool", base_url: `http://127.0.0.1:${open}` });
