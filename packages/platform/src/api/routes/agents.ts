@@ -26,6 +26,7 @@ import { isObject, type Obj } from "../../validate.js";
 import { deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { AGENT_ROUTES } from "../schemas/resources.js";
+import { withoutEndedDevSessions } from "./dev-session.js";
 import { registerInvokeRoutes } from "./invoke.js";
 import { providerRef } from "./models.js";
 
@@ -51,12 +52,18 @@ export function registerAgentRoutes(api: Router<RouteDef>): void {
 }
 
 async function listAgents(ctx: RequestContext) {
-  const records = await ctx.store.listResources(ctx.workspace, "agent");
+  const records = await withoutEndedDevSessions(
+    ctx.services,
+    await ctx.store.listResources(ctx.workspace, "agent"),
+  );
   return ok(records.map((r) => agentView(r, ctx.workspace)));
 }
 
 async function getAgent(ctx: RequestContext) {
-  return ok(agentView(await loadAgent(ctx, ctx.params.name as string), ctx.workspace));
+  const name = ctx.params.name as string;
+  const [record] = await withoutEndedDevSessions(ctx.services, [await loadAgent(ctx, name)]);
+  if (!record) throw notFound(`agent ${name} not found`);
+  return ok(agentView(record, ctx.workspace));
 }
 
 async function deleteAgent(ctx: RequestContext) {

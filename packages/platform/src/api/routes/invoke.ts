@@ -4,7 +4,8 @@
  * (`governance/invocations.ts` has the event order):
  *
  * - `POST /agents/{name}/invoke` `{message, history?, conversation_id?, user_id?, ...}` → the
- *   agent's `/invoke` answer plus `run_id` and `conversation_id`. The agent receives the body
+ *   agent's `/invoke` answer plus `run_id` and `conversation_id`; an answer without `usage` gets
+ *   the run's token counts from its `LLM_CALL` events. The agent receives the body
  *   with `message`, `history`, `conversation_id`, `run_id` and `user_id` set, and the headers
  *   `X-Run-ID`, `X-Request-Id`, `X-End-User-Id` (the run's user — printable ASCII, as a header
  *   value must be: see `invoke-user.ts` for verified end users, service keys and the unverified
@@ -31,6 +32,7 @@ import type { IncomingMessage } from "node:http";
 import { AgentHttpError, dispatchToAgent, readText } from "../../deploy/agent-http.js";
 import type { AgentLease } from "../../deploy/supervisor/types.js";
 import { HttpError, notFound } from "../../errors.js";
+import { runUsage } from "../../gateway/gateway.js";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { toolErrorOf } from "../../governance/agent-outcome.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
@@ -207,7 +209,12 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
   await finishInvoke(ctx.store, ctx.workspace, run, { status, text, body: parsed, durationMs });
   const ids = { run_id: run.id, conversation_id: p.conversationId };
-  if (status >= 200 && status < 300 && isObject(parsed)) return ok({ ...parsed, ...ids });
+  if (status >= 200 && status < 300 && isObject(parsed)) {
+    // An agent that reports no usage (a handler's answer) gets its run's, from the gateway's accounting.
+    const reported = isObject(parsed.usage) && Object.keys(parsed.usage).length > 0;
+    const usage = reported ? {} : { usage: await runUsage(ctx.store, ctx.workspace, run.id) };
+    return ok({ ...parsed, ...usage, ...ids });
+  }
   const detail = isObject(parsed) && typeof parsed.error === "string" ? parsed.error : text.slice(0, 500);
   if (status >= 400 && status < 500) {
     return { status, body: isObject(parsed) ? { ...parsed, ...ids } : { error: detail, ...ids } };

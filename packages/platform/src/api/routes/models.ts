@@ -13,7 +13,7 @@
 
 import { storedLlmConfigs } from "../../deploy/agent-config.js";
 import { HttpError, notFound } from "../../errors.js";
-import { scheduleProviderProbe } from "../../gateway/health.js";
+import { providersWithFreshStatus, scheduleProviderProbe } from "../../gateway/health.js";
 import type { ModelPrice } from "../../gateway/pricing.js";
 import { forgetProviders } from "../../gateway/provider-cache.js";
 import {
@@ -23,6 +23,7 @@ import {
   resolveModelProvider,
   summarizeSpend,
 } from "../../gateway/spend.js";
+import { UNPROBED_STATUS } from "../../probe-tracker.js";
 import type { ResourceRecord } from "../../store/store.js";
 import { checkHttpUrl, checkName, isObject, type Obj, oneOf, optionalObject } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
@@ -31,7 +32,7 @@ import { MODEL_ROUTES, PROVIDER_TYPES } from "../schemas/resources.js";
 
 const AUTH_TYPES = ["APIKey", "AWSSignature", "OAuth2", "None"] as const;
 const CREDENTIAL_KEYS = ["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"];
-export const PENDING_STATUS = { phase: "Pending", message: "registered; the health check has not run yet" };
+export const PENDING_STATUS = UNPROBED_STATUS;
 
 export function registerModelRoutes(api: Router<RouteDef>): void {
   api.add("GET", "/model-providers", {
@@ -59,14 +60,16 @@ export function registerModelRoutes(api: Router<RouteDef>): void {
 
 async function listProviders(ctx: RequestContext) {
   const records = await ctx.store.listResources(ctx.workspace, "model_provider");
-  return ok(records.map((r) => providerView(r, ctx.workspace)));
+  const fresh = await providersWithFreshStatus(ctx.services, ctx.workspace, records);
+  return ok(fresh.map((r) => providerView(r, ctx.workspace)));
 }
 
 async function getProvider(ctx: RequestContext) {
   const name = ctx.params.name as string;
   const record = await ctx.store.getResource(ctx.workspace, "model_provider", name);
   if (!record) throw notFound(`model provider "${name}" not found`);
-  return ok(providerView(record, ctx.workspace));
+  const [fresh] = await providersWithFreshStatus(ctx.services, ctx.workspace, [record]);
+  return ok(providerView(fresh ?? record, ctx.workspace));
 }
 
 async function upsertProvider(ctx: RequestContext) {

@@ -7,8 +7,14 @@
 
 import { tokenSecretName } from "../../egress/oauth-tokens.js";
 import { checkToolTarget } from "../../egress/targets.js";
+import {
+  initialToolStatus,
+  scheduleToolProbe,
+  toolBaseUrl,
+  toolsWithFreshStatus,
+} from "../../egress/tool-health.js";
 import { HttpError, notFound } from "../../errors.js";
-import type { Doc, ResourceRecord } from "../../store/store.js";
+import type { ResourceRecord } from "../../store/store.js";
 import { nowIso } from "../../time.js";
 import {
   checkHttpUrl,
@@ -48,11 +54,14 @@ export function registerToolRoutes(api: Router<RouteDef>): void {
 
 async function listTools(ctx: RequestContext) {
   const records = await ctx.store.listResources(ctx.workspace, "tool");
-  return ok(records.map((r) => toolView(r, ctx.workspace)));
+  const fresh = await toolsWithFreshStatus(ctx.services, records);
+  return ok(fresh.map((r) => toolView(r, ctx.workspace)));
 }
 
 async function getTool(ctx: RequestContext) {
-  return ok(toolView(await loadTool(ctx, ctx.params.name as string), ctx.workspace));
+  const record = await loadTool(ctx, ctx.params.name as string);
+  const [fresh] = await toolsWithFreshStatus(ctx.services, [record]);
+  return ok(toolView(fresh ?? record, ctx.workspace));
 }
 
 async function upsertTool(ctx: RequestContext) {
@@ -71,12 +80,15 @@ async function upsertTool(ctx: RequestContext) {
   } else if (existing) {
     keepSecretRefs(spec, existing.doc.spec);
   }
-  const status = isObject(existing?.doc.status) ? existing.doc.status : { phase: "Pending", message: "" };
+  const baseUrl = toolBaseUrl({ spec });
+  const unchanged = existing && isObject(existing.doc.status) && toolBaseUrl(existing.doc) === baseUrl;
+  const status = unchanged ? existing.doc.status : initialToolStatus(ctx.services, baseUrl);
   const { record, created: isNew } = await ctx.store.putResource(ctx.workspace, "tool", name, {
     name,
     spec,
     status,
   });
+  scheduleToolProbe(ctx.services, record);
   const view = toolView(record, ctx.workspace);
   return isNew ? created(view) : ok(view);
 }
@@ -202,12 +214,6 @@ const schemeOf = (url: string): string => (url.startsWith("https:") ? "HTTPS" : 
 const defaultPort = (url: string): number => {
   const parsed = new URL(url);
   return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
-};
-
-export const toolBaseUrl = (doc: Doc): string => {
-  const spec = isObject(doc.spec) ? doc.spec : {};
-  const connection = isObject(spec.connection) ? spec.connection : {};
-  return typeof connection.baseUrl === "string" ? connection.baseUrl : "";
 };
 
 /** Nested shape plus the flat keys the Go CLI and the Python SDK read. */
