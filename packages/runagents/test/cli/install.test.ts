@@ -5,11 +5,12 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { accessSync, constants, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
-import { delimiter, dirname, join } from "node:path";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { npmEnv } from "../helpers/npm-env.js";
 
 const REPO = fileURLToPath(new URL("../../../../../", import.meta.url));
 const VERSION = (
@@ -17,19 +18,6 @@ const VERSION = (
     version: string;
   }
 ).version;
-
-/** What npm and the installed bins see: no npm_* variables of an enclosing `npm test`. */
-export function installEnv(prefixBin: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: [prefixBin, dirname(process.execPath), process.env.PATH ?? "/usr/bin:/bin"].join(delimiter),
-    HOME: process.env.HOME ?? homedir(),
-    npm_config_cache: process.env.npm_config_cache ?? join(homedir(), ".npm"),
-    npm_config_audit: "false",
-    npm_config_fund: "false",
-    npm_config_update_notifier: "false",
-    ...extra,
-  };
-}
 
 async function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) {
   const { stdout, stderr } = await promisify(execFile)(command, args, options);
@@ -41,7 +29,7 @@ let prefix: string;
 before(async () => {
   root = mkdtempSync(join(tmpdir(), "runagents-install-test-"));
   prefix = join(root, "prefix");
-  const env = installEnv(join(prefix, "bin"));
+  const env = npmEnv([join(prefix, "bin")]);
   await run(
     "npm",
     [
@@ -59,7 +47,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 describe("the CLI installed from a clone, used outside it", () => {
   it("puts runagents, runagents-mcp, runagents-runtime and runagents-platform on PATH", async () => {
-    const env = installEnv(join(prefix, "bin"));
+    const env = npmEnv([join(prefix, "bin")]);
     for (const bin of ["runagents", "runagents-mcp", "runagents-platform"]) {
       const { stdout } = await run(bin, ["--version"], { cwd: root, env });
       assert.match(stdout, new RegExp(`${VERSION.replaceAll(".", "\\.")}`), bin);
@@ -68,7 +56,7 @@ describe("the CLI installed from a clone, used outside it", () => {
   });
 
   it("init scaffolds a project that installs runagents from the clone and starts its own MCP server", async () => {
-    const env = installEnv(join(prefix, "bin"));
+    const env = npmEnv([join(prefix, "bin")]);
     await run("runagents", ["init", "outside"], { cwd: root, env });
     const pkg = JSON.parse(readFileSync(join(root, "outside", "package.json"), "utf8")) as {
       dependencies: Record<string, string>;
