@@ -36,7 +36,8 @@ for (const workspace of readJson(join(root, "package.json")).workspaces ?? []) {
     }
     chmodSync(target, statSync(target).mode | 0o111);
     // Linked as npm links them: through node_modules/<package name>, the workspace's symlink.
-    if (!existsSync(join(root, "node_modules", pkg.name))) continue;
+    // (On Windows npm's own .cmd shims from the install serve, and symlinks need privileges.)
+    if (process.platform === "win32" || !existsSync(join(root, "node_modules", pkg.name))) continue;
     const link = join(binDir, name);
     const pointsTo = relative(binDir, join(root, "node_modules", pkg.name, file));
     if (isLinkTo(link, pointsTo)) continue;

@@ -169,8 +169,8 @@ describe("npm start -- --port X: the CLI follows the platform", () => {
           `RunAgents platform ready at ${firstUrl} (API: ${firstUrl}/api/v1)\n` +
           `export RUNAGENTS_ENDPOINT=${firstUrl}   # saved in ${configFile} for the CLI and the Client\n`,
       );
-      const listed = await run(CLI, ["tools", "list"], cliEnv);
-      assert.deepEqual(listed, { code: 0, stdout: "No tools found.\n", stderr: "" });
+      const listed = await run(CLI, ["agents", "list"], cliEnv);
+      assert.deepEqual(listed, { code: 0, stdout: "No agents found.\n", stderr: "" });
     } finally {
       await first.stop();
     }
