@@ -70,10 +70,25 @@ function createExclusive(path: string, owner: Owner): boolean {
     linkSync(staged, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return false;
+    if (!NO_HARD_LINKS.has(code ?? "")) throw err;
+    return createWithExclusiveOpen(path, owner);
   } finally {
     rmSync(staged, { force: true });
+  }
+}
+
+/** A file system without hard links: O_EXCL (a reader may briefly see the file empty). */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
+
+function createWithExclusiveOpen(path: string, owner: Owner): boolean {
+  try {
+    writeFileSync(path, `${JSON.stringify(owner)}\n`, { flag: "wx", mode: 0o600 });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
   }
 }
 

@@ -3,22 +3,14 @@
  * Public API: start the control plane in-process (tests, embedding) or through `main.ts`.
  */
 
-export {
-  ConfigError,
-  loadPlatformConfig,
-  PLATFORM_USAGE,
-  type PlatformConfig,
-  platformVersion,
-  UsageError,
-} from "./config.js";
-export { DataDirLockedError, LOCK_FILE, lockDataDir } from "./data-dir-lock.js";
+export { ConfigError, loadPlatformConfig, type PlatformConfig } from "./config.js";
+export { DataDirLockedError } from "./data-dir-lock.js";
 export { seedStarterKit } from "./deploy/starter-kit.js";
 export { HttpError } from "./errors.js";
 export {
   type KeyHandOff,
   type LocalConfigRecord,
   localConfigLines,
-  recordLocalPlatform,
   recordRunningPlatform,
   writeAdminKey,
 } from "./local-config.js";
