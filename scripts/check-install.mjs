@@ -17,7 +17,7 @@ function fail(message) {
 try {
   require.resolve("typescript/package.json");
 } catch {
-  fail("The dependencies are not installed: run `npm ci` first (Node.js 20+; see README, Set up).");
+  fail("The dependencies are not installed: run `npm ci` first (Node.js 20+; see "The two commands" in README.md).");
 }
 try {
   const Database = require("better-sqlite3");
@@ -25,6 +25,6 @@ try {
 } catch (error) {
   fail(
     `better-sqlite3's native module does not load (${String(error.message).split("\n")[0]}): ` +
-      "install a C++ toolchain (python3, make, g++) and run `npm rebuild better-sqlite3` (see README, Set up).",
+      "install a C++ toolchain (python3, make, g++) and run `npm rebuild better-sqlite3` (see "The two commands" in README.md).",
   );
 }
