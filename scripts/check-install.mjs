@@ -17,7 +17,9 @@ function fail(message) {
 try {
   require.resolve("typescript/package.json");
 } catch {
-  fail("The dependencies are not installed: run `npm ci` first (Node.js 20+; see "The two commands" in README.md).");
+  fail(
+    "The dependencies are not installed: run `npm ci` first (Node.js 20+; see README.md, The two commands).",
+  );
 }
 try {
   const Database = require("better-sqlite3");
@@ -25,6 +27,6 @@ try {
 } catch (error) {
   fail(
     `better-sqlite3's native module does not load (${String(error.message).split("\n")[0]}): ` +
-      "install a C++ toolchain (python3, make, g++) and run `npm rebuild better-sqlite3` (see "The two commands" in README.md).",
+      "install a C++ toolchain (python3, make, g++) and run `npm rebuild better-sqlite3` (see README.md, The two commands).",
   );
 }
