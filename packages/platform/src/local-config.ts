@@ -151,7 +151,7 @@ export function localConfigLines(
     }
     note = `# saved in ${record.written} for the CLI and the Client`;
   } else if ("unchanged" in record) {
-    note = `# as in ${record.unchanged}, which the CLI and the Client read`;
+    note = "# the CLI and the Client already use it";
   } else {
     if (platform.bootstrapKey) {
       lines.push(
