@@ -3,6 +3,7 @@
  * Platform configuration: defaults, then environment, then command-line flags. Validated once,
  * before anything listens.
  */
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -48,6 +49,45 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** A flag the platform does not know, or a flag without its value: exit status 2. */
+export class UsageError extends ConfigError {
+  override name = "UsageError";
+}
+
+export const PLATFORM_USAGE = `Usage: runagents-platform [options]      (from a clone: npm start -- [options])
+
+Runs the RunAgents control plane (API, governance, egress, LLM gateway, agents) until
+Ctrl-C or SIGTERM.
+
+Options, each also an environment variable (the flag wins):
+  --host <address>          RUNAGENTS_HOST             listen address (default 127.0.0.1)
+  --port <port>             RUNAGENTS_PORT or PORT     default 8092; 0 picks a free port
+  --data-dir <dir>          RUNAGENTS_DATA_DIR         store, secret key and lock file
+                                                       (default ~/.runagents/platform)
+  --log-level <level>       RUNAGENTS_LOG_LEVEL        debug, info, warn, error (default info)
+  --agent-isolation <mode>  RUNAGENTS_AGENT_ISOLATION  auto, sandbox, node-permission, none
+  --no-seed                                            do not seed the starter kit
+  --create-api-key <name>                              create an admin API key, print it, exit
+  -h, --help                                           show this help
+  -v, --version                                        print the version
+
+Environment only:
+  RUNAGENTS_SECRET_KEY      key for secrets at rest (default: a key file in the data dir)
+  RUNAGENTS_MAX_BODY_BYTES  largest request body in bytes (default 8388608)
+  OPENAI_API_KEY            the starter kit's playground-llm uses OpenAI (default: offline model)
+  RUNAGENTS_CONFIG_DIR      where the admin key and endpoint are saved (default ~/.runagents)
+  RUNAGENTS_PACKAGE_DIR     the runagents package agents run on (default: the installed one)
+  RUNAGENTS_RUNTIME_ENTRY   the agent runtime's entry file (default: its runagents-runtime bin)
+`;
+
+/** The `@runagents/platform` package version. */
+export function platformVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version?: string;
+  };
+  return pkg.version ?? "0.0.0";
+}
+
 const LEVELS = ["debug", "info", "warn", "error"] as const;
 
 export function loadPlatformConfig(
@@ -58,7 +98,9 @@ export function loadPlatformConfig(
   try {
     flags = parseFlags(argv);
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    // Node's messages go on with advice about positionals; the first sentence is the point.
+    const first = (err as Error).message.split(". ")[0] ?? "";
+    throw new UsageError(`${first.charAt(0).toLowerCase()}${first.slice(1)} (see --help)`);
   }
   const host = flags.host ?? env.RUNAGENTS_HOST ?? "127.0.0.1";
   const portText = flags.port ?? env.RUNAGENTS_PORT ?? env.PORT ?? "8092";

@@ -4,23 +4,32 @@
  * `runagents-platform` / `npm start`: start the control plane with its embedded store, seed the
  * starter kit, print the endpoint, stop cleanly on SIGINT/SIGTERM.
  *
- * At first start the platform creates the admin key `local-admin` and this entry writes it into
- * the local configuration (`local-config.ts`), or prints it once when it cannot.
+ * At every start this entry records the platform's endpoint (and, at first start, the admin key
+ * `local-admin`) in the local configuration the CLI and the Client read (`local-config.ts`), or
+ * prints the key once when it cannot, then prints `export RUNAGENTS_ENDPOINT=...`.
  * `--create-api-key <name>` creates another admin key in the data dir, prints the token once and
- * exits.
+ * exits. Usage errors exit with status 2, anything else that stops the start with 1.
  */
 import { issueApiKey } from "./api/auth.js";
-import { ConfigError, loadPlatformConfig } from "./config.js";
+import { loadPlatformConfig, PLATFORM_USAGE, platformVersion, UsageError } from "./config.js";
 import { seedStarterKit } from "./deploy/starter-kit.js";
-import { writeAdminKey } from "./local-config.js";
+import { localConfigLines, recordRunningPlatform } from "./local-config.js";
 import { createLogger } from "./log.js";
 import { openStore, startPlatform } from "./platform.js";
 
 async function main(argv: string[]): Promise<void> {
+  if (argv.includes("-h") || argv.includes("--help")) {
+    process.stdout.write(PLATFORM_USAGE);
+    return;
+  }
+  if (argv.includes("-v") || argv.includes("--version")) {
+    process.stdout.write(`${platformVersion()}\n`);
+    return;
+  }
   const keyFlag = argv.indexOf("--create-api-key");
   if (keyFlag !== -1) {
     const name = argv[keyFlag + 1];
-    if (!name || name.startsWith("--")) throw new ConfigError("--create-api-key needs a name");
+    if (!name || name.startsWith("--")) throw new UsageError("--create-api-key needs a name (see --help)");
     const config = loadPlatformConfig(argv.filter((_, i) => i !== keyFlag && i !== keyFlag + 1));
     const store = openStore(config);
     const { token } = await issueApiKey(store, "default", name);
@@ -42,15 +51,10 @@ async function main(argv: string[]): Promise<void> {
     api: `${platform.url}/api/v1`,
     data_dir: config.dataDir,
   });
-  if (platform.bootstrapKey) {
-    const handOff = writeAdminKey(platform.bootstrapKey, platform.url);
-    process.stderr.write(
-      "written" in handOff
-        ? `Created the admin API key "local-admin" and saved it in ${handOff.written}: the CLI and the Client use it.\n`
-        : `Created the admin API key "local-admin" (not saved: ${handOff.notWritten}). Store it now, it is shown once:\n${platform.bootstrapKey}\n`,
-    );
-  }
+  const { notes, endpointLine } = localConfigLines(await recordRunningPlatform(platform), platform);
+  for (const note of notes) process.stderr.write(`${note}\n`);
   process.stderr.write(`RunAgents platform ready at ${platform.url} (API: ${platform.url}/api/v1)\n`);
+  process.stderr.write(`${endpointLine}\n`);
 
   const stop = (signal: string) => {
     log.info("shutting down", { signal });
@@ -66,5 +70,5 @@ async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`Error: ${message}\n`);
-  process.exit(1);
+  process.exit(err instanceof UsageError ? 2 : 1);
 });

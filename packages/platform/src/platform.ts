@@ -14,6 +14,7 @@ import { Router } from "./api/router.js";
 import { registerApiRoutes, registerRootRoutes } from "./api/routes/index.js";
 import { createRequestListener } from "./api/server.js";
 import { ConfigError, type PlatformConfig } from "./config.js";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isolation/mode.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
@@ -48,9 +49,28 @@ export function openStore(config: PlatformConfig): Store {
   return openSqliteStore(join(config.dataDir, "platform.db"), box);
 }
 
+/**
+ * Starts the platform. Unless the caller passes its own store, the start takes the data
+ * directory's lock first (`data-dir-lock.ts`): a second platform on one data dir is refused with
+ * a `DataDirLockedError` naming the first.
+ */
 export async function startPlatform(
   config: PlatformConfig,
   options: { logger?: Logger; store?: Store } = {},
+): Promise<RunningPlatform> {
+  const lock = options.store ? undefined : lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, options, lock);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+}
+
+async function startLocked(
+  config: PlatformConfig,
+  options: { logger?: Logger; store?: Store },
+  lock: DataDirLock | undefined,
 ): Promise<RunningPlatform> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
   const store = options.store ?? openStore(config);
@@ -104,6 +124,7 @@ export async function startPlatform(
   const port = (server.address() as AddressInfo).port;
   const displayHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   baseUrl = `http://${displayHost === "0.0.0.0" ? "127.0.0.1" : displayHost}:${port}`;
+  lock?.setEndpoint(baseUrl);
   const background = startBackground(services);
   await services.agents.restoreAll();
 
@@ -127,9 +148,13 @@ export async function startPlatform(
           for (const res of inFlight)
             res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
         });
-        await background.stop();
-        await services.agents?.stopAll();
-        await store.close();
+        try {
+          await background.stop();
+          await services.agents?.stopAll();
+          await store.close();
+        } finally {
+          lock?.release();
+        }
       })();
       return closing;
     },

@@ -5,7 +5,10 @@
 
 export interface TemplateInput {
   name: string;
-  /** `file:` target for the `runagents` dependency (the SDK this CLI belongs to). */
+  /**
+   * `file:` target for the `runagents` dependency: the package this CLI runs from, so the project
+   * installs the same SDK without a registry (`""`: the registry's `^sdkVersion`).
+   */
   sdkRoot: string;
   sdkVersion: string;
 }
@@ -52,7 +55,8 @@ const packageJson = (input: TemplateInput): string =>
       type: "module",
       scripts: { dev: "runagents dev", deploy: "runagents deploy", typecheck: "tsc --noEmit" },
       dependencies: { runagents: input.sdkRoot ? `file:${input.sdkRoot}` : `^${input.sdkVersion}` },
-      devDependencies: { typescript: "^5.9.3", yaml: "^2.9.1" },
+      // The optional peers: type checking, runagents.yaml, and the MCP server of .mcp.json.
+      devDependencies: { "@modelcontextprotocol/sdk": "^1.32.0", typescript: "^5.9.3", yaml: "^2.9.1" },
     },
     null,
     2,
@@ -156,7 +160,15 @@ const CURSORRULES = `- The agent's entry point is agent.ts: export async functio
 - Run locally with \`runagents dev\`; deploy with \`runagents deploy\`.
 `;
 
-const MCP_JSON = `${JSON.stringify({ mcpServers: { runagents: { command: "runagents-mcp", args: [], env: {} } } }, null, 2)}\n`;
+/**
+ * The project's own `runagents-mcp` (node_modules/.bin, so no global install is needed; `--no-install`
+ * so npx never reaches for a registry). MCP clients start it in the project folder.
+ */
+const MCP_JSON = `${JSON.stringify(
+  { mcpServers: { runagents: { command: "npx", args: ["--no-install", "runagents-mcp"], env: {} } } },
+  null,
+  2,
+)}\n`;
 
 const GITIGNORE = `node_modules/
 dist/

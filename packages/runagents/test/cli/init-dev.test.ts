@@ -47,7 +47,7 @@ describe("runagents init", () => {
     });
     const read = (f: string) => readFileSync(join(dir, "demo", f), "utf8");
     assert.deepEqual(JSON.parse(read(".mcp.json")), {
-      mcpServers: { runagents: { command: "runagents-mcp", args: [], env: {} } },
+      mcpServers: { runagents: { command: "npx", args: ["--no-install", "runagents-mcp"], env: {} } },
     });
     assert.equal(
       read("runagents.yaml"),
@@ -58,6 +58,7 @@ describe("runagents init", () => {
     );
     const pkg = JSON.parse(read("package.json")) as Record<string, Record<string, string>>;
     assert.equal(pkg.dependencies?.runagents, `file:${packageRoot()}`);
+    assert.equal(pkg.devDependencies?.["@modelcontextprotocol/sdk"], "^1.32.0", "the MCP server's SDK");
     assert.equal(pkg.type as unknown, "module");
     assert.match(
       read("agent.ts"),

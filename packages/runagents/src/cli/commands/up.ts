@@ -9,6 +9,7 @@ import { CliError, type Command, str } from "../args.js";
 interface Running {
   url: string;
   services: unknown;
+  store: unknown;
   /** The admin key the platform created at its first start (shown once). */
   bootstrapKey?: string;
   close(): Promise<void>;
@@ -20,7 +21,8 @@ interface PlatformModule {
   startPlatform(config: unknown, options: { logger: unknown }): Promise<Running>;
   createLogger(options: { level?: string; sink?: (line: string) => void }): unknown;
   seedStarterKit(services: unknown, workspace: string): Promise<unknown>;
-  writeAdminKey(token: string, platformUrl: string): { written: string } | { notWritten: string };
+  recordRunningPlatform(running: Running): Promise<{ notWritten: string } | object>;
+  localConfigLines(record: unknown, running: Running): { notes: string[]; endpointLine: string };
 }
 
 async function loadPlatform(): Promise<PlatformModule> {
@@ -75,13 +77,11 @@ export const up: Command = {
       throw error;
     }
     if (config.seedStarterKit) await platform.seedStarterKit(running.services, "default");
-    if (running.bootstrapKey) {
-      const handOff = platform.writeAdminKey(running.bootstrapKey, running.url);
-      ctx.err.line(
-        "written" in handOff
-          ? `Created the admin API key "local-admin" and saved it in ${handOff.written}.`
-          : `Created the admin API key "local-admin" (not saved: ${handOff.notWritten}). It is shown once: ${running.bootstrapKey}`,
-      );
+    // The endpoint (and the first admin key) go into the local configuration the CLI reads.
+    const record = await platform.recordRunningPlatform(running);
+    for (const note of platform.localConfigLines(record, running).notes) ctx.err.line(note);
+    if ("notWritten" in record && !running.bootstrapKey) {
+      ctx.err.line(`The endpoint is not saved (${record.notWritten}): export RUNAGENTS_ENDPOINT as shown.`);
     }
     ctx.out.line(`RunAgents platform running at ${running.url}`);
     ctx.out.line(`  API:       ${running.url}/api/v1`);
