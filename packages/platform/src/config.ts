@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ISOLATION_MODES, type IsolationSetting } from "./deploy/isolation/mode.js";
+import type { RunWebhookOptions } from "./governance/run-webhooks.js";
 
 export interface PlatformConfig {
   /** @default "127.0.0.1" (RUNAGENTS_HOST, --host) */
@@ -42,6 +43,10 @@ export interface PlatformConfig {
    * triggers a refetch at most this often). @default 30 000
    */
   jwksRefreshCooldownMs?: number | undefined;
+  /** Serve `GET /metrics` without an API key (RUNAGENTS_METRICS_PUBLIC=1). @default false */
+  metricsPublic?: boolean | undefined;
+  /** Run webhook retries (tests shorten the backoff). */
+  runWebhooks?: RunWebhookOptions | undefined;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +98,7 @@ export function loadPlatformConfig(
     logLevel: level as PlatformConfig["logLevel"],
     runagentsDir: env.RUNAGENTS_PACKAGE_DIR || undefined,
     runtimeEntry: env.RUNAGENTS_RUNTIME_ENTRY || undefined,
+    metricsPublic: ["1", "true", "yes"].includes((env.RUNAGENTS_METRICS_PUBLIC ?? "").toLowerCase()),
   };
 }
 

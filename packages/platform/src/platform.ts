@@ -18,8 +18,11 @@ import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isol
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { reconcileRuns } from "./governance/reconcile.js";
+import { RunWebhooks } from "./governance/run-webhooks.js";
 import { createEndUsers } from "./ingress/end-users.js";
 import { createLogger, type Logger } from "./log.js";
+import { PlatformMetrics } from "./observability/metrics.js";
+import { observeStore } from "./observability/observed-store.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/store.js";
@@ -54,6 +57,10 @@ export async function startPlatform(
 ): Promise<RunningPlatform> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
   const store = options.store ?? openStore(config);
+  const metrics = new PlatformMetrics({
+    store,
+    storeFiles: options.store ? [] : ["platform.db", "platform.db-wal"].map((f) => join(config.dataDir, f)),
+  });
   const bootstrapKey =
     (await store.countApiKeys()) === 0
       ? (await issueApiKey(store, "default", BOOTSTRAP_KEY_NAME)).token
@@ -71,7 +78,22 @@ export async function startPlatform(
     api,
     approvals: new ApprovalEvents(),
     endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
+    metrics,
+    webhooks: new RunWebhooks(
+      { store, log, baseUrl: () => baseUrl, onAttempt: (outcome) => metrics.observeWebhook(outcome) },
+      config.runWebhooks,
+    ),
   };
+  observeStore(store, {
+    event(ws, event, seconds) {
+      metrics.observeEventAppend(seconds);
+      metrics.observeEvent(ws, event);
+    },
+    status(run) {
+      metrics.observeRunStatus(run.status);
+      services.webhooks.statusChanged(run);
+    },
+  });
   let isolation: Isolation;
   try {
     isolation = chooseIsolation(config.agentIsolation);
@@ -128,6 +150,7 @@ export async function startPlatform(
             res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
         });
         await background.stop();
+        await services.webhooks.stop();
         await services.agents?.stopAll();
         await store.close();
       })();

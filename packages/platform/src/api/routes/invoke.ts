@@ -34,6 +34,7 @@ import { HttpError, notFound } from "../../errors.js";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { toolErrorOf } from "../../governance/agent-outcome.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
+import { parseRunWebhook, type RunWebhook } from "../../governance/run-webhooks.js";
 import { parseJsonOrUndefined } from "../../json.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
@@ -72,6 +73,7 @@ interface Prepared {
   body: string;
   headers: Record<string, string>;
   conversationId: string;
+  webhook: RunWebhook | undefined;
 }
 
 /** Checks the request and claims the agent's process; nothing is recorded yet. */
@@ -85,6 +87,7 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     throw new HttpError(400, body.message === undefined ? "message is required" : "message must be a string");
   }
   const message = body.message;
+  const webhook = parseRunWebhook(body.webhook, ctx.services.baseUrl());
   if (body.history !== undefined && body.history !== null && !isHistory(body.history)) {
     throw new HttpError(400, "history must be a list of {role, content} objects");
   }
@@ -100,8 +103,9 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     (givenConversation ? await conversationHistory(ctx.store, ctx.workspace, name, givenConversation) : []);
   const lease = backend.acquire({ workspace: ctx.workspace, name });
   const runId = randomUUID();
+  const { webhook: _webhook, ...forwardable } = body;
   const forwarded = {
-    ...body,
+    ...forwardable,
     message,
     history,
     conversation_id: conversationId,
@@ -125,6 +129,7 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     body: JSON.stringify(forwarded),
     headers,
     conversationId,
+    webhook,
   };
 }
 
@@ -137,6 +142,15 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
   };
   ctx.res.once("close", onClose);
   const started = performance.now();
+  if (p.webhook) {
+    try {
+      await ctx.services.webhooks.register(ctx.workspace, p.runId, p.webhook);
+    } catch (err) {
+      p.lease.release();
+      ctx.res.off("close", onClose);
+      throw err;
+    }
+  }
   // The agent starts working while its run is recorded; the run's id is already in the request.
   const call = dispatchToAgent({
     method: "POST",
