@@ -10,7 +10,9 @@
  *   value must be: see `invoke-user.ts` for verified end users, service keys and the unverified
  *   `user_id` of workspaces without identity providers). Without
  *   `conversation_id` a new one is made; with one and without `history`, the conversation's
- *   earlier messages are sent as `history`.
+ *   earlier messages are sent as `history`. With `webhook` (a URL or `{url, secret}`) the
+ *   platform POSTs to it when the run pauses or finishes (`governance/run-webhooks.ts`); the
+ *   agent is not sent it.
  * - `POST /agents/{name}/invoke/stream`: the same, answered with the agent's SSE stream passed
  *   through as it arrives, after a first event `{"type": "run", "run_id", "conversation_id"}`
  *   (also in the `X-Run-ID` / `X-Conversation-ID` headers).
