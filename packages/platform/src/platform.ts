@@ -23,6 +23,7 @@ import { createEndUsers } from "./ingress/end-users.js";
 import { createLogger, type Logger } from "./log.js";
 import { PlatformMetrics } from "./observability/metrics.js";
 import { observeStore } from "./observability/observed-store.js";
+import { startTracing } from "./observability/tracing.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/store.js";
@@ -56,6 +57,7 @@ export async function startPlatform(
   options: { logger?: Logger; store?: Store } = {},
 ): Promise<RunningPlatform> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
+  const tracing = await startTracing();
   const store = options.store ?? openStore(config);
   const metrics = new PlatformMetrics({
     store,
@@ -79,6 +81,7 @@ export async function startPlatform(
     approvals: new ApprovalEvents(),
     endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
     metrics,
+    ...(tracing ? { tracing } : {}),
     webhooks: new RunWebhooks(
       { store, log, baseUrl: () => baseUrl, onAttempt: (outcome) => metrics.observeWebhook(outcome) },
       config.runWebhooks,
@@ -151,6 +154,7 @@ export async function startPlatform(
         });
         await background.stop();
         await services.webhooks.stop();
+        await tracing?.flush();
         await services.agents?.stopAll();
         await store.close();
       })();

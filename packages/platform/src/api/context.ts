@@ -10,6 +10,7 @@ import type { RunWebhooks } from "../governance/run-webhooks.js";
 import type { EndUsers } from "../ingress/end-users.js";
 import type { Logger } from "../log.js";
 import type { PlatformMetrics } from "../observability/metrics.js";
+import type { TracingHandle } from "../observability/tracing.js";
 import type { Store } from "../store/store.js";
 import { authorize, type Permission, type Role } from "./roles.js";
 import type { Router } from "./router.js";
@@ -36,6 +37,8 @@ export interface Services {
   endUsers: EndUsers;
   /** The Prometheus registry behind `GET /metrics` (observability/). */
   metrics: PlatformMetrics;
+  /** The OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT turned it on (observability/tracing). */
+  tracing?: TracingHandle;
   /** Run webhooks: registered at invoke, delivered when a run pauses or finishes. */
   webhooks: RunWebhooks;
 }

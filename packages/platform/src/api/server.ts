@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
 import { redactAgentTokens } from "../governance/agent-identity.js";
 import { parseJsonBody } from "../json.js";
+import { traceRequest, tracingOn } from "../observability/tracing.js";
 import { checkAgentChannel } from "./agent-channel.js";
 import { authenticateCaller } from "./caller.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
@@ -35,12 +36,15 @@ export function createRequestListener(services: Services, routers: Routers) {
     res.setHeader("X-Request-Id", requestId);
     let workspace = "";
     let route = "unmatched";
-    handle(services, routers, req, res, requestId, (ws, pattern) => {
-      workspace = ws;
-      route = pattern;
-    })
-      .catch((err: unknown) => sendError(services, res, err, requestId))
-      .finally(() => {
+    const serve = async (): Promise<void> => {
+      try {
+        await handle(services, routers, req, res, requestId, (ws, pattern) => {
+          workspace = ws;
+          route = pattern;
+        });
+      } catch (err) {
+        sendError(services, res, err, requestId);
+      } finally {
         const seconds = (performance.now() - started) / 1000;
         services.metrics.observeRequest(route, req.method ?? "GET", res.statusCode, seconds);
         services.log.info("request", {
@@ -52,7 +56,10 @@ export function createRequestListener(services: Services, routers: Routers) {
           status: res.statusCode,
           duration_ms: Math.round(seconds * 100_000) / 100,
         });
-      });
+      }
+    };
+    if (tracingOn()) void traceRequest(req, () => ({ route, status: res.statusCode }), serve);
+    else void serve();
   };
 }
 

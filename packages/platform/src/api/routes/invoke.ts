@@ -38,6 +38,7 @@ import { toolErrorOf } from "../../governance/agent-outcome.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
 import { parseRunWebhook, type RunWebhook } from "../../governance/run-webhooks.js";
 import { parseJsonOrUndefined } from "../../json.js";
+import { describeRequestSpan, injectTraceHeaders, rememberRunSpan } from "../../observability/tracing.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
@@ -121,6 +122,15 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     "X-End-User-Id": userId,
   };
   if (stream) headers.Accept = "text/event-stream";
+  describeRequestSpan(`invoke_agent ${name}`, {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.agent.name": name,
+    "runagents.run.id": runId,
+    "runagents.agent": name,
+    "runagents.user.id": userId,
+  });
+  rememberRunSpan(runId);
+  injectTraceHeaders(headers);
   return {
     runId,
     agent: name,
