@@ -34,7 +34,11 @@ async function invokeWith(headers: Record<string, string>) {
     },
   });
   try {
-    const response = await post(`${runtime.url}/invoke`, { message: "go" }, { "X-Run-ID": "run-1", ...headers });
+    const response = await post(
+      `${runtime.url}/invoke`,
+      { message: "go" },
+      { "X-Run-ID": "run-1", ...headers },
+    );
     assert.equal(response.status, 200);
   } finally {
     await runtime.close();
