@@ -1,6 +1,7 @@
 /**
  * @module governance/run-webhooks
- * Run webhooks: a run invoked with `webhook` (a URL, or `{url, secret}`) has that URL called
+ * Run webhooks: a run invoked with `webhook` (a URL, or `{url, secret}`), or of an agent whose
+ * configuration has one (`PUT /agents/{name}/config {"webhook": ...}`), has that URL called
  * whenever the run pauses (`run.paused`: approval or consent) or finishes (`run.completed`,
  * `run.failed`). The wire format is the approval connectors' (`connector-send.ts`): a JSON POST
  * with `X-RunAgents-Event`, `X-RunAgents-Delivery` (the same on every retry) and, when a secret
@@ -53,6 +54,50 @@ export interface RunWebhookDeps {
 }
 
 const secretName = (runId: string): string => `run-webhook:${runId}`;
+const agentSecretName = (agent: string): string => `agent-webhook:${agent}`;
+
+/** What an agent's configuration keeps: the URL in its spec, the secret with the secrets. */
+interface StoredAgentWebhook {
+  url: string;
+  signed: boolean;
+}
+
+function storedAgentWebhook(spec: unknown): StoredAgentWebhook | undefined {
+  const hook = isObject(spec) && isObject(spec.webhook) ? spec.webhook : undefined;
+  return hook && typeof hook.url === "string" ? { url: hook.url, signed: hook.signed === true } : undefined;
+}
+
+/** The agent's webhook as its configuration shows it: `{url, signed}`, or null. */
+export function agentWebhookView(spec: unknown): StoredAgentWebhook | null {
+  return storedAgentWebhook(spec) ?? null;
+}
+
+/**
+ * Sets (or with null clears) an agent's default run webhook; returns the spec value to store.
+ * The secret goes to the workspace's secrets, never into the agent document.
+ */
+export async function saveAgentWebhook(
+  store: Store,
+  ws: string,
+  agent: string,
+  webhook: RunWebhook | null,
+): Promise<StoredAgentWebhook | undefined> {
+  if (webhook?.secret) await store.putSecret(ws, agentSecretName(agent), { secret: webhook.secret });
+  else await store.deleteSecret(ws, agentSecretName(agent));
+  return webhook ? { url: webhook.url, signed: webhook.secret !== "" } : undefined;
+}
+
+/** The agent's default run webhook (its configuration), for a run invoked without one. */
+export async function agentWebhook(store: Store, ws: string, agent: string, spec: unknown) {
+  const stored = storedAgentWebhook(spec);
+  if (!stored) return undefined;
+  const secret = stored.signed ? ((await store.getSecret(ws, agentSecretName(agent)))?.secret ?? "") : "";
+  return { url: stored.url, secret };
+}
+
+/** Forgets a removed agent's webhook secret. */
+export const deleteAgentWebhook = (store: Store, ws: string, agent: string): Promise<void> =>
+  store.deleteSecret(ws, agentSecretName(agent));
 
 /**
  * The invoke body's `webhook`, checked: undefined when absent; 400 for a value that is not an
@@ -114,6 +159,11 @@ export class RunWebhooks {
       this.#inFlight.delete(job);
       if (this.#queues.get(key) === job) this.#queues.delete(key);
     });
+  }
+
+  /** Resolves when the deliveries under way now have ended. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
   }
 
   /** Stops taking new deliveries and waits for those under way. */

@@ -199,6 +199,40 @@ describe("run webhooks", () => {
     );
   });
 
+  it("uses the agent's configured webhook for runs invoked without one, its secret never shown", async () => {
+    const secret = "whsec-agent-4242";
+    const put = await platform.call("PUT", "/agents/hooked/config", {
+      webhook: { url: receiver.url, secret },
+    });
+    assert.equal(put.status, 200, put.text);
+    assert.deepEqual((put.json as { webhook: unknown }).webhook, { url: receiver.url, signed: true });
+    const shown = await platform.call("GET", "/agents/hooked/config");
+    assert.deepEqual((shown.json as { webhook: unknown }).webhook, { url: receiver.url, signed: true });
+    assert.ok(
+      !shown.text.includes(secret) && !(await platform.call("GET", "/agents/hooked")).text.includes(secret),
+    );
+
+    const res = await platform.call("POST", "/agents/hooked/invoke", { message: "hi" });
+    assert.equal(res.status, 200, res.text);
+    const runId = (res.json as { run_id: string }).run_id;
+    await waitFor(async () => (await webhookEvents(platform, runId)).length > 0, "the delivery event");
+    const delivery = receiver.deliveries.at(-1) as Delivery;
+    assert.equal(JSON.parse(delivery.body).run_id, runId);
+    assert.equal(delivery.headers["x-runagents-signature"], sign(secret, delivery.body));
+
+    const cleared = await platform.call("PUT", "/agents/hooked/config", { webhook: null });
+    assert.equal(cleared.status, 200, cleared.text);
+    assert.equal((cleared.json as { webhook: unknown }).webhook, null);
+    const before = receiver.deliveries.length;
+    const quiet = await platform.call("POST", "/agents/hooked/invoke", { message: "hi" });
+    assert.equal(quiet.status, 200);
+    const quietRun = (quiet.json as { run_id: string }).run_id;
+    // The run finished before the answer: whatever it queued has ended once the worker is idle.
+    await platform.services.webhooks.idle();
+    assert.deepEqual(await webhookEvents(platform, quietRun), []);
+    assert.equal(receiver.deliveries.length, before);
+  });
+
   it("refuses a webhook that is not an http(s) URL or points at the platform or a metadata address", async () => {
     const cases: [unknown, string][] = [
       ["ftp://example.com/x", "webhook must be an http(s) URL"],

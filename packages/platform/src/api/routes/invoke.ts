@@ -36,7 +36,7 @@ import { HttpError, notFound } from "../../errors.js";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { toolErrorOf } from "../../governance/agent-outcome.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
-import { parseRunWebhook, type RunWebhook } from "../../governance/run-webhooks.js";
+import { agentWebhook, parseRunWebhook, type RunWebhook } from "../../governance/run-webhooks.js";
 import { parseJsonOrUndefined } from "../../json.js";
 import { describeRequestSpan, injectTraceHeaders, rememberRunSpan } from "../../observability/tracing.js";
 import type { RunRecord } from "../../store/store.js";
@@ -84,13 +84,16 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
   const name = ctx.params.name as string;
   // Who the run is for is settled first: an unauthenticated caller learns nothing about agents.
   const { userId, userAuth } = await invokeUser(ctx);
-  if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
+  const agent = await ctx.store.getResource(ctx.workspace, "agent", name);
+  if (!agent) throw notFound(`agent ${name} not found`);
   const body = ctx.body;
   if (typeof body.message !== "string") {
     throw new HttpError(400, body.message === undefined ? "message is required" : "message must be a string");
   }
   const message = body.message;
-  const webhook = parseRunWebhook(body.webhook, ctx.services.baseUrl());
+  const webhook =
+    parseRunWebhook(body.webhook, ctx.services.baseUrl()) ??
+    (await agentWebhook(ctx.store, ctx.workspace, name, agent.doc.spec));
   if (body.history !== undefined && body.history !== null && !isHistory(body.history)) {
     throw new HttpError(400, "history must be a list of {role, content} objects");
   }
