@@ -17,6 +17,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { call, governedAgent, startToolServer, type ToolServer, waitFor } from "../egress/helpers.js";
+import { addAgent, addProvider, sendJson, startFakeProvider } from "../gateway/fake-provider.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 interface OtlpAttribute {
@@ -294,5 +295,58 @@ process.once("SIGTERM", () => provider.shutdown().finally(() => process.exit(0))
       .map((l) => JSON.parse(l))
       .find((l) => l.msg === "request" && l.path === "/api/v1/agents/tracer/invoke");
     assert.deepEqual([logged?.trace_id, logged?.span_id], [TRACE_ID, invoke.spanId]);
+  });
+  it("describes an LLM call through the gateway with the GenAI attributes, no key or prompt", async () => {
+    const providerKey = "sk-provider-secret-77aa";
+    const fake = await startFakeProvider((_req, res) =>
+      sendJson(res, 200, {
+        id: "chatcmpl-1",
+        object: "chat.completion",
+        created: 1700000000,
+        model: "gpt-4o-mini",
+        choices: [{ index: 0, message: { role: "assistant", content: "hello" }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 21, completion_tokens: 4, total_tokens: 25 },
+      }),
+    );
+    try {
+      await addProvider(platform, {
+        name: "oai",
+        spec: { provider: "openai", endpoint: `${fake.url}/v1`, models: ["gpt-4o-mini"] },
+        api_key: providerKey,
+      });
+      const { gateway } = await addAgent(platform, "chatty", [{ provider: "openai", model: "gpt-4o-mini" }]);
+      const traceId = "0af7651916cd43dd8448eb211c80319c";
+      const res = await fetch(`${gateway}/chat/completions`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+        body: JSON.stringify({
+          model: "gpt-4o-mini",
+          messages: [{ role: "user", content: "a private prompt" }],
+        }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      await res.arrayBuffer();
+      const span = await waitFor(async () => {
+        await platform.services.tracing?.flush();
+        return collector.spans.find((s) => s.traceId === traceId);
+      }, "the gateway span");
+      assert.equal(span.name, "chat gpt-4o-mini");
+      assert.equal(span.parentSpanId, "b7ad6b7169203331");
+      assert.deepEqual(
+        [
+          span.attrs["gen_ai.operation.name"],
+          span.attrs["gen_ai.request.model"],
+          span.attrs["gen_ai.provider.name"],
+          Number(span.attrs["gen_ai.usage.input_tokens"]),
+          Number(span.attrs["gen_ai.usage.output_tokens"]),
+          span.attrs["runagents.agent"],
+        ],
+        ["chat", "gpt-4o-mini", "openai", 21, 4, "chatty"],
+      );
+      const exported = collector.bodies.join("\n");
+      assert.ok(!exported.includes(providerKey) && !exported.includes("a private prompt"));
+    } finally {
+      await fake.close();
+    }
   });
 });
