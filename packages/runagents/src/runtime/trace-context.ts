@@ -27,6 +27,12 @@ export function currentTraceHeaders(): TraceHeaders | undefined {
   return storage.getStore();
 }
 
+/** `trace_id` / `span_id` of the request's trace context for a log line; empty outside one. */
+export function traceLogFields(): { trace_id?: string; span_id?: string } {
+  const parsed = parseTraceparent(storage.getStore()?.traceparent);
+  return parsed ? { trace_id: parsed.traceId, span_id: parsed.spanId } : {};
+}
+
 /** `traceparent` parsed; undefined unless version 00 with non-zero ids. */
 export function parseTraceparent(
   value: string | undefined,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { createLogger } from "../../src/runtime/log.js";
 import { parseTraceparent } from "../../src/runtime/trace-context.js";
 import { FakePlatform, post } from "./fake-platform.js";
 import { startRuntime } from "./harness.js";
@@ -22,11 +23,12 @@ beforeEach(() => {
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /** Invokes a handler that calls the notes tool, a third party and the gateway's health. */
-async function invokeWith(headers: Record<string, string>) {
+async function invokeWith(headers: Record<string, string>, lines: string[] = []) {
   fake.tool("notes", () => ({ body: { ok: true } }));
   const env = { TOOL_URL_NOTES: fake.toolUrl("notes") };
   const runtime = await startRuntime(fake, {
     env,
+    logger: createLogger("test-agent", (line) => lines.push(line)),
     handler: async (_request: unknown, ctx: { tools: Record<string, string> }) => {
       await (await fetch(`${ctx.tools.notes}/n`)).text();
       await (await fetch(`${other.url}/tools/x`)).text();
@@ -54,6 +56,18 @@ describe("trace context through the runtime", () => {
     const [report] = await fake.waitFor("/gov/runs/run-1/tool-result");
     assert.equal(report?.headers.traceparent, TRACEPARENT);
     assert.equal(other.requests[0]?.headers.traceparent, undefined);
+  });
+
+  test("log lines written while serving a traced request carry its trace and span ids", async () => {
+    const lines: string[] = [];
+    await invokeWith({ traceparent: TRACEPARENT }, lines);
+    const done = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "invoke_complete");
+    assert.deepEqual(
+      [done?.trace_id, done?.span_id],
+      ["4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"],
+    );
+    const started = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "runtime_starting");
+    assert.equal(started?.trace_id, undefined);
   });
 
   test("a call without a valid traceparent forwards none", async () => {
