@@ -6,6 +6,7 @@
  * for a scraper on a trusted network.
  */
 
+import type { ServerResponse } from "node:http";
 import { authenticate } from "../auth.js";
 import type { RequestContext, RouteDef } from "../context.js";
 import { authorize } from "../roles.js";
@@ -22,7 +23,7 @@ async function metrics(ctx: RequestContext) {
   return {
     status: 200,
     headers: { "Content-Type": contentType },
-    stream: async (res: import("node:http").ServerResponse) => {
+    stream: async (res: ServerResponse) => {
       res.setHeader("Content-Length", Buffer.byteLength(text));
       res.end(text);
     },
