@@ -17,6 +17,7 @@
  * link-local or cloud metadata address; other hosts, loopback included, are the caller's choice.
  */
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isPlatformSelf, refusedBaseUrl } from "../egress/targets.js";
 import { HttpError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -127,6 +128,8 @@ export class RunWebhooks {
   readonly #backoffMs: number;
   readonly #timeoutSeconds: number;
   #stopped = false;
+  /** Cuts a retry's backoff short when the platform stops. */
+  readonly #stopping = new AbortController();
 
   constructor(
     private readonly deps: RunWebhookDeps,
@@ -169,6 +172,7 @@ export class RunWebhooks {
   /** Stops taking new deliveries and waits for those under way. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
     await Promise.allSettled([...this.#inFlight]);
   }
 
@@ -219,7 +223,8 @@ export class RunWebhooks {
         },
       });
       if (!willRetry) break;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await sleep(wait, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
+      if (this.#stopped) return;
       wait *= 2;
     }
     if (terminal) await store.deleteSecret(run.workspace, secretName(run.id));
