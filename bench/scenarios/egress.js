@@ -60,7 +60,7 @@ export async function run({ requests, concurrency }) {
     const post = async (path, body) => {
       const res = await fetch(`${api}${path}`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "X-RunAgents-API-Key": platform.bootstrapKey ?? "" },
         body: JSON.stringify(body),
       });
       if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -138,7 +138,13 @@ export async function run({ requests, concurrency }) {
       p50_ms: round(governedSeq.p50_ms - directSeq.p50_ms),
       p99_ms: round(governedSeq.p99_ms - directSeq.p99_ms),
     };
-    const events = (await (await fetch(`${api}/runs/${runRecord.id}/events?limit=1`)).json())[0];
+    const events = (
+      await (
+        await fetch(`${api}/runs/${runRecord.id}/events?limit=1`, {
+          headers: { "X-RunAgents-API-Key": platform.bootstrapKey ?? "" },
+        })
+      ).json()
+    )[0];
     console.log(
       `\ngoverned calls/s: ${governedRate.rps} (target >= 5000; a bare proxy in the same thread: ${bareRate.rps}); ` +
         `main-thread busy per call ${governedRate.busy_us} µs (bare proxy ${bareRate.busy_us} µs); ` +

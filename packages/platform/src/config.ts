@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ISOLATION_MODES, type IsolationSetting } from "./deploy/isolation/mode.js";
+import type { RunWebhookOptions } from "./governance/run-webhooks.js";
 
 export interface PlatformConfig {
   /** @default "127.0.0.1" (RUNAGENTS_HOST, --host) */
@@ -43,6 +44,10 @@ export interface PlatformConfig {
    * triggers a refetch at most this often). @default 30 000
    */
   jwksRefreshCooldownMs?: number | undefined;
+  /** Serve `GET /metrics` without an API key (RUNAGENTS_METRICS_PUBLIC=1). @default false */
+  metricsPublic?: boolean | undefined;
+  /** Run webhook retries (tests shorten the backoff). */
+  runWebhooks?: RunWebhookOptions | undefined;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +83,8 @@ Environment only:
   RUNAGENTS_CONFIG_DIR      where the admin key and endpoint are saved (default ~/.runagents)
   RUNAGENTS_PACKAGE_DIR     the runagents package agents run on (default: the installed one)
   RUNAGENTS_RUNTIME_ENTRY   the agent runtime's entry file (default: its runagents-runtime bin)
+  RUNAGENTS_METRICS_PUBLIC  1: GET /metrics answers without an API key
+  OTEL_EXPORTER_OTLP_ENDPOINT  send traces to this OTLP/HTTP collector (default: tracing off)
 `;
 
 /** The `@runagents/platform` package version. */
@@ -135,6 +142,7 @@ export function loadPlatformConfig(
     logLevel: level as PlatformConfig["logLevel"],
     runagentsDir: env.RUNAGENTS_PACKAGE_DIR || undefined,
     runtimeEntry: env.RUNAGENTS_RUNTIME_ENTRY || undefined,
+    metricsPublic: ["1", "true", "yes"].includes((env.RUNAGENTS_METRICS_PUBLIC ?? "").toLowerCase()),
   };
 }
 

@@ -3,8 +3,9 @@
  * Structured JSON logs, one object per line. Tests inject a sink to read what would be printed.
  * Every line is redacted on its way out, whatever wrote it: agent tokens (`ra_agt_...`), API
  * keys (`ra_ws_...`), `Bearer <value>`, and `api_key=` / `token=` / `access_token=` (and similar)
- * query or form values.
+ * query or form values. While a trace span is active a line carries its `trace_id` and `span_id`.
  */
+import { logTraceFields } from "./observability/tracing.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -34,7 +35,8 @@ export function createLogger(options: { level?: LogLevel; sink?: (line: string) 
   const sink = options.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const write = (level: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[level] < min) return;
-    sink(redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })));
+    const trace = logTraceFields();
+    sink(redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, msg, ...trace, ...fields })));
   };
   return {
     debug: (msg, fields) => write("debug", msg, fields),

@@ -19,8 +19,12 @@ import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isol
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { reconcileRuns } from "./governance/reconcile.js";
+import { RunWebhooks } from "./governance/run-webhooks.js";
 import { createEndUsers } from "./ingress/end-users.js";
 import { createLogger, type Logger } from "./log.js";
+import { PlatformMetrics } from "./observability/metrics.js";
+import { observeStore } from "./observability/observed-store.js";
+import { startTracing } from "./observability/tracing.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/store.js";
@@ -73,7 +77,12 @@ async function startLocked(
   lock: DataDirLock | undefined,
 ): Promise<RunningPlatform> {
   const log = options.logger ?? createLogger({ level: config.logLevel });
+  const tracing = await startTracing();
   const store = options.store ?? openStore(config);
+  const metrics = new PlatformMetrics({
+    store,
+    storeFiles: options.store ? [] : ["platform.db", "platform.db-wal"].map((f) => join(config.dataDir, f)),
+  });
   const bootstrapKey =
     (await store.countApiKeys()) === 0
       ? (await issueApiKey(store, "default", BOOTSTRAP_KEY_NAME)).token
@@ -91,7 +100,23 @@ async function startLocked(
     api,
     approvals: new ApprovalEvents(),
     endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
+    metrics,
+    ...(tracing ? { tracing } : {}),
+    webhooks: new RunWebhooks(
+      { store, log, baseUrl: () => baseUrl, onAttempt: (outcome) => metrics.observeWebhook(outcome) },
+      config.runWebhooks,
+    ),
   };
+  observeStore(store, {
+    event(ws, event, seconds) {
+      metrics.observeEventAppend(seconds);
+      metrics.observeEvent(ws, event);
+    },
+    status(run) {
+      metrics.observeRunStatus(run.status);
+      services.webhooks.statusChanged(run);
+    },
+  });
   let isolation: Isolation;
   try {
     isolation = chooseIsolation(config.agentIsolation);
@@ -150,6 +175,8 @@ async function startLocked(
         });
         try {
           await background.stop();
+          await services.webhooks.stop();
+          await tracing?.flush();
           await services.agents?.stopAll();
           await store.close();
         } finally {

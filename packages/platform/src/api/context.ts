@@ -6,8 +6,11 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { PlatformConfig } from "../config.js";
 import type { AgentBackend } from "../deploy/supervisor/types.js";
 import type { ApprovalEvents } from "../governance/approvals.js";
+import type { RunWebhooks } from "../governance/run-webhooks.js";
 import type { EndUsers } from "../ingress/end-users.js";
 import type { Logger } from "../log.js";
+import type { PlatformMetrics } from "../observability/metrics.js";
+import type { TracingHandle } from "../observability/tracing.js";
 import type { Store } from "../store/store.js";
 import { authorize, type Permission, type Role } from "./roles.js";
 import type { Router } from "./router.js";
@@ -32,6 +35,12 @@ export interface Services {
   agents?: AgentBackend;
   /** End-user tokens: the workspace's identity providers and JWT verification (ingress/). */
   endUsers: EndUsers;
+  /** The Prometheus registry behind `GET /metrics` (observability/). */
+  metrics: PlatformMetrics;
+  /** The OpenTelemetry SDK when OTEL_EXPORTER_OTLP_ENDPOINT turned it on (observability/tracing). */
+  tracing?: TracingHandle;
+  /** Run webhooks: registered at invoke, delivered when a run pauses or finishes. */
+  webhooks: RunWebhooks;
 }
 
 export type Principal =

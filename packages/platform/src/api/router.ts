@@ -9,6 +9,8 @@
 export interface RouteMatch<H> {
   handler: H;
   params: Record<string, string>;
+  /** The registered pattern, e.g. `/agents/:name/invoke` (a bounded metrics label). */
+  pattern: string;
 }
 
 interface Route<H> {
@@ -17,6 +19,7 @@ interface Route<H> {
   handler: H;
   /** Literal segments score "1", params "0", a final `*` nothing: the higher string wins. */
   score: string;
+  pattern: string;
 }
 
 export type RouteResult<H> =
@@ -33,7 +36,13 @@ export class Router<H> {
   add(method: string, pattern: string, handler: H): this {
     const segments = split(pattern);
     const score = segments.map((s) => (s === "*" ? "" : s.startsWith(":") ? "0" : "1")).join("");
-    const route = { method: method.toUpperCase(), segments, handler, score };
+    const route = {
+      method: method.toUpperCase(),
+      segments,
+      handler,
+      score,
+      pattern: `/${segments.join("/")}`,
+    };
     this.#routes.push(route);
     const first = segments[0];
     if (first === undefined || first === "*" || first.startsWith(":")) this.#anyFirst.push(route);
@@ -71,7 +80,12 @@ export class Router<H> {
         if (params) best = { route, params };
       }
     }
-    if (best) return { kind: "found", match: { handler: best.route.handler, params: best.params } };
+    if (best) {
+      return {
+        kind: "found",
+        match: { handler: best.route.handler, params: best.params, pattern: best.route.pattern },
+      };
+    }
     // No route for this method: which methods would the path take?
     const allow = new Set<string>();
     for (const routes of candidates) {

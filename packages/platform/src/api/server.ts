@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
 import { redactAgentTokens } from "../governance/agent-identity.js";
 import { parseJsonBody } from "../json.js";
+import { traceRequest, tracingOn } from "../observability/tracing.js";
 import { checkAgentChannel } from "./agent-channel.js";
 import { authenticateCaller } from "./caller.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
@@ -34,11 +35,18 @@ export function createRequestListener(services: Services, routers: Routers) {
       typeof incomingId === "string" && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader("X-Request-Id", requestId);
     let workspace = "";
-    handle(services, routers, req, res, requestId, (ws) => {
-      workspace = ws;
-    })
-      .catch((err: unknown) => sendError(services, res, err, requestId))
-      .finally(() => {
+    let route = "unmatched";
+    const serve = async (): Promise<void> => {
+      try {
+        await handle(services, routers, req, res, requestId, (ws, pattern) => {
+          workspace = ws;
+          route = pattern;
+        });
+      } catch (err) {
+        sendError(services, res, err, requestId);
+      } finally {
+        const seconds = (performance.now() - started) / 1000;
+        services.metrics.observeRequest(route, req.method ?? "GET", res.statusCode, seconds);
         services.log.info("request", {
           request_id: requestId,
           method: req.method,
@@ -46,9 +54,12 @@ export function createRequestListener(services: Services, routers: Routers) {
           path: redactAgentTokens((req.url ?? "").split("?")[0] ?? ""),
           workspace: workspace || undefined,
           status: res.statusCode,
-          duration_ms: Math.round((performance.now() - started) * 100) / 100,
+          duration_ms: Math.round(seconds * 100_000) / 100,
         });
-      });
+      }
+    };
+    if (tracingOn()) void traceRequest(req, () => ({ route, status: res.statusCode }), serve);
+    else void serve();
   };
 }
 
@@ -58,7 +69,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   requestId: string,
-  noteWorkspace: (ws: string) => void,
+  noteRoute: (workspace: string, pattern: string) => void,
 ): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   let url: URL;
@@ -69,8 +80,11 @@ async function handle(
   }
   checkAgentChannel(req.socket, url.pathname);
   const target = resolveTarget(url.pathname, routers);
-  noteWorkspace(target.workspace);
   const found = target.router.match(method, target.path);
+  noteRoute(
+    target.workspace,
+    found.kind === "found" ? `${target.isApi ? API_PREFIX : ""}${found.match.pattern}` : "unmatched",
+  );
   if (found.kind === "not_found") throw new HttpError(404, `no route for ${method} ${url.pathname}`);
   if (found.kind === "method_not_allowed") {
     throw new HttpError(405, `method ${method} not allowed on ${url.pathname}`, {

@@ -15,6 +15,7 @@
 
 import { HttpError, notFound } from "../errors.js";
 import type { AgentLlmConfig } from "../gateway/spend.js";
+import { parseRunWebhook, type RunWebhook, saveAgentWebhook } from "../governance/run-webhooks.js";
 import { type ResourceRecord, type Store, VersionConflictError } from "../store/store.js";
 import { isObject, type Obj, optionalString } from "../validate.js";
 import { IDP_LABEL } from "./deploy-agent.js";
@@ -26,6 +27,8 @@ export interface AgentConfigUpdate {
   llm_configs?: AgentLlmConfig[];
   required_tools?: string[];
   policies?: string[];
+  /** The agent's default run webhook; null removes it. */
+  webhook?: RunWebhook | null;
 }
 
 const UPDATABLE = [
@@ -34,10 +37,11 @@ const UPDATABLE = [
   "llm_configs",
   "required_tools",
   "policies",
+  "webhook",
 ] as const;
 const READ_ONLY = new Set(["agent_name", "namespace", "image", "runtime", "model_usage"]);
 
-export function parseConfigUpdate(body: Obj): AgentConfigUpdate {
+export function parseConfigUpdate(body: Obj, platformUrl: string): AgentConfigUpdate {
   for (const key of Object.keys(body)) {
     if (!(UPDATABLE as readonly string[]).includes(key) && !READ_ONLY.has(key)) {
       throw new HttpError(400, `unknown field "${key}": updatable fields are ${UPDATABLE.join(", ")}`);
@@ -51,6 +55,9 @@ export function parseConfigUpdate(body: Obj): AgentConfigUpdate {
   if (given("llm_configs")) update.llm_configs = parseLlmConfigs(body.llm_configs, "llm_configs");
   if (given("required_tools")) update.required_tools = parseNameList(body.required_tools, "required_tools");
   if (given("policies")) update.policies = parseNameList(body.policies, "policies");
+  if (body.webhook !== undefined)
+    update.webhook =
+      body.webhook === null || body.webhook === "" ? null : parseRunWebhook(body.webhook, platformUrl);
   if (Object.keys(update).length === 0) throw new HttpError(400, "at least one field must be provided");
   return update;
 }
@@ -82,6 +89,11 @@ export async function updateAgentConfig(
     if (update.required_tools !== undefined)
       spec.requiredTools = update.required_tools.map((t) => ({ name: t }));
     if (update.policies !== undefined) spec.policies = update.policies;
+    if (update.webhook !== undefined) {
+      const saved = await saveAgentWebhook(store, ws, name, update.webhook);
+      if (saved) spec.webhook = saved;
+      else delete spec.webhook;
+    }
     try {
       const { record } = await store.putResource(
         ws,

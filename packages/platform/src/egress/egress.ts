@@ -31,6 +31,7 @@ import type { ApprovalEvents } from "../governance/approvals.js";
 import { type CallEvaluation, decidingRule, evaluateCall } from "../governance/decide.js";
 import { type ToolInfo, toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
+import { describeRequestSpan, injectTraceHeaders, requestSpanEvent } from "../observability/tracing.js";
 import type { Doc, Store } from "../store/store.js";
 import { alreadyExecuted, block, useGrant } from "./approval.js";
 import { DelegatedAuth, isDelegated } from "./consent.js";
@@ -143,6 +144,15 @@ export class Egress {
     described.url = url.href;
     const evaluation = await evaluateCall(store, { workspace: ws, agent: identity.agent, tool, method, url });
     described.capability = evaluation.capability.matched?.name ?? "";
+    describeRequestSpan(`execute_tool ${tool.name}`, {
+      "gen_ai.operation.name": "execute_tool",
+      "gen_ai.tool.name": tool.name,
+      "runagents.decision": evaluation.decision,
+      "runagents.rule": decidingRule(evaluation),
+      "runagents.agent": identity.agent,
+      "runagents.run.id": identity.run?.id ?? "",
+      "runagents.user.id": identity.userId,
+    });
     if (evaluation.decision === "deny") return this.#deny(identity, described, evaluation);
     // Credentials first: a call that cannot be made is neither sent for approval nor spends a grant.
     const outgoing = forwardableHeaders(headers, DROPPED);
@@ -170,12 +180,16 @@ export class Egress {
           rule: decidingRule(evaluation),
           reason: evaluation.reason,
         });
-        return {
-          status: 403,
-          body: await block(this.deps, identity, described, payloadHash, evaluation.tags),
-        };
+        const blocked = await block(this.deps, identity, described, payloadHash, evaluation.tags);
+        requestSpanEvent("approval_required", {
+          "runagents.approval.request_id": String(blocked.request_id ?? ""),
+          "runagents.action.id": String(blocked.action_id ?? ""),
+          "runagents.payload_hash": payloadHash,
+        });
+        return { status: 403, body: blocked };
       }
       grantId = grant.id;
+      requestSpanEvent("approval_granted", { "runagents.grant.id": grant.id });
     }
     try {
       const extra: Doc = { decision: "allow", rule: decidingRule(evaluation) };
@@ -188,6 +202,8 @@ export class Egress {
         code: "RECORDING_FAILED",
       });
     }
+    // The tool's spans join the trace under this call, whatever traceparent the agent sent.
+    injectTraceHeaders(outgoing);
     if (body instanceof Buffer) {
       if (body.length > 0 || !["GET", "HEAD", "DELETE", "OPTIONS"].includes(method)) {
         outgoing["content-length"] = String(body.length);

@@ -24,6 +24,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
+import { traceResume } from "../observability/tracing.js";
 import { type Doc, type Store, VersionConflictError } from "../store/store.js";
 import { redactAgentTokens } from "./agent-identity.js";
 import { failRun, recordAgentOutcome } from "./agent-outcome.js";
@@ -359,19 +360,22 @@ export class ResumeWorker {
       await transitionRun(store, ws, run.id, "RUNNING", { owner: this.deps.bootId ?? "" });
     }
     let answer: { status: number; text: string };
+    const headers: Record<string, string> = {
+      "Content-Type": "application/json",
+      "X-Run-ID": run.id,
+      "X-Request-Id": randomUUID(),
+      ...(run.userId ? { "X-End-User-Id": run.userId } : {}),
+    };
     try {
-      answer = await agents.post(ws, job.agent, {
-        path: `/resume/${encodeURIComponent(job.action_id)}`,
-        headers: {
-          "Content-Type": "application/json",
-          "X-Run-ID": run.id,
-          "X-Request-Id": randomUUID(),
-          ...(run.userId ? { "X-End-User-Id": run.userId } : {}),
-        },
-        body: JSON.stringify({ run_id: run.id, user_id: run.userId }),
-        timeoutMs: this.#options.resumeTimeoutMs,
-        signal: this.#abort.signal,
-      });
+      answer = await traceResume(run, job.action_id, headers, () =>
+        agents.post(ws, job.agent, {
+          path: `/resume/${encodeURIComponent(job.action_id)}`,
+          headers,
+          body: JSON.stringify({ run_id: run.id, user_id: run.userId }),
+          timeoutMs: this.#options.resumeTimeoutMs,
+          signal: this.#abort.signal,
+        }),
+      );
     } catch (error) {
       return { retry: `agent ${job.agent} is unreachable (${(error as Error).message})` };
     }

@@ -162,7 +162,7 @@ describe("agents API", () => {
       ],
       [
         { colour: "red" },
-        'unknown field "colour": updatable fields are system_prompt, identity_provider, llm_configs, required_tools, policies',
+        'unknown field "colour": updatable fields are system_prompt, identity_provider, llm_configs, required_tools, policies, webhook',
       ],
     ];
     for (const [body, message] of cases) {

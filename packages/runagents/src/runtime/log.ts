@@ -1,8 +1,11 @@
 /**
  * @module
  * Structured logging: one JSON object per line on stderr,
- * `{"ts":"2025-01-01T00:00:00Z","level":"info","agent":"<AGENT_NAME>","msg":"<event>",...fields}`.
+ * `{"ts":"2025-01-01T00:00:00Z","level":"info","agent":"<AGENT_NAME>","msg":"<event>",...fields}`,
+ * with `trace_id` and `span_id` while a request with a trace context is served.
  */
+
+import { traceLogFields } from "./trace-context.js";
 
 export type LogFields = Record<string, unknown>;
 
@@ -18,7 +21,7 @@ export function createLogger(agent: string, write: (line: string) => void = stde
     (level: string) =>
     (msg: string, fields: LogFields = {}): void => {
       const ts = `${new Date().toISOString().slice(0, 19)}Z`;
-      write(`${JSON.stringify({ ts, level, agent, msg, ...fields })}\n`);
+      write(`${JSON.stringify({ ts, level, agent, msg, ...traceLogFields(), ...fields })}\n`);
     };
   return { info: log("info"), warn: log("warn"), error: log("error") };
 }

@@ -7,6 +7,7 @@
 
 import { isIP } from "node:net";
 import type { RuntimeConfig } from "./env.js";
+import { currentTraceHeaders } from "./trace-context.js";
 
 /** Strict outbound mode refused a URL that is external and not bound to a managed tool. */
 export class UnboundOutboundURL extends Error {
@@ -153,6 +154,11 @@ export function identityHeaders(
   if (identity.runId) headers.push(["X-Run-ID", identity.runId]);
   if (identity.actionId) headers.push(["X-Action-ID", identity.actionId]);
   if (identity.userId) headers.push(["X-End-User-Id", identity.userId]);
+  const trace = currentTraceHeaders();
+  if (trace) {
+    headers.push(["traceparent", trace.traceparent]);
+    if (trace.tracestate) headers.push(["tracestate", trace.tracestate]);
+  }
   return headers;
 }
 

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createOutboundPolicy } from "./outbound.js";
 import { installOutbound } from "./outbound-fetch.js";
 import { health, invoke, ready, resume } from "./routes.js";
+import { withIncomingTrace } from "./trace-context.js";
 import type { Runtime } from "./types.js";
 
 export interface ServeOptions {
@@ -167,10 +168,25 @@ async function route(
       req.resume();
       return sendJson(res, 401, { error: "missing or wrong X-RunAgents-Runtime-Secret" });
     }
-    if (path === "/invoke") return track(invoke(rt, req, res, "invoke"));
-    if (path === "/invoke/stream") return track(invoke(rt, req, res, "stream"));
-    if (path === "/invocations") return track(invoke(rt, req, res, "agentcore"));
-    if (path.startsWith("/resume/")) return track(resume(rt, req, res, path.slice("/resume/".length)));
+    const traced = (operation: string, serve: () => Promise<void>) =>
+      track(
+        withIncomingTrace(
+          req,
+          res,
+          `${operation} ${rt.config.agentName}`,
+          {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": rt.config.agentName,
+            ...runIdAttribute(req),
+          },
+          serve,
+        ),
+      );
+    if (path === "/invoke") return traced("invoke_agent", () => invoke(rt, req, res, "invoke"));
+    if (path === "/invoke/stream") return traced("invoke_agent", () => invoke(rt, req, res, "stream"));
+    if (path === "/invocations") return traced("invoke_agent", () => invoke(rt, req, res, "agentcore"));
+    if (path.startsWith("/resume/"))
+      return traced("resume_agent", () => resume(rt, req, res, path.slice("/resume/".length)));
   } else if (method === "GET" || method === "HEAD") {
     if (path === "/" || path === "/healthz") return health(rt, res);
     if (path === "/readyz") return ready(rt, res, fetchFn);
@@ -184,6 +200,11 @@ async function route(
   if (GET_ROUTES.has(path))
     return sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
   sendJson(res, 404, { error: "not found" });
+}
+
+function runIdAttribute(req: IncomingMessage): Record<string, string> {
+  const runId = req.headers["x-run-id"];
+  return typeof runId === "string" && runId ? { "runagents.run.id": runId } : {};
 }
 
 export const RUNTIME_SECRET_HEADER = "x-runagents-runtime-secret";

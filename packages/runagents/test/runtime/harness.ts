@@ -3,12 +3,13 @@
  */
 
 import type { Callable } from "../../src/runtime/handler-params.js";
-import { type RuntimeServer, serve, silentLogger } from "../../src/runtime/index.js";
+import { type Logger, type RuntimeServer, serve, silentLogger } from "../../src/runtime/index.js";
 import type { FakePlatform } from "./fake-platform.js";
 
 export interface StartOptions {
   env?: Record<string, string>;
   handler?: Callable;
+  logger?: Logger;
 }
 
 export function startRuntime(fake: FakePlatform, options: StartOptions = {}): Promise<RuntimeServer> {
@@ -22,7 +23,7 @@ export function startRuntime(fake: FakePlatform, options: StartOptions = {}): Pr
     },
     port: 0,
     host: "127.0.0.1",
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     handler: options.handler,
   });
 }

@@ -12,6 +12,7 @@
  * `status` stays an object (the Python SDK reads `status.phase`); clients wanting a string read
  * the flat `phase`.
  */
+
 import {
   parseConfigUpdate,
   requiredToolNames,
@@ -21,6 +22,7 @@ import {
 import { removeAgent } from "../../deploy/deploy-agent.js";
 import { notFound } from "../../errors.js";
 import { listUsage, monthPeriod, resolveModelProvider, usageRows } from "../../gateway/spend.js";
+import { agentWebhookView, deleteAgentWebhook } from "../../governance/run-webhooks.js";
 import type { ResourceRecord } from "../../store/store.js";
 import { isObject, type Obj } from "../../validate.js";
 import { deleted, ok, type RequestContext, type RouteDef } from "../context.js";
@@ -71,6 +73,7 @@ async function deleteAgent(ctx: RequestContext) {
   if (!(await removeAgent(ctx.store, ctx.workspace, name, ctx.services.agents))) {
     throw notFound(`agent ${name} not found`);
   }
+  await deleteAgentWebhook(ctx.store, ctx.workspace, name);
   return deleted();
 }
 
@@ -81,9 +84,11 @@ async function getConfig(ctx: RequestContext) {
 
 async function putConfig(ctx: RequestContext) {
   const name = ctx.params.name as string;
-  const update = parseConfigUpdate(ctx.body);
+  const update = parseConfigUpdate(ctx.body, ctx.services.baseUrl());
   const record = await updateAgentConfig(ctx.store, ctx.workspace, name, update);
-  await ctx.services.agents?.start({ workspace: ctx.workspace, name });
+  // The webhook is the platform's business: the agent's process need not restart for it.
+  if (Object.keys(update).some((key) => key !== "webhook"))
+    await ctx.services.agents?.start({ workspace: ctx.workspace, name });
   return ok(await agentConfigView(ctx, record));
 }
 
@@ -114,6 +119,7 @@ async function agentConfigView(ctx: RequestContext, record: ResourceRecord): Pro
     model_usage: usageRows(record.name, configs, usage, period),
     required_tools: requiredToolNames(record.doc),
     policies: stringList(spec.policies),
+    webhook: agentWebhookView(spec),
   };
 }
 

@@ -11,7 +11,9 @@
  *   value must be: see `invoke-user.ts` for verified end users, service keys and the unverified
  *   `user_id` of workspaces without identity providers). Without
  *   `conversation_id` a new one is made; with one and without `history`, the conversation's
- *   earlier messages are sent as `history`.
+ *   earlier messages are sent as `history`. With `webhook` (a URL or `{url, secret}`) the
+ *   platform POSTs to it when the run pauses or finishes (`governance/run-webhooks.ts`); the
+ *   agent is not sent it.
  * - `POST /agents/{name}/invoke/stream`: the same, answered with the agent's SSE stream passed
  *   through as it arrives, after a first event `{"type": "run", "run_id", "conversation_id"}`
  *   (also in the `X-Run-ID` / `X-Conversation-ID` headers).
@@ -36,7 +38,9 @@ import { runUsage } from "../../gateway/gateway.js";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { toolErrorOf } from "../../governance/agent-outcome.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
+import { agentWebhook, parseRunWebhook, type RunWebhook } from "../../governance/run-webhooks.js";
 import { parseJsonOrUndefined } from "../../json.js";
+import { describeRequestSpan, injectTraceHeaders, rememberRunSpan } from "../../observability/tracing.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString, queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
@@ -74,6 +78,7 @@ interface Prepared {
   body: string;
   headers: Record<string, string>;
   conversationId: string;
+  webhook: RunWebhook | undefined;
 }
 
 /** Checks the request and claims the agent's process; nothing is recorded yet. */
@@ -81,12 +86,16 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
   const name = ctx.params.name as string;
   // Who the run is for is settled first: an unauthenticated caller learns nothing about agents.
   const { userId, userAuth } = await invokeUser(ctx);
-  if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
+  const agent = await ctx.store.getResource(ctx.workspace, "agent", name);
+  if (!agent) throw notFound(`agent ${name} not found`);
   const body = ctx.body;
   if (typeof body.message !== "string") {
     throw new HttpError(400, body.message === undefined ? "message is required" : "message must be a string");
   }
   const message = body.message;
+  const webhook =
+    parseRunWebhook(body.webhook, ctx.services.baseUrl()) ??
+    (await agentWebhook(ctx.store, ctx.workspace, name, agent.doc.spec));
   if (body.history !== undefined && body.history !== null && !isHistory(body.history)) {
     throw new HttpError(400, "history must be a list of {role, content} objects");
   }
@@ -102,8 +111,9 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     (givenConversation ? await conversationHistory(ctx.store, ctx.workspace, name, givenConversation) : []);
   const lease = backend.acquire({ workspace: ctx.workspace, name });
   const runId = randomUUID();
+  const { webhook: _webhook, ...forwardable } = body;
   const forwarded = {
-    ...body,
+    ...forwardable,
     message,
     history,
     conversation_id: conversationId,
@@ -117,6 +127,15 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     "X-End-User-Id": userId,
   };
   if (stream) headers.Accept = "text/event-stream";
+  describeRequestSpan(`invoke_agent ${name}`, {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.agent.name": name,
+    "runagents.run.id": runId,
+    "runagents.agent": name,
+    "runagents.user.id": userId,
+  });
+  rememberRunSpan(runId);
+  injectTraceHeaders(headers);
   return {
     runId,
     agent: name,
@@ -127,6 +146,7 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     body: JSON.stringify(forwarded),
     headers,
     conversationId,
+    webhook,
   };
 }
 
@@ -139,6 +159,15 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
   };
   ctx.res.once("close", onClose);
   const started = performance.now();
+  if (p.webhook) {
+    try {
+      await ctx.services.webhooks.register(ctx.workspace, p.runId, p.webhook);
+    } catch (err) {
+      p.lease.release();
+      ctx.res.off("close", onClose);
+      throw err;
+    }
+  }
   // The agent starts working while its run is recorded; the run's id is already in the request.
   const call = dispatchToAgent({
     method: "POST",

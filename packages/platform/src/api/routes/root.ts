@@ -7,6 +7,7 @@ import type { Router } from "../router.js";
 import { registerEgressRoutes } from "./egress.js";
 import { registerGatewayRoutes } from "./gateway.js";
 import { registerInternalRoutes } from "./internal.js";
+import { registerMetricsRoute } from "./metrics.js";
 import { registerOAuthCallbackRoute } from "./oauth.js";
 
 export function registerRootRoutes(root: Router<RouteDef>): void {
@@ -16,6 +17,7 @@ export function registerRootRoutes(root: Router<RouteDef>): void {
   registerEgressRoutes(root);
   registerGatewayRoutes(root);
   registerInternalRoutes(root);
+  registerMetricsRoute(root);
   registerOAuthCallbackRoute(root);
 }
 

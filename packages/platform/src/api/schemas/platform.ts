@@ -38,6 +38,11 @@ const InvokeInput = component(
     ),
     run_id: optional(string()),
     history: optional(array(Json)),
+    webhook: optional(
+      any(
+        "A URL (or {url, secret}) the platform POSTs to when the run pauses or finishes, signed with HMAC-SHA256 of the body keyed by the secret",
+      ),
+    ),
   }),
 );
 

@@ -70,6 +70,14 @@ export const AgentConfig = component(
     model_usage: array(Json),
     required_tools: array(string()),
     policies: array(string()),
+    webhook: nullable(
+      object(
+        { url: string(), signed: boolean() },
+        {
+          description: "The run webhook of this agent's runs invoked without one (its secret is never shown)",
+        },
+      ),
+    ),
   }),
 );
 
@@ -79,6 +87,7 @@ const AgentConfigUpdate = object({
   llm_configs: optional(array(LlmConfig)),
   required_tools: optional(array(any("A tool name, or {name}"))),
   policies: optional(array(string())),
+  webhook: optional(any("A run webhook URL or {url, secret} for runs invoked without one; null removes it")),
 });
 
 const Capability = component(

@@ -21,6 +21,7 @@ export function localProcessBackend(platform: {
   baseUrl: () => string;
   isolation: Isolation;
   acceptAgentConnection: AcceptAgentConnection;
+  metrics?: { observeAgentRestart(): void };
 }): LocalProcessBackend {
   let runtime: RuntimeLocation | undefined;
   return new LocalProcessBackend({
@@ -30,6 +31,7 @@ export function localProcessBackend(platform: {
     baseUrl: platform.baseUrl,
     isolation: platform.isolation,
     acceptAgentConnection: platform.acceptAgentConnection,
+    ...(platform.metrics ? { metrics: platform.metrics } : {}),
     runtime: () => {
       runtime ??= locateRuntime(platform.config);
       return runtime;

@@ -35,6 +35,8 @@ export interface LaunchContext {
   isolation: Isolation;
   /** Hands a sandboxed agent's connections to the platform's HTTP server. */
   acceptAgentConnection: AcceptAgentConnection;
+  /** Counts crash restarts (the platform's metrics). */
+  metrics?: { observeAgentRestart(): void };
 }
 
 /** Inside a sandbox the platform is reached through the runtime's relay on this loopback port. */

@@ -326,6 +326,7 @@ export class LocalProcessBackend implements AgentBackend {
     const delay = slot.backoffMs;
     slot.backoffMs = Math.min(slot.backoffMs * 2, this.#backoff.maxMs);
     slot.restarts++;
+    this.#ctx.metrics?.observeAgentRestart();
     slot.crash = `${reason}; restarting in ${delay / 1000} s (restart ${slot.restarts})${tail.length > 0 ? `\nlast log lines:\n${tail.join("\n")}` : ""}`;
     slot.log.note(`${reason}; restarting in ${delay / 1000} s`);
     void this.#publish(slot);
