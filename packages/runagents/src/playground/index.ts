@@ -15,4 +15,9 @@ export {
   type PlaygroundUsage,
   playgroundAnswer,
 } from "./model.js";
-export { type PlaygroundChunk, type PlaygroundCompletion, playgroundChunks, playgroundCompletion } from "./wire.js";
+export {
+  type PlaygroundChunk,
+  type PlaygroundCompletion,
+  playgroundChunks,
+  playgroundCompletion,
+} from "./wire.js";

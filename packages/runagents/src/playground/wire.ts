@@ -26,7 +26,12 @@ export interface PlaygroundChunk {
     delta: {
       role?: string;
       content?: string | null;
-      tool_calls?: { index: number; id?: string; type?: "function"; function?: { name?: string; arguments?: string } }[];
+      tool_calls?: {
+        index: number;
+        id?: string;
+        type?: "function";
+        function?: { name?: string; arguments?: string };
+      }[];
     };
     finish_reason: string | null;
   }[];

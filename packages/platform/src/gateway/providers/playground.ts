@@ -5,7 +5,7 @@
  * docs/playground-model.md) so `runagents dev` can answer with the very same model when no
  * platform runs; this adapter serves them through the gateway, whole or streamed.
  */
-import { playgroundAnswer, playgroundChunks, playgroundCompletion } from "runagents/playground";
+import { type playgroundAnswer, playgroundChunks, playgroundCompletion } from "runagents/playground";
 import type { ChatChunk, ChatCompletion, ProviderAdapter } from "../types.js";
 
 export { type PlaygroundAnswer, playgroundAnswer } from "runagents/playground";

@@ -1,6 +1,7 @@
 /**
  * @module
- * `runagents agents list|get|config get|config update|delete|logs`.
+ * `runagents agents list|get|config get|config update|delete|logs|invoke` (`invoke` is
+ * `runagents invoke`).
  */
 
 import { urlPath } from "../../client/http.js";
@@ -9,6 +10,7 @@ import { type Group, int, str, UsageError } from "../args.js";
 import type { Ctx } from "../context.js";
 import { joined, usd } from "../output.js";
 import { readDocument } from "../yaml.js";
+import { invoke } from "./invoke.js";
 
 /** `[namespace] <name>`: the last positional is the name. */
 const nameOf = (positionals: readonly string[]): string => positionals[positionals.length - 1] ?? "";
@@ -171,5 +173,6 @@ export const agents: Group = {
         for (const line of lines) ctx.out.line(line);
       },
     },
+    invoke,
   ],
 };
