@@ -60,6 +60,7 @@ export async function startPlatform(
       : undefined;
 
   let baseUrl = "";
+  const stopping = new AbortController();
   const api = new Router<RouteDef>();
   const root = new Router<RouteDef>();
   const services: Services = {
@@ -71,6 +72,7 @@ export async function startPlatform(
     api,
     approvals: new ApprovalEvents(),
     endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
+    closing: stopping.signal,
   };
   let isolation: Isolation;
   try {
@@ -118,6 +120,7 @@ export async function startPlatform(
     ...(bootstrapKey ? { bootstrapKey } : {}),
     close() {
       closing ??= (async () => {
+        stopping.abort();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

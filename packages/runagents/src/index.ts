@@ -108,6 +108,7 @@ export type {
   AgentConfig,
   AgentConfigLLM,
   AgentConfigUpdate,
+  AgentLogEvent,
   AgentModelUsage,
   AnalysisResult,
   DeleteResult,

@@ -31,6 +31,8 @@ export interface Services {
   agents?: AgentBackend;
   /** End-user tokens: the workspace's identity providers and JWT verification (ingress/). */
   endUsers: EndUsers;
+  /** Aborted when the platform starts shutting down: open-ended answers (a log follow) end then. */
+  closing?: AbortSignal;
 }
 
 export type Principal =
