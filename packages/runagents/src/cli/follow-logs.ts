@@ -3,7 +3,8 @@
  * `runagents agents logs <name> --follow`: prints the agent's log lines as the platform streams
  * them (`GET /agents/{name}/logs?follow=true`) until Ctrl-C or SIGTERM (exit 0). When the
  * platform ends the stream (the agent was deleted, the platform is shutting down) or goes away,
- * one line says so and the exit status is 1.
+ * one line says so and the exit status is 1. `-o json` prints each event as one JSON line
+ * (`{"type": "line", "line"}`, `{"type": "end", "reason"}`).
  */
 
 import { APIError } from "../errors.js";
@@ -19,8 +20,9 @@ export async function followLogs(ctx: Ctx, name: string, tail: number): Promise<
   try {
     const events = ctx.streamingClient().agents.followLogs(name, { tail }, { signal: stop.signal });
     for await (const event of events) {
-      if (event.type === "line") ctx.out.line(event.line);
-      else
+      if (ctx.json) ctx.out.json(event);
+      else if (event.type === "line") ctx.out.line(event.line);
+      if (event.type === "end")
         throw new CliError(
           `stopped following ${name}'s logs: ${event.reason || "the platform ended the stream"}`,
         );

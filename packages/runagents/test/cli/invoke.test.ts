@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { nextSteps, outcomeOfBody } from "../../src/cli/commands/invoke.js";
 import { cliWithPlatform, LiveCli, runCli } from "./helpers.js";
 
 const runtimeBuilt = existsSync(fileURLToPath(new URL("../../src/runtime/main.js", import.meta.url)));
@@ -216,5 +217,47 @@ describe("runagents invoke and chat", {
     assert.ok(
       live.stdout.some((line) => /Conversation: \S+ \(continue with --conversation \S+\)/.test(line)),
     );
+  });
+});
+
+describe("what invoke says about a pause", () => {
+  test("a consent pause names the URL to open; an approval without a request id says how to find it", () => {
+    const consent = outcomeOfBody({
+      response: "Connect your calendar first.",
+      run_id: "run-1",
+      conversation_id: "conv-1",
+      code: "CONSENT_REQUIRED",
+      authorization_url: "https://auth.example.com/authorize?state=abc",
+      consent_required: { tool: "calendar" },
+    });
+    assert.equal(consent.status, "PAUSED_CONSENT");
+    assert.deepEqual(nextSteps(consent), [
+      "Paused: the user must connect calendar (OAuth consent).",
+      "Open:        https://auth.example.com/authorize?state=abc",
+      "Then:        runagents runs wait run-1",
+    ]);
+    const approval = outcomeOfBody({
+      response: "wait",
+      run_id: "run-2",
+      approval_required: { tool: "ledger" },
+    });
+    assert.deepEqual(nextSteps(approval), [
+      "Paused: ledger needs an approval.",
+      "To approve:  runagents approvals list --status pending, then runagents approvals approve <id>",
+      "Then:        runagents runs wait run-2",
+    ]);
+    assert.deepEqual(nextSteps(outcomeOfBody({ response: "hi", run_id: "run-3" })), []);
+  });
+
+  test("help and completion name invoke, chat and logs --follow", async () => {
+    const root = await runCli(["--help"]);
+    assert.match(root.stdout, /^ {2}invoke +Send a message to a deployed agent and print its reply/m);
+    assert.match(root.stdout, /^ {2}chat +Talk with a deployed agent, turn by turn, in one conversation$/m);
+    const alias = await runCli(["agents", "invoke", "--help"]);
+    assert.match(alias.stdout, /^ {2}runagents agents invoke <agent> \[message\] \[flags\]$/m);
+    assert.match(alias.stdout, /^Exit status: 0 when the run completed/m);
+    const script = (await runCli(["completion", "bash"])).stdout;
+    assert.match(script, /"agents logs"\) words="[^"]*--follow -f"/);
+    assert.match(script, /"chat"\) words="[^"]*--conversation/);
   });
 });

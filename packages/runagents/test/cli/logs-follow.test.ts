@@ -24,8 +24,8 @@ describe("agents logs --follow", { skip: runtimeBuilt ? false : "the agent runti
   let dir: string;
   let platform: TestPlatform;
   const env = () => ({ HOME: dir, RUNAGENTS_ENDPOINT: platform.url, RUNAGENTS_API_KEY: platform.adminKey });
-  const follow = (agent: string) =>
-    new LiveCli(["agents", "logs", agent, "--follow", "--tail", "1"], { env: env(), cwd: dir });
+  const follow = (agent: string, ...more: string[]) =>
+    new LiveCli(["agents", "logs", agent, "--follow", "--tail", "1", ...more], { env: env(), cwd: dir });
 
   async function running(agent: string, notPid?: unknown): Promise<void> {
     for (;;) {
@@ -99,13 +99,17 @@ describe("agents logs --follow", { skip: runtimeBuilt ? false : "the agent runti
     assert.deepEqual([res.status, res.json], [400, { error: "follow must be true or false" }]);
   });
 
-  test("the agent's deletion ends it with one line, exit 1", async () => {
-    const live = follow("logger");
-    await live.waitFor(/./);
+  test("the agent's deletion ends it with one line, exit 1 (-o json: one event a line)", async () => {
+    const live = follow("logger", "-o", "json");
+    await live.waitFor(/^\{"type":"line","line":/);
     const deleted = await platform.call("DELETE", "/agents/logger");
     assert.equal(deleted.status, 200, deleted.text);
     assert.equal(await live.exited(), 1);
     assert.deepEqual(live.stderr, ["Error: stopped following logger's logs: agent logger was deleted"]);
+    assert.deepEqual(JSON.parse(live.stdout.at(-1) ?? ""), {
+      type: "end",
+      reason: "agent logger was deleted",
+    });
   });
 
   test("the platform going away ends it with one line, exit 1", async () => {
