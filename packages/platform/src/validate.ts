@@ -100,11 +100,13 @@ export function queryInt(
   key: string,
   fallback?: number,
   min = 0,
+  max?: number,
 ): number | undefined {
   const raw = query.get(key);
   if (raw === null || raw === "") return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min) {
-    throw new HttpError(400, `query parameter ${key} must be an integer >= ${min}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || (max !== undefined && Number(raw) > max)) {
+    const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
+    throw new HttpError(400, `query parameter ${key} must be an integer ${range}`);
   }
   return Number(raw);
 }

@@ -115,6 +115,19 @@ function readFile(path: string): Partial<Record<keyof RunAgentsConfig, string>> 
   return out;
 }
 
+/**
+ * Why `endpoint` is no platform URL, or `undefined` when it is one: `host:port` without a scheme is
+ * the usual slip (`127.0.0.1:8092`), and fetch would only say "Invalid URL".
+ */
+export function endpointProblem(endpoint: string): string | undefined {
+  const value = endpoint.trim();
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(value)?.[1];
+  if (scheme === undefined) return `http:// is missing (use "http://${value}")`;
+  if (!/^https?$/i.test(scheme)) return "use an http:// or https:// URL";
+  if (!URL.canParse(value)) return "not a valid URL";
+  return undefined;
+}
+
 function stripSlash(endpoint: string): string {
   return endpoint.trim().replace(/\/+$/, "");
 }

@@ -96,6 +96,7 @@ export type {
   RunTimelineEntry,
   RunWaitOptions,
 } from "./client/governance-types.js";
+export { RUN_STATUSES } from "./client/governance-types.js";
 export { type CallOptions, type FetchLike, normalizeEndpoint, type Query } from "./client/http.js";
 export type { IdentityProvidersResource } from "./client/identity-providers.js";
 export type { ModelSpendResource, ModelsResource } from "./client/models.js";

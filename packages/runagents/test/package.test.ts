@@ -28,6 +28,7 @@ test("the public runtime exports are exactly the expected names", async () => {
     "DEFAULT_CONFIG",
     "LLMGatewayError",
     "PolicyDeniedError",
+    "RUN_STATUSES",
     "RunAgentsConnectionError",
     "RunAgentsError",
     "RunAgentsTimeoutError",

@@ -11,6 +11,7 @@ import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
 import { authorize, type Permission, type Role } from "./roles.js";
 import type { Router } from "./router.js";
+import { checkRequest, type RouteSchema } from "./schema.js";
 
 export interface Services {
   store: Store;
@@ -95,6 +96,12 @@ export interface RouteDef {
    * MCP, approval decisions); elsewhere only API keys (and the keyless loopback mode) get in.
    */
   endUsers?: boolean;
+  /**
+   * The request's query and body and the answers, as schemas (`api/schema`): the front door
+   * checks the query and body against them before the handler runs, and the OpenAPI document
+   * publishes them.
+   */
+  schema?: RouteSchema;
 }
 
 export const ok = (body: unknown): Reply => ({ status: 200, body });
@@ -112,6 +119,7 @@ export async function dispatch(
   if (found.kind !== "found") throw new Error(`dispatch: no route for ${method} ${path}`);
   // The caller's role is checked on the inner route too: a plan can do no more than its author.
   if (!found.match.handler.public) authorize(ctx.principal, found.match.handler.permission ?? "admin");
+  checkRequest(found.match.handler.schema, body, ctx.query);
   return found.match.handler.handler({
     ...ctx,
     method,

@@ -3,11 +3,13 @@
  * An OpenAPI 3.1 document generated from the /api/v1 routes that are actually registered, so it
  * can never advertise a path the server does not answer. Summaries come from a small table keyed
  * by `METHOD path` (path parameters written `{}` so their names do not matter); anything not in
- * the table gets a generated one.
+ * the table gets a generated one. Parameters, bodies and answers come from each route's `schema`
+ * (`api/schema`), the same definitions the front door checks requests with.
  */
 import { API_KEY_HEADER } from "./auth.js";
 import type { RouteDef } from "./context.js";
 import type { Router } from "./router.js";
+import { isStreamReply, type Schema, type StreamReply, schemaComponents } from "./schema.js";
 
 type Obj = Record<string, unknown>;
 
@@ -107,29 +109,16 @@ const SUMMARIES: Record<string, string> = {
   "GET /openapi.json": "This OpenAPI document",
 };
 
-/** Success statuses other than a plain 200 (contract §2.2). */
-const SUCCESS: Record<string, string[]> = {
-  "POST /deploy": ["201"],
-  "POST /tools": ["201", "200"],
-  "POST /model-providers": ["201", "200"],
-  "POST /policies": ["201", "200"],
-  "PUT /policies/{}": ["200", "201"],
-  "POST /approval-connectors": ["201"],
-  "POST /identity-providers": ["201", "200"],
-  "POST /runs": ["201"],
-  "POST /runs/{}/events": ["201"],
-  "POST /runs/{}/actions": ["201"],
-  "POST /analyze": ["201"],
-  "POST /starter-kit": ["201", "200"],
-  "POST /deploy-drafts": ["201"],
-  "POST /auth/api-keys": ["201"],
-  "POST /approvals/requests": ["201", "200"],
-  "POST /governance/requests": ["201", "200"],
-  "POST /builds": ["202"],
+const STATUS_TEXT: Record<string, string> = {
+  "200": "OK",
+  "201": "Created",
+  "202": "Accepted",
+  "204": "No Content",
+  "405": "Method Not Allowed",
 };
-
-const STATUS_TEXT: Record<string, string> = { "200": "OK", "201": "Created", "202": "Accepted" };
 const ERROR_CODES = ["400", "401", "403", "404", "409"] as const;
+/** Calls relayed to an agent or a model provider may also fail upstream. */
+const UPSTREAM_ERRORS = ["502"] as const;
 
 /** `/tools/:name` → `/tools/{name}` */
 export const toOpenApiPath = (pattern: string): string => pattern.replace(/:([^/]+)/g, "{$1}");
@@ -145,10 +134,10 @@ export function buildOpenApiDocument(api: Router<RouteDef>): Obj {
     const verb = method.toLowerCase();
     if (item[verb]) continue;
     const found = api.match(method, pattern);
-    const isPublic = found.kind === "found" && found.match.handler.public === true;
+    const route = found.kind === "found" ? found.match.handler : undefined;
     const tag = pattern.split("/").find((s) => s.length > 0) ?? "root";
     tags.add(tag);
-    item[verb] = operation(method, path, tag, isPublic);
+    item[verb] = operation(method, path, tag, route);
   }
   return {
     openapi: "3.1.0",
@@ -180,9 +169,10 @@ export function buildOpenApiDocument(api: Router<RouteDef>): Obj {
           required: ["error"],
           properties: { error: { type: "string" }, code: { type: "string" } },
         },
+        ...schemaComponents(),
       },
       responses: Object.fromEntries(
-        ERROR_CODES.map((code) => [
+        [...ERROR_CODES, ...UPSTREAM_ERRORS].map((code) => [
           `Error${code}`,
           { description: `Error ${code}`, content: jsonContent({ $ref: "#/components/schemas/Error" }) },
         ]),
@@ -191,40 +181,65 @@ export function buildOpenApiDocument(api: Router<RouteDef>): Obj {
   };
 }
 
-function operation(method: string, path: string, tag: string, isPublic: boolean): Obj {
+function operation(method: string, path: string, tag: string, route: RouteDef | undefined): Obj {
   const key = tableKey(method, path);
-  const success = SUCCESS[key] ?? ["200"];
-  const params = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
+  const schema = route?.schema;
+  const parameters: Obj[] = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => ({
     name: m[1],
     in: "path",
     required: true,
     schema: { type: "string" },
   }));
+  const query = schema?.query;
+  for (const [name, param] of Object.entries(query?.properties ?? {})) {
+    const { description, ...paramSchema } = param;
+    parameters.push({
+      name,
+      in: "query",
+      required: query?.required?.includes(name) ?? false,
+      ...(description ? { description } : {}),
+      schema: paramSchema,
+    });
+  }
+  const answers: Record<number, Schema | StreamReply> = schema?.responses ?? { 200: {} };
   const op: Obj = {
     operationId: operationId(method, path),
     summary: SUMMARIES[key] ?? generatedSummary(method, path),
     tags: [tag],
     responses: {
       ...Object.fromEntries(
-        success.map((code) => [
-          code,
-          { description: STATUS_TEXT[code] ?? "Success", content: jsonContent({}) },
-        ]),
+        Object.entries(answers).map(([code, answer]) => [code, successResponse(code, answer)]),
       ),
       ...Object.fromEntries(
-        ERROR_CODES.map((code) => [code, { $ref: `#/components/responses/Error${code}` }]),
+        [...ERROR_CODES, ...(reachesUpstream(path) ? UPSTREAM_ERRORS : [])].map((code) => [
+          code,
+          { $ref: `#/components/responses/Error${code}` },
+        ]),
       ),
     },
   };
-  if (params.length > 0) op.parameters = params;
-  if (method === "POST" || method === "PUT" || method === "PATCH") {
+  if (parameters.length > 0) op.parameters = parameters;
+  if (schema?.body) {
+    op.requestBody = { required: (schema.body.required ?? []).length > 0, content: jsonContent(schema.body) };
+  } else if (method === "POST" || method === "PUT" || method === "PATCH") {
     op.requestBody = { required: false, content: jsonContent({ type: "object" }) };
   }
-  if (isPublic) op.security = [];
+  if (route?.public) op.security = [];
   return op;
 }
 
-const jsonContent = (schema: Obj): Obj => ({ "application/json": { schema } });
+function successResponse(code: string, answer: Schema | StreamReply): Obj {
+  const description = STATUS_TEXT[code] ?? "Success";
+  if (isStreamReply(answer)) {
+    if (answer.mediaType === "") return { description };
+    return { description, content: { [answer.mediaType]: answer.schema ? { schema: answer.schema } : {} } };
+  }
+  return { description, content: jsonContent(answer) };
+}
+
+const reachesUpstream = (path: string): boolean => /\/(invoke|chat\/completions)(\/|$)/.test(path);
+
+const jsonContent = (schema: Schema | Obj): Obj => ({ "application/json": { schema } });
 
 function operationId(method: string, path: string): string {
   const words = path

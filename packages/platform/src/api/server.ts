@@ -13,6 +13,7 @@ import { authenticateCaller } from "./caller.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
 import { authorize } from "./roles.js";
 import type { Router } from "./router.js";
+import { checkRequest } from "./schema.js";
 
 export const API_PREFIX = "/api/v1";
 const WORKSPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -93,6 +94,7 @@ async function handle(
       hasBody = true;
     }
   }
+  checkRequest(route.schema, body, url.searchParams);
   const ctx: RequestContext = {
     services,
     store: services.store,

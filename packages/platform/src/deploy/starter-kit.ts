@@ -12,6 +12,7 @@
  * `gpt-4o-mini` and `playground`.
  */
 import type { PlatformConfig } from "../config.js";
+import { UNPROBED_STATUS } from "../probe-tracker.js";
 import { type Doc, type ResourceKind, type Store, VersionConflictError } from "../store/store.js";
 import { isObject } from "../validate.js";
 
@@ -49,7 +50,11 @@ export async function seedStarterKit(services: StarterKitDeps, workspace: string
   } else if (isKit(tool.doc) && echoBaseUrl(tool.doc) !== baseUrl) {
     const spec = tool.doc.spec as Doc;
     const connection = { ...(spec.connection as Doc), ...connectionFor(baseUrl) };
-    await store.putResource(workspace, "tool", ECHO_TOOL, { ...tool.doc, spec: { ...spec, connection } });
+    await store.putResource(workspace, "tool", ECHO_TOOL, {
+      ...tool.doc,
+      spec: { ...spec, connection },
+      status: { ...UNPROBED_STATUS },
+    });
   }
   const key = services.config.openaiApiKey;
   const provider = await store.getResource(workspace, "model_provider", PLAYGROUND_LLM);
@@ -116,7 +121,7 @@ function echoToolDoc(baseUrl: string): Doc {
         { name: "echo", method: "POST", path: "/echo", description: "Echo a message back as reply" },
       ],
     },
-    status: { phase: "Pending", message: "" },
+    status: { ...UNPROBED_STATUS },
   };
 }
 
@@ -141,6 +146,6 @@ function playgroundDoc(withKey: boolean): Doc {
     name: PLAYGROUND_LLM,
     labels,
     spec,
-    status: { phase: "Pending", message: "registered; the health check has not run yet" },
+    status: { ...UNPROBED_STATUS },
   };
 }

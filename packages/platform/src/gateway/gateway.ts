@@ -190,6 +190,12 @@ function record(deps: GatewayDeps, call: PreparedCall, outcome: Outcome): Promis
   return call.runId ? appendRunEvent(deps, call, outcome, cost) : undefined;
 }
 
+/** The tokens of every `LLM_CALL` of the run so far, as an OpenAI `usage` object. */
+export async function runUsage(store: Store, ws: string, runId: string): Promise<Usage> {
+  const { prompt_tokens, completion_tokens } = await runTally(store, ws, runId);
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+}
+
 /** Totals of a run's `LLM_CALL` events up to `seq` (what the next event's `run_totals` adds to). */
 interface RunTally {
   seq: number;

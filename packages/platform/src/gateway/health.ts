@@ -8,9 +8,12 @@
  * an Azure deployment URL: any answer but 401/403/5xx), anthropic `GET <base>/v1/models` (any
  * answer < 500), ollama `GET /api/tags` (2xx), playground always Available; another type is
  * Unavailable ("not supported by the gateway yet"). The status is only written while the record
- * is still the probed version, so a newer upsert is never overwritten by an older probe.
+ * is still the probed version, so a newer upsert is never overwritten by an older probe. Reads
+ * wait for the probe of a provider still `Pending` and re-probe a stale status
+ * (`probe-tracker.ts`).
  */
 import type { Logger } from "../log.js";
+import { probeSettled, trackProbe, withFreshStatus } from "../probe-tracker.js";
 import type { ResourceRecord, Store } from "../store/store.js";
 import { isObject } from "../validate.js";
 import { forgetProviders } from "./provider-cache.js";
@@ -20,8 +23,6 @@ import type { ProbeOutcome, ProviderTarget } from "./types.js";
 
 export const PROBE_TIMEOUT_MS = 2000;
 
-const inFlight = new WeakMap<Store, Map<string, Promise<void>>>();
-
 /** Starts the probe of a just-stored provider; never throws. */
 export function scheduleProviderProbe(
   deps: { store: Store; log: Logger },
@@ -29,28 +30,25 @@ export function scheduleProviderProbe(
   record: ResourceRecord,
 ): void {
   forgetProviders(deps.store, ws);
-  const key = `${ws}/${record.name}`;
-  let probes = inFlight.get(deps.store);
-  if (!probes) {
-    probes = new Map();
-    inFlight.set(deps.store, probes);
-  }
-  const running = probeAndStore(deps.store, ws, record).catch((err: unknown) => {
-    deps.log.debug("model provider probe not recorded", {
-      model_provider: record.name,
-      error: err instanceof Error ? err.message : String(err),
-    });
-  });
-  const all = probes;
-  const settled = Promise.all([all.get(key), running]).then(() => {
-    if (all.get(key) === settled) all.delete(key);
-  });
-  all.set(key, settled);
+  startProbe(deps, ws, record);
+}
+
+function startProbe(deps: { store: Store; log: Logger }, ws: string, record: ResourceRecord): void {
+  trackProbe(deps, record, () => probeAndStore(deps.store, ws, record));
 }
 
 /** Resolves when every probe of `name` started so far has stored (or skipped) its result. */
 export async function providerProbeSettled(store: Store, ws: string, name: string): Promise<void> {
-  await inFlight.get(store)?.get(`${ws}/${name}`);
+  await probeSettled(store, ws, "model_provider", name);
+}
+
+/** The providers as a reader should see them (see `withFreshStatus` in `probe-tracker.ts`). */
+export function providersWithFreshStatus(
+  deps: { store: Store; log: Logger },
+  ws: string,
+  records: readonly ResourceRecord[],
+): Promise<ResourceRecord[]> {
+  return withFreshStatus(deps, records, (record) => startProbe(deps, ws, record));
 }
 
 async function probeAndStore(store: Store, ws: string, record: ResourceRecord): Promise<void> {

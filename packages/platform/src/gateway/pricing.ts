@@ -2,11 +2,11 @@
  * @module gateway/pricing
  * Model prices in USD per 1,000 tokens, used to estimate spend from token usage.
  *
- * Lookup order: the provider's own `spec.pricing[model]` (exact id), then the built-in table
- * (exact id, else the longest table key the id starts with, so dated snapshots such as
+ * Lookup order: the provider's own `spec.pricing[model]` (exact id), then free for local
+ * providers (`ollama`, `playground`, whatever the model's name), then the built-in table (exact
+ * id, else the longest table key the id starts with, so dated snapshots such as
  * `gpt-4o-2024-08-06` or `claude-3-5-sonnet-20241022` price like their family; a `vendor/` or
- * Bedrock `vendor.` prefix is ignored), then free for local providers (`ollama`, `playground`),
- * then a conservative fallback (the `gpt-4o` price) so that a budget still means something for a
+ * Bedrock `vendor.` prefix is ignored), then a conservative fallback (the `gpt-4o` price) so that a budget still means something for a
  * model nobody priced. The table is an estimate, not a bill.
  */
 
@@ -61,13 +61,14 @@ export function priceFor(
 ): ResolvedPrice {
   const own = options.pricing?.[model];
   if (own) return { ...own, source: "provider" };
+  // A local provider is free whatever the model is called (the playground serves `gpt-4o-mini`).
+  if (options.providerType && FREE_PROVIDERS.has(options.providerType)) {
+    return { input_per_1k: 0, output_per_1k: 0, source: "free" };
+  }
   const fromTable = tablePrice(model);
   // Spelled out: `{ ...price, source }` takes V8's slow path (about a microsecond a call).
   if (fromTable) {
     return { input_per_1k: fromTable.input_per_1k, output_per_1k: fromTable.output_per_1k, source: "table" };
-  }
-  if (options.providerType && FREE_PROVIDERS.has(options.providerType)) {
-    return { input_per_1k: 0, output_per_1k: 0, source: "free" };
   }
   return {
     input_per_1k: FALLBACK_PRICE.input_per_1k,

@@ -4,17 +4,11 @@
  * views the clients read, and the store-backed operations every caller (the /runs routes, the
  * invoke proxy, the egress, approvals) goes through so the lifecycle rules live in one place.
  */
+import { RUN_STATUSES } from "runagents";
 import { conflict, HttpError, notFound } from "../errors.js";
 import type { Doc, NewRunEvent, RunEventRecord, RunRecord, Store } from "../store/store.js";
 
-export const RUN_STATUSES = [
-  "RUNNING",
-  "PAUSED",
-  "PAUSED_APPROVAL",
-  "PAUSED_CONSENT",
-  "COMPLETED",
-  "FAILED",
-] as const;
+export { RUN_STATUSES };
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What `PATCH /runs/{id}` accepts. */

@@ -129,6 +129,14 @@ export class VersionConflictError extends Error {
   }
 }
 
+export interface RunFilter {
+  agentId?: string;
+  status?: string[];
+  userId?: string;
+  conversationId?: string;
+  limit?: number;
+}
+
 export interface Store {
   getResource<T extends Doc = Doc>(
     ws: string,
@@ -157,7 +165,8 @@ export interface Store {
 
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(ws: string, id: string): Promise<RunRecord | undefined>;
-  listRuns(ws: string, filter?: { agentId?: string; status?: string[] }): Promise<RunRecord[]>;
+  /** Newest first (by `updated_at`); at most `limit` when given. */
+  listRuns(ws: string, filter?: RunFilter): Promise<RunRecord[]>;
   /** Runs in any workspace whose status is one of `status` (start-up reconciliation). */
   listRunsWithStatus(status: string[]): Promise<RunRecord[]>;
   /**
@@ -175,11 +184,14 @@ export interface Store {
    * seals it into the run's audit chain (`prev_hash`, `hash`: see store/event-chain.ts).
    */
   appendEvent(ws: string, runId: string, event: NewRunEvent): Promise<RunEventRecord>;
-  /** Ascending by seq. `tail` keeps the last N; `limit` the first N after `afterSeq`. */
+  /**
+   * Ascending by seq, only events of `type` when given. `tail` keeps the last N; `limit` the first
+   * N after `afterSeq`.
+   */
   listEvents(
     ws: string,
     runId: string,
-    options?: { afterSeq?: number; limit?: number; tail?: number },
+    options?: { afterSeq?: number; limit?: number; tail?: number; type?: string },
   ): Promise<RunEventRecord[]>;
 
   /**

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { DEV_RUNTIME_GONE_MS, withoutEndedDevSessions } from "../../src/api/routes/dev-session.js";
+import type { ResourceRecord } from "../../src/store/store.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 describe("POST/DELETE /agents/{name}/dev-session", () => {
@@ -90,9 +94,45 @@ describe("POST/DELETE /agents/{name}/dev-session", () => {
       [200, { agent: "dev-one", namespace: "default", status: "ended" }],
     );
     assert.equal(platform.services.agents?.endpointFor("default", "dev-one"), undefined);
-    const ended = (await platform.call("GET", "/agents/dev-one")).json as { status: Record<string, unknown> };
-    assert.deepEqual([ended.status.phase, ended.status.message], ["Pending", "runagents dev is not running"]);
-    assert.equal((await platform.call("POST", "/agents/dev-one/invoke", { message: "hi" })).status, 503);
+    // The dev agent is gone with its session; its runs stay.
+    const ended = await platform.call("GET", "/agents/dev-one");
+    assert.deepEqual([ended.status, ended.json], [404, { error: "agent dev-one not found" }]);
+    const listed = (await platform.call("GET", "/agents")).json as { name: string }[];
+    assert.ok(!listed.some((a) => a.name === "dev-one"));
+    assert.equal((await platform.call("POST", "/agents/dev-one/invoke", { message: "hi" })).status, 404);
+    const runs = (await platform.call("GET", "/runs?agent_id=dev-one")).json as unknown[];
+    assert.equal(runs.length, 1, "the failed invoke's run stays");
+  });
+
+  it("ends a session whose dev runtime is gone, or that a restarted platform no longer routes", async () => {
+    const runtime = createServer((_req, res) => res.end("{}"));
+    await new Promise<void>((resolve) => runtime.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(runtime.address() as AddressInfo).port}`;
+    const start = await platform.call("POST", "/agents/dev-gone/dev-session", { url });
+    assert.equal(start.status, 200, start.text);
+    const names = async () =>
+      ((await platform.call("GET", "/agents")).json as { name: string }[]).map((a) => a.name);
+    assert.ok((await names()).includes("dev-gone"), "a listening runtime keeps its session");
+
+    await new Promise((resolve) => runtime.close(resolve));
+    const record = async () => platform.store.getResource("default", "agent", "dev-gone");
+    const stored = async (): Promise<ResourceRecord[]> => [(await record()) as ResourceRecord];
+    const now = Date.now();
+    assert.equal((await withoutEndedDevSessions(platform.services, await stored(), now)).length, 1);
+    assert.ok(await record(), "a runtime refusing connections briefly (a restart) keeps its session");
+    const later = now + DEV_RUNTIME_GONE_MS;
+    assert.equal((await withoutEndedDevSessions(platform.services, await stored(), later)).length, 0);
+    assert.equal(await record(), undefined, "gone for good: the session ended");
+    assert.equal(platform.services.agents?.endpointFor("default", "dev-gone"), undefined);
+
+    // A platform that restarted routes to no dev runtime: such a session is over too.
+    const again = await platform.call("POST", "/agents/dev-restart/dev-session", {
+      url: "http://127.0.0.1:9",
+    });
+    assert.equal(again.status, 200, again.text);
+    platform.services.agents?.detachExternal({ workspace: "default", name: "dev-restart" });
+    assert.ok(!(await names()).includes("dev-restart"));
+    assert.equal((await platform.call("GET", "/agents/dev-restart")).status, 404);
   });
 
   it("refuses bad input and agents that are not dev agents", async () => {

@@ -218,6 +218,29 @@ describe("runs API", () => {
     assert.equal(late.status, 201);
   });
 
+  it("limits the list to the newest `limit` runs, after the user and conversation filters", async () => {
+    const ids = async (query: string) =>
+      ((await platform.call("GET", `/runs?agent_id=limited${query}`)).json as any[]).map((r) => r.id);
+    for (let i = 0; i < 4; i++) await newRun({ agent_id: "limited", user_id: i % 2 ? "odd" : "even" });
+    await newRun({ agent_id: "limited", user_id: "odd", conversation_id: "c-1" });
+    const all = await ids("");
+    assert.equal(all.length, 5);
+    assert.deepEqual(await ids("&limit=2"), all.slice(0, 2));
+    assert.deepEqual(await ids("&limit=1000"), all);
+    const odd = await ids("&user_id=odd");
+    assert.equal(odd.length, 3);
+    assert.deepEqual(await ids("&user_id=odd&limit=2"), odd.slice(0, 2));
+    assert.equal((await ids("&conversation_id=c-1&limit=1")).length, 1);
+    for (const bad of ["0", "-1", "1.5", "ten", "1001"]) {
+      const res = await platform.call("GET", `/runs?limit=${bad}`);
+      assert.deepEqual(
+        [res.status, res.json],
+        [400, { error: "query parameter limit must be an integer from 1 to 1000" }],
+        bad,
+      );
+    }
+  });
+
   it("pages events: limit alone is a tail, after_seq pages forward", async () => {
     const run = await newRun();
     for (let i = 0; i < 5; i++) {
@@ -230,6 +253,10 @@ describe("runs API", () => {
     assert.deepEqual(await seqs("?after_seq=0&limit=2"), [1, 2]);
     assert.deepEqual(await seqs("?after_seq=2&limit=2"), [3, 4]);
     assert.deepEqual(await seqs("?after_seq=4"), [5, 6]);
+    assert.deepEqual(await seqs("?type=agent_message"), [2, 3, 4, 5, 6]);
+    assert.deepEqual(await seqs("?type=AGENT_MESSAGE&limit=2"), [5, 6]);
+    assert.deepEqual(await seqs("?type=RUN_CREATED&after_seq=0&limit=2"), [1]);
+    assert.deepEqual(await seqs("?type=NO_SUCH_TYPE"), []);
     for (const [query, error] of [
       ["?limit=0", "query parameter limit must be an integer >= 1"],
       ["?after_seq=-1", "query parameter after_seq must be an integer >= 0"],

@@ -37,10 +37,18 @@ describe("starter kit API", () => {
     >;
     assert.equal(provider.provider, "playground");
     assert.deepEqual(provider.models, ["gpt-4o-mini", "playground"]);
-    assert.deepEqual(provider.status, {
-      phase: "Pending",
-      message: "registered; the health check has not run yet",
-    });
+    // Working resources never read as Pending: the first read waits for their probes.
+    assert.deepEqual(
+      [provider.status.phase, provider.status.message],
+      ["Available", "offline playground model: no network or key needed"],
+    );
+    const port = new URL(platform.url).port;
+    assert.deepEqual(
+      [tool.status.phase, tool.status.message],
+      ["Available", `reachable: 127.0.0.1:${port} accepts connections`],
+    );
+    const listed = (await platform.call("GET", "/tools")).json as Record<string, any>[];
+    assert.equal(listed.find((t) => t.name === "echo-tool")?.status.phase, "Available");
   });
 
   it("creates nothing the second time", async () => {

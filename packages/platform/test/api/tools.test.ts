@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { NOT_PROBED_MESSAGE, toolProbeSettled } from "../../src/egress/tool-health.js";
+import { isStale } from "../../src/probe-tracker.js";
+import type { ResourceRecord } from "../../src/store/store.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 describe("tools API", () => {
@@ -93,5 +98,76 @@ describe("tools API", () => {
     });
     const auth = (res.json as Record<string, any>).spec.connection.authentication;
     assert.deepEqual(auth.apiKeyConfig.secretRef, { name: "keeper-credentials" });
+  });
+});
+
+describe("tool health", () => {
+  let platform: TestPlatform;
+  let listening: Server;
+  let requests = 0;
+  before(async () => {
+    platform = await startTestPlatform();
+    listening = createServer((_req, res) => {
+      requests++;
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+  });
+  after(async () => {
+    listening.close();
+    await platform.destroy();
+  });
+
+  it("probes a tool when it is stored: Available when its host accepts connections, with no HTTP call", async () => {
+    const { port } = listening.address() as AddressInfo;
+    const res = await platform.call("POST", "/tools", {
+      name: "up-tool",
+      base_url: `http://127.0.0.1:${port}/v1`,
+    });
+    assert.equal((res.json as any).status.phase, "Pending", "the POST answers at once");
+    const tool = (await platform.call("GET", "/tools/up-tool")).json as any;
+    assert.deepEqual(
+      [tool.status.phase, tool.status.message],
+      ["Available", `reachable: 127.0.0.1:${port} accepts connections`],
+    );
+    assert.match(tool.status.last_probe_time, /^\d{4}-\d{2}-\d{2}T/);
+    assert.equal(typeof tool.status.probe_latency_ms, "number");
+    assert.equal(requests, 0, "the probe opens a connection and sends nothing");
+  });
+
+  it("marks a tool whose port is closed Unavailable, and a fixed base URL Available again", async () => {
+    // Nothing listens on port 9 (the suite's unreachable address).
+    await platform.call("POST", "/tools", { name: "down-tool", base_url: "http://127.0.0.1:9" });
+    const listed = (await platform.call("GET", "/tools")).json as any[];
+    const down = listed.find((t) => t.name === "down-tool");
+    assert.deepEqual(
+      [down.status.phase, down.status.message],
+      ["Unavailable", "network error: ECONNREFUSED (127.0.0.1:9)"],
+    );
+    const { port: open } = listening.address() as AddressInfo;
+    await platform.call("POST", "/tools", { name: "down-tool", base_url: `http://127.0.0.1:${open}` });
+    await toolProbeSettled(platform.store, "default", "down-tool");
+    const fixed = (await platform.call("GET", "/tools/down-tool")).json as any;
+    assert.equal(fixed.status.phase, "Available");
+  });
+
+  it("never probes an internal target admitted by allowInternalTarget in the background", async () => {
+    const res = await platform.call("POST", "/tools", {
+      name: "metadata-tool",
+      spec: { connection: { baseUrl: "http://169.254.169.254/latest" }, allowInternalTarget: true },
+    });
+    assert.equal(res.status, 201, res.text);
+    await toolProbeSettled(platform.store, "default", "metadata-tool");
+    const tool = (await platform.call("GET", "/tools/metadata-tool")).json as any;
+    assert.deepEqual([tool.status.phase, tool.status.message], ["Pending", NOT_PROBED_MESSAGE]);
+  });
+
+  it("counts a status probed more than five minutes ago as stale", () => {
+    const record = (at: string | undefined) =>
+      ({ doc: { status: { phase: "Available", last_probe_time: at } } }) as unknown as ResourceRecord;
+    const now = Date.parse("2026-01-01T12:00:00Z");
+    assert.equal(isStale(record("2026-01-01T11:56:00Z"), now), false);
+    assert.equal(isStale(record("2026-01-01T11:54:59Z"), now), true);
+    assert.equal(isStale(record(undefined), now), true);
   });
 });

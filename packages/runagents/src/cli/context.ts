@@ -6,7 +6,8 @@
 
 import { Client } from "../client/client.js";
 import { type FetchLike, parseBody } from "../client/http.js";
-import { loadConfig, type RunAgentsConfig } from "../config.js";
+import { configPath, endpointProblem, loadConfig, type RunAgentsConfig } from "../config.js";
+import { CliError } from "./args.js";
 import { httpFetch } from "./http-fetch.js";
 import { Output, type Writable } from "./output.js";
 
@@ -45,14 +46,32 @@ export class Ctx {
     return this.flags.output === "json";
   }
 
-  /** The configuration with the global flags applied (flags > env > file > defaults). */
+  /**
+   * The configuration with the global flags applied (flags > env > file > defaults). An endpoint
+   * that is no http(s) URL is refused naming where it came from.
+   */
   config(): RunAgentsConfig {
     const config = loadConfig({ env: this.env });
-    return {
-      ...config,
-      endpoint: (this.flags.endpoint ?? config.endpoint).trim().replace(/\/+$/, ""),
-      apiKey: (this.flags.apiKey ?? config.apiKey).trim(),
-    };
+    const endpoint = (this.flags.endpoint ?? config.endpoint).trim().replace(/\/+$/, "");
+    const problem = endpointProblem(endpoint);
+    if (problem)
+      throw new CliError(`invalid endpoint "${endpoint}" from ${this.#endpointSource()}: ${problem}`);
+    return { ...config, endpoint, apiKey: (this.flags.apiKey ?? config.apiKey).trim() };
+  }
+
+  /** What to do about a key the platform refused (HTTP 401), for where the key came from. */
+  apiKeyHint(): string {
+    const save = '"runagents config set api-key <key>"';
+    if (this.flags.apiKey !== undefined) return `check --api-key, or save a key with ${save}`;
+    if (this.env.RUNAGENTS_API_KEY?.trim())
+      return `check RUNAGENTS_API_KEY, or unset it and save a key with ${save}`;
+    return `save a valid key with ${save}`;
+  }
+
+  #endpointSource(): string {
+    if (this.flags.endpoint !== undefined) return "--endpoint";
+    if (this.env.RUNAGENTS_ENDPOINT?.trim()) return "RUNAGENTS_ENDPOINT";
+    return `the config file ${configPath({ env: this.env })}`;
   }
 
   client(): Client {

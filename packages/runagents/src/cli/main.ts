@@ -8,6 +8,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { APIError, RunAgentsConnectionError } from "../errors.js";
+import { exitQuietlyOnBrokenPipe } from "../internal/broken-pipe.js";
 import {
   CliError,
   type Command,
@@ -118,6 +119,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         `${error.message} (is a platform running at ${endpoint}? start one with "runagents up")`,
       );
     }
+    if (error instanceof APIError && error.status === 401) {
+      throw new CliError(`${describeError(error)} (${ctx.apiKeyHint()})`);
+    }
     throw error;
   }
   return ctx.exitCode;
@@ -153,6 +157,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  exitQuietlyOnBrokenPipe();
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
   main(process.argv.slice(2), io).then(
     (code) => {

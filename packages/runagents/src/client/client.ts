@@ -3,7 +3,15 @@
  * The RunAgents platform `Client`: configuration, the resource namespaces and the low-level verbs.
  */
 
-import { type ConfigLocation, DEFAULT_CONFIG, loadConfig, type RunAgentsConfig } from "../config.js";
+import {
+  type ConfigLocation,
+  configPath,
+  DEFAULT_CONFIG,
+  endpointProblem,
+  loadConfig,
+  type RunAgentsConfig,
+} from "../config.js";
+import { ConfigError } from "../errors.js";
 import { ActionsResource } from "./actions.js";
 import { AgentsResource } from "./agents.js";
 import { ApiKeysResource } from "./api-keys.js";
@@ -80,6 +88,10 @@ export class Client {
     const complete = Boolean(options.endpoint) && options.apiKey !== undefined && Boolean(options.namespace);
     const config: RunAgentsConfig = complete ? { ...DEFAULT_CONFIG } : loadConfig(options.config);
     this.endpoint = (options.endpoint || config.endpoint).trim().replace(/\/+$/, "");
+    const problem = endpointProblem(this.endpoint);
+    if (problem) {
+      throw new ConfigError(`invalid endpoint "${this.endpoint}": ${problem}`, configPath(options.config));
+    }
     this.namespace = (options.namespace || config.namespace).trim() || "default";
     const normalized = normalizeEndpoint(this.endpoint);
     const workspaces = normalized.indexOf("/api/v1/workspaces/");

@@ -6,7 +6,17 @@
 
 import type { JsonObject } from "./types.js";
 
-/** `RUNNING` | `PAUSED` | `PAUSED_APPROVAL` | `PAUSED_CONSENT` | `COMPLETED` | `FAILED` */
+/** Every status a run can have: the platform's lifecycle and the CLI's help list both come from here. */
+export const RUN_STATUSES = [
+  "RUNNING",
+  "PAUSED",
+  "PAUSED_APPROVAL",
+  "PAUSED_CONSENT",
+  "COMPLETED",
+  "FAILED",
+] as const;
+
+/** One of {@link RUN_STATUSES}; typed as string so a newer platform's status still parses. */
 export type RunStatus = string;
 
 export interface Run {
@@ -98,6 +108,10 @@ export interface ApprovalRequest {
   reason: string;
   actionId: string;
   runId: string;
+  /** The blocked call: its HTTP method, URL and the capability it needs (`""` when not given). */
+  toolMethod: string;
+  toolUrl: string;
+  capability: string;
   createdAt: string;
   updatedAt: string;
   expiresAt: string;

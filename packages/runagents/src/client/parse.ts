@@ -118,6 +118,7 @@ export function toAgent(value: unknown): Agent {
     name: firstText(d, "name", "metadata.name"),
     namespace: firstText(d, "namespace", "metadata.namespace"),
     status: phase(d),
+    statusMessage: firstText(d, "status.message"),
     image: firstText(d, "spec.image", "image"),
     requiredTools: texts(firstList(d, "spec.requiredTools", "required_tools")),
     systemPrompt: firstText(d, "spec.systemPrompt", "system_prompt"),

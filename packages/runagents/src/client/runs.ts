@@ -1,6 +1,6 @@
 /**
  * @module
- * `client.runs`: list (client-side user/conversation filter, newest first, limit), get, events (type
+ * `client.runs`: list (user/conversation filters, newest first, limit), get, events (type
  * filter, tail limit), timeline, wait (polls until COMPLETED or FAILED), export (api-contract §2.3.4; built client-side)
  * and auditExport (the server's tamper-evident NDJSON trail).
  */
@@ -22,6 +22,9 @@ import { urlPath } from "./http.js";
 import { listOf } from "./parse.js";
 import { toRun, toRunEvent } from "./parse-governance.js";
 import { buildTimeline } from "./timeline.js";
+
+/** The platform's cap on `GET /runs?limit=`; a larger limit fetches every run and cuts client-side. */
+export const MAX_RUNS_LIMIT = 1000;
 
 /** Only `COMPLETED` and `FAILED` end a run; `PAUSED_*` does not. */
 export function isTerminalRunStatus(status: string): boolean {
@@ -77,13 +80,22 @@ export class RunsResource {
     this.#t = transport;
   }
 
-  /** GET /runs[?agent_id=&status=], then the client-side filters of {@link filterRuns}. */
+  /**
+   * GET /runs[?agent_id=&status=&user_id=&conversation_id=&limit=]: the platform filters and limits;
+   * {@link filterRuns} applies the same rules again for platforms that do not.
+   */
   async list(filters: RunListOptions = {}, options: CallOptions = {}): Promise<Run[]> {
-    const query: Record<string, string> = {};
+    const query: Record<string, string | number> = {};
     const agent = (filters.agent ?? "").trim();
     const status = (filters.status ?? "").trim();
+    const user = (filters.user ?? "").trim();
+    const conversation = (filters.conversation ?? "").trim();
+    const limit = filters.limit ?? 20;
     if (agent !== "") query.agent_id = agent;
     if (status !== "") query.status = status;
+    if (user !== "") query.user_id = user;
+    if (conversation !== "") query.conversation_id = conversation;
+    if (limit > 0 && limit <= MAX_RUNS_LIMIT) query.limit = limit;
     const runs = listOf(await this.#t.request("GET", "/runs", { ...options, query }), toRun);
     return filterRuns(runs, filters);
   }
@@ -93,15 +105,18 @@ export class RunsResource {
     return toRun(await this.#t.request("GET", urlPath`/runs/${runId}`, options));
   }
 
-  /** GET /runs/{id}/events; `?limit=` is sent only with a limit and no type filter. */
+  /**
+   * GET /runs/{id}/events[?type=&limit=]: the platform filters by type and keeps the tail;
+   * {@link filterRunEvents} applies the same rules again for platforms that do not.
+   */
   async events(
     runId: string,
     filters: RunEventsOptions = {},
     options: CallOptions = {},
   ): Promise<RunEvent[]> {
-    const query: Query = {};
+    const type = (filters.type ?? "").trim().toUpperCase();
     const limit = filters.limit ?? 0;
-    if (limit > 0 && (filters.type ?? "").trim() === "") Object.assign(query, { limit });
+    const query: Query = { ...(type ? { type } : {}), ...(limit > 0 ? { limit } : {}) };
     const events = listOf(
       await this.#t.request("GET", urlPath`/runs/${runId}/events`, { ...options, query }),
       toRunEvent,

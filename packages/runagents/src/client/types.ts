@@ -17,8 +17,10 @@ export interface DeleteResult {
 export interface Agent {
   name: string;
   namespace: string;
-  /** `status.phase` (Pending | Running | Failed), or a flat `status` string. */
+  /** `status.phase` (Pending | Running | Restarting | Failed), or a flat `status` string. */
   status: string;
+  /** `status.message`: why the agent is not Running (a failed build, a crash), else `""`. */
+  statusMessage: string;
   image: string;
   /** Tool names (`spec.requiredTools` items may be `{name}` objects on the wire). */
   requiredTools: string[];

@@ -8,6 +8,7 @@
  */
 
 import { Client } from "../client/client.js";
+import { exitQuietlyOnBrokenPipe } from "../internal/broken-pipe.js";
 import { createMcpServer, packageVersion } from "./server.js";
 import { MCP_TOOLS } from "./tools.js";
 
@@ -63,6 +64,7 @@ async function main(argv: readonly string[]): Promise<void> {
   log(`serving ${MCP_TOOLS.length} tools over stdio`);
 }
 
+exitQuietlyOnBrokenPipe();
 main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`Error: ${errorMessage(error)}\n`);
   process.exit(error instanceof Error && error.message.startsWith("unknown argument") ? 2 : 1);

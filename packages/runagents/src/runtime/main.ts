@@ -6,6 +6,7 @@
  * SIGINT. A bad variable is one line on stderr and exit code 1.
  */
 
+import { exitQuietlyOnBrokenPipe } from "../internal/broken-pipe.js";
 import { injectPlatformEnv, loadRuntimeConfig, RuntimeConfigError } from "./env.js";
 import { createLogger } from "./log.js";
 import { startPlatformRelay } from "./platform-relay.js";
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => stop("SIGINT"));
 }
 
+exitQuietlyOnBrokenPipe();
 main().catch((error: unknown) => {
   process.stderr.write(`runagents-runtime: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { FAMILIES } from "../../src/cli/families.js";
 import { packageVersion } from "../../src/cli/package-root.js";
+import { RUN_STATUSES } from "../../src/index.js";
 import { removeDir, runCli, startPlatform, type TestPlatform, tempDir } from "./helpers.js";
 
 const ESC = "\u001b[";
@@ -60,6 +61,13 @@ describe("global behaviour", () => {
     assert.match(viaHelp.stdout, /^ {2}runagents config set <key> <value> \[flags\]$/m);
   });
 
+  test("runs list --help names every run status, PAUSED_CONSENT included", async () => {
+    const help = await runCli(["runs", "list", "--help"], { env: env() });
+    const line = help.stdout.split("\n").find((l) => l.includes("--status")) ?? "";
+    for (const status of RUN_STATUSES) assert.match(line, new RegExp(`\\b${status}\\b`), status);
+    assert.ok(RUN_STATUSES.includes("PAUSED_CONSENT"));
+  });
+
   test("usage errors are one line on stderr with exit code 2", async () => {
     const cases: [string[], string][] = [
       [["frobnicate"], 'Error: unknown command "frobnicate" for "runagents" (see "runagents --help")\n'],
@@ -108,6 +116,57 @@ describe("global behaviour", () => {
       result.stderr,
       /^Error: Connection failed: connect ECONNREFUSED 127\.0\.0\.1:9 \(is a platform running at http:\/\/127\.0\.0\.1:9\? start one with "runagents up"\)\n$/,
     );
+  });
+
+  test("an endpoint without http:// is one line naming where it came from, exit 1", async () => {
+    const configHome = tempDir();
+    try {
+      mkdirSync(join(configHome, ".runagents"));
+      const file = join(configHome, ".runagents", "config.json");
+      writeFileSync(file, JSON.stringify({ endpoint: "127.0.0.1:18300", api_key: platform.adminKey }));
+      const missing = 'http:// is missing (use "http://127.0.0.1:18300")';
+      const cases: [string[], Record<string, string>, string][] = [
+        [["--endpoint", "127.0.0.1:18300"], env(), "--endpoint"],
+        [[], { ...env(), RUNAGENTS_ENDPOINT: "127.0.0.1:18300" }, "RUNAGENTS_ENDPOINT"],
+        [[], { HOME: configHome }, `the config file ${file}`],
+      ];
+      for (const [flags, e, source] of cases) {
+        assert.deepEqual(await runCli(["runs", "list", ...flags], { env: e }), {
+          code: 1,
+          stdout: "",
+          stderr: `Error: invalid endpoint "127.0.0.1:18300" from ${source}: ${missing}\n`,
+        });
+      }
+      const ftp = await runCli(["runs", "list", "--endpoint", "ftp://127.0.0.1:18300"], { env: env() });
+      assert.equal(
+        ftp.stderr,
+        'Error: invalid endpoint "ftp://127.0.0.1:18300" from --endpoint: use an http:// or https:// URL\n',
+      );
+    } finally {
+      removeDir(configHome);
+    }
+  });
+
+  test("a key the platform refuses (HTTP 401) names runagents config set api-key", async () => {
+    const wrong = "ra_ws_not-a-real-key-000000000000";
+    const save = '"runagents config set api-key <key>"';
+    const cases: [string[], Record<string, string>, string][] = [
+      [[], env({ RUNAGENTS_API_KEY: "" }), "missing API key: send it in the X-RunAgents-API-Key header"],
+      [["--api-key", wrong], env(), "invalid or expired API key"],
+      [[], env({ RUNAGENTS_API_KEY: wrong }), "invalid or expired API key"],
+    ];
+    const hints = [
+      `save a valid key with ${save}`,
+      `check --api-key, or save a key with ${save}`,
+      `check RUNAGENTS_API_KEY, or unset it and save a key with ${save}`,
+    ];
+    for (const [i, [flags, e, refusal]] of cases.entries()) {
+      assert.deepEqual(await runCli(["agents", "list", ...flags], { env: e }), {
+        code: 1,
+        stdout: "",
+        stderr: `Error: API error (HTTP 401): ${refusal} (${hints[i]})\n`,
+      });
+    }
   });
 });
 
@@ -170,7 +229,7 @@ describe("config", () => {
       const endpoint = await runCli(["config", "set", "endpoint", "localhost"], { env: e });
       assert.equal(
         endpoint.stderr,
-        'Error: invalid endpoint "localhost": expected an http:// or https:// URL\n',
+        'Error: invalid endpoint "localhost": http:// is missing (use "http://localhost")\n',
       );
       mkdirSync(join(configHome, ".runagents"));
       writeFileSync(join(configHome, ".runagents", "config.json"), "{broken");

@@ -87,7 +87,8 @@ describe("deploy from flags", () => {
       });
       assert.equal(
         result.stdout,
-        'Agent "a" deployed successfully.\nAgent:          a\nTools created:  -\nStatus:         Pending\n',
+        'Agent "a" deploy accepted; it builds and starts in the background (see "runagents agents get a").\n' +
+          "Agent:          a\nTools created:  -\nStatus:         Pending\n",
       );
       assert.match(
         result.stderr,
@@ -220,7 +221,10 @@ describe("waiting for the agent", () => {
     });
     const result = await deploy();
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stdout, /\nAgent "a" is Running\.\n$/);
+    assert.equal(
+      result.stdout,
+      'Agent "a" deployed successfully.\nAgent:          a\nTools created:  -\nStatus:         Running\n',
+    );
     assert.match(result.stderr, /\nBuilding\.\.\. \(status: Pending\)\n$/);
     assert.equal(polls, 2);
   });
@@ -234,7 +238,7 @@ describe("waiting for the agent", () => {
     });
     const result = await deploy("--timeout", "1200ms");
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /^Agent "a" deployed successfully\.\n/);
+    assert.equal(result.stdout, "", "no success is claimed before the agent runs");
     assert.match(
       result.stderr,
       /\nBuilding\.\.\. \(status: Pending\)\nError: timed out after 1200ms waiting for agent "a" to be Running \(status: Pending\)\n$/,

@@ -61,7 +61,8 @@ test("up → starter-kit → init → deploy --no-wait → runs → approve → 
   const project = join(home, "flow-agent");
   assert.equal(
     await ok(["deploy", "--no-wait"], project),
-    'Agent "flow-agent" deployed successfully.\nAgent:          flow-agent\nTools created:  -\nStatus:         Pending\n',
+    'Agent "flow-agent" deploy accepted; it builds and starts in the background (see "runagents agents get flow-agent").\n' +
+      "Agent:          flow-agent\nVersion:        1\nTools created:  -\nStatus:         Pending\n",
   );
   const config = JSON.parse(await ok(["agents", "config", "get", "flow-agent", "-o", "json"])) as Record<
     string,

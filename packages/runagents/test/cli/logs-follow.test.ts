@@ -96,7 +96,10 @@ describe("agents logs --follow", { skip: runtimeBuilt ? false : "the agent runti
       stderr: "Error: API error (HTTP 404): agent nobody not found\n",
     });
     const res = await platform.call("GET", "/agents/logger/logs?follow=yes");
-    assert.deepEqual([res.status, res.json], [400, { error: "follow must be true or false" }]);
+    assert.deepEqual(
+      [res.status, res.json],
+      [400, { error: "query parameter follow must be true or false" }],
+    );
   });
 
   test("the agent's deletion ends it with one line, exit 1 (-o json: one event a line)", async () => {

@@ -52,11 +52,11 @@ describe("tools", () => {
       await ok("tools", "list"),
       [
         row("NAME     ", "TOPOLOGY", "BASE URL".padEnd(w), "ACCESS    ", "STATUS"),
-        `----------+----------+-${"-".repeat(w)}-+------------+--------`,
-        row("crm      ", "External", "http://127.0.0.1:9/crm".padEnd(w), "Restricted", "Pending"),
-        row("echo-tool", "Internal", env.platform.url.padEnd(w), "Restricted", "Pending"),
-        row("tickets  ", "External", "http://127.0.0.1:9/tickets".padEnd(w), "Restricted", "Pending"),
-        row("weather  ", "External", "http://127.0.0.1:9/weather".padEnd(w), "Restricted", "Pending"),
+        `----------+----------+-${"-".repeat(w)}-+------------+-${"-".repeat(11)}`,
+        row("crm      ", "External", "http://127.0.0.1:9/crm".padEnd(w), "Restricted", "Unavailable"),
+        row("echo-tool", "Internal", env.platform.url.padEnd(w), "Restricted", "Available"),
+        row("tickets  ", "External", "http://127.0.0.1:9/tickets".padEnd(w), "Restricted", "Unavailable"),
+        row("weather  ", "External", "http://127.0.0.1:9/weather".padEnd(w), "Restricted", "Unavailable"),
         "",
       ].join("\n"),
     );
@@ -108,14 +108,15 @@ describe("models", () => {
       ),
       'Model provider "oai" created successfully.\n',
     );
-    // The status is the gateway's health probe of the endpoint: Pending until it has run.
+    // The status is the gateway's health probe of the endpoint: a read waits for its outcome.
+    assert.match(await ok("models", "list"), /^oai +\| openai +\| gpt-4o, gpt-4o-mini +\| Unavailable *$/m);
     assert.match(
       await ok("models", "list"),
-      /^oai +\| openai +\| gpt-4o, gpt-4o-mini +\| (Pending|Unavailable) *$/m,
+      /^playground-llm +\| playground +\| gpt-4o-mini, playground +\| Available *$/m,
     );
     assert.match(
       await ok("models", "get", "oai"),
-      /^Name: {6}oai\nProvider: {2}openai\nModels: {4}gpt-4o, gpt-4o-mini\nStatus: {4}(Pending|Unavailable)\nEndpoint: {2}http:\/\/127\.0\.0\.1:9\/v1\n$/,
+      /^Name: {6}oai\nProvider: {2}openai\nModels: {4}gpt-4o, gpt-4o-mini\nStatus: {4}Unavailable\nEndpoint: {2}http:\/\/127\.0\.0\.1:9\/v1\n$/,
     );
     await jsonMatches(["models", "list"], "/model-providers");
     assert.match(await ok("models", "spend"), /^Estimated spend: {4}\$0\.00$/m);

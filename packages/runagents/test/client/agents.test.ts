@@ -22,6 +22,7 @@ const AGENT = {
   name: "bot",
   namespace: "default",
   status: "Running",
+  statusMessage: "",
   image: "img:1",
   requiredTools: ["echo", "crm"],
   systemPrompt: "be brief",
@@ -43,6 +44,15 @@ describe("agents.list / get", () => {
     server.reply({ json: NESTED_AGENT });
     assert.deepEqual(await clientFor(server).agents.get("bot"), AGENT);
     assert.equal(server.only().url, "/api/v1/agents/bot");
+  });
+
+  test("a Failed agent carries its status message", async (t) => {
+    const server = await serve(t);
+    const message = "build failed: agent.ts(3,1): error TS1005";
+    server.reply({ json: { ...NESTED_AGENT, status: { phase: "Failed", message } } });
+    const agent = await clientFor(server).agents.get("bot");
+    assert.equal(agent.status, "Failed");
+    assert.equal(agent.statusMessage, message);
   });
 });
 

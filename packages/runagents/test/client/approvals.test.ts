@@ -35,11 +35,17 @@ describe("approvals.list / get", () => {
 
   test("get sends GET /approvals/requests/{id}", async (t) => {
     const server = await serve(t);
-    server.reply({ json: { ...REQUEST, agent_id: "bot2", tool_id: "pay2" } });
+    server.reply({
+      json: { ...REQUEST, agent_id: "bot2", tool_id: "pay2", tool_method: "POST", tool_url: "https://pay/x" },
+    });
     const request = await clientFor(server).approvals.get("req-1");
     assert.equal(server.only().url, "/api/v1/approvals/requests/req-1");
     assert.equal(request.agentId, "bot2");
     assert.equal(request.toolId, "pay2");
+    assert.deepEqual(
+      [request.toolMethod, request.toolUrl, request.capability],
+      ["POST", "https://pay/x", ""],
+    );
   });
 });
 

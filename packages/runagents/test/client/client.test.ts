@@ -35,6 +35,21 @@ describe("Client construction", () => {
     const client = new Client({ config: { env } });
     assert.equal(client.baseUrl, "https://env.example.com/api/v1/workspaces/team");
   });
+
+  test("refuses an endpoint that is no http(s) URL with a ConfigError saying what is wrong", () => {
+    const cases: [string, string][] = [
+      ["127.0.0.1:18300", 'http:// is missing (use "http://127.0.0.1:18300")'],
+      ["localhost:8092", 'http:// is missing (use "http://localhost:8092")'],
+      ["ftp://files.example.com", "use an http:// or https:// URL"],
+      ["http://exa mple.com", "not a valid URL"],
+    ];
+    for (const [endpoint, problem] of cases) {
+      assert.throws(() => new Client({ endpoint, apiKey: "", namespace: "default" }), {
+        name: "ConfigError",
+        message: `invalid endpoint "${endpoint}": ${problem}`,
+      });
+    }
+  });
 });
 
 describe("path encoding", () => {

@@ -256,7 +256,16 @@ describe("transport on the wire", () => {
       },
     });
     assert.deepEqual(await client.agents.list(), [
-      { name: "a", namespace: "", status: "", image: "", requiredTools: [], systemPrompt: "", createdAt: "" },
+      {
+        name: "a",
+        namespace: "",
+        status: "",
+        statusMessage: "",
+        image: "",
+        requiredTools: [],
+        systemPrompt: "",
+        createdAt: "",
+      },
     ]);
     assert.deepEqual(seen, ["GET https://injected.example.com/api/v1/agents"]);
   });

@@ -20,21 +20,23 @@ function event(seq: number, type: string, data: Record<string, unknown> = {}): R
 }
 
 describe("runs.list", () => {
-  test("sends agent_id and status (trimmed) and nothing else to the server", async (t) => {
+  test("sends the filters (trimmed) and a limit of at most 1000 to the server", async (t) => {
     const server = await serve(t);
     server.otherwise({ json: [] });
     const client = clientFor(server);
     await client.runs.list({
       agent: " bot ",
       status: " PAUSED_APPROVAL ",
-      user: "u",
+      user: " u ",
       conversation: "c",
       limit: 5,
     });
-    await client.runs.list({ agent: "  ", status: "" });
-    await client.runs.list();
+    await client.runs.list({ agent: "  ", status: "", user: " " });
+    await client.runs.list({ limit: 0 });
+    await client.runs.list({ limit: 1001 });
     assert.deepEqual(server.calls(), [
-      "GET /api/v1/runs?agent_id=bot&status=PAUSED_APPROVAL",
+      "GET /api/v1/runs?agent_id=bot&status=PAUSED_APPROVAL&user_id=u&conversation_id=c&limit=5",
+      "GET /api/v1/runs?limit=20",
       "GET /api/v1/runs",
       "GET /api/v1/runs",
     ]);
@@ -114,7 +116,7 @@ describe("runs.get / events", () => {
     assert.deepEqual(server.calls(), ["GET /api/v1/runs/r1/events?limit=2", "GET /api/v1/runs/r1/events"]);
   });
 
-  test("filters by type case-insensitively on the full stream, then keeps the tail", async (t) => {
+  test("asks the server for the type and the tail, and applies both again to what it answers", async (t) => {
     const server = await serve(t);
     const stream = [
       event(5, "TOOL_REQUEST"),
@@ -132,7 +134,10 @@ describe("runs.get / events", () => {
       (await client.runs.events("r1", { type: "tool_request", limit: 2 })).map((e) => e.sequence),
       [3, 5],
     );
-    assert.deepEqual(server.calls(), ["GET /api/v1/runs/r1/events", "GET /api/v1/runs/r1/events"]);
+    assert.deepEqual(server.calls(), [
+      "GET /api/v1/runs/r1/events?type=TOOL_REQUEST",
+      "GET /api/v1/runs/r1/events?type=TOOL_REQUEST&limit=2",
+    ]);
   });
 
   test("reads the alias keys id, sequence and created_at", async (t) => {

@@ -253,7 +253,7 @@ describe("MCP tools on the wire", () => {
     const client = clientFor(server);
     const listed = await run(client, "list_runs", { agent: null, limit: null });
     assert.deepEqual(listed, { isError: false, body: { items: [] }, text: "[]" });
-    assert.equal(server.only().url, "/api/v1/runs");
+    assert.equal(server.only().url, "/api/v1/runs?limit=20");
     const bad = await run(client, "update_agent_config", { name: "x", config: { model: "gpt" } });
     assert.deepEqual(bad.body, {
       error:

@@ -17,13 +17,22 @@ import { type PlanAction, parsePlan } from "../../governance/action-plan.js";
 import { isObject, type Obj } from "../../validate.js";
 import { dispatch, ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { ACTION_ROUTES } from "../schemas/deploy.js";
 import { parseDraftFields } from "./deploy-drafts.js";
 import { parseProviderBody } from "./models.js";
 import { parseToolBody } from "./tools.js";
 
 export function registerActionRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/actions/validate", { permission: "develop", handler: validateRoute });
-  api.add("POST", "/actions/apply", { permission: "develop", handler: applyRoute });
+  api.add("POST", "/actions/validate", {
+    schema: ACTION_ROUTES.validate,
+    permission: "develop",
+    handler: validateRoute,
+  });
+  api.add("POST", "/actions/apply", {
+    schema: ACTION_ROUTES.apply,
+    permission: "develop",
+    handler: applyRoute,
+  });
 }
 
 interface Checked extends PlanAction {

@@ -22,14 +22,10 @@ export async function agentLogs(ctx: RequestContext): Promise<Reply> {
   const name = ctx.params.name as string;
   if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
   const tail = Math.min(queryInt(ctx.query, "tail", 100, 0) ?? 100, 2000);
-  const follow = ctx.query.get("follow");
-  if (follow !== null && follow !== "true" && follow !== "false") {
-    throw new HttpError(400, "follow must be true or false");
-  }
+  const follow = ["true", "1"].includes(ctx.query.get("follow") ?? "");
   const ref = { workspace: ctx.workspace, name };
   const backend = ctx.services.agents;
-  if (follow !== "true")
-    return ok({ agent: name, namespace: ctx.workspace, lines: backend?.logs(ref, tail) ?? [] });
+  if (!follow) return ok({ agent: name, namespace: ctx.workspace, lines: backend?.logs(ref, tail) ?? [] });
   if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
   return {
     status: 200,

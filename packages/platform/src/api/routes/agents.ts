@@ -25,25 +25,45 @@ import type { ResourceRecord } from "../../store/store.js";
 import { isObject, type Obj } from "../../validate.js";
 import { deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { AGENT_ROUTES } from "../schemas/resources.js";
+import { withoutEndedDevSessions } from "./dev-session.js";
 import { registerInvokeRoutes } from "./invoke.js";
 import { providerRef } from "./models.js";
 
 export function registerAgentRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/agents", { permission: "read", handler: listAgents });
-  api.add("GET", "/agents/:name", { permission: "read", handler: getAgent });
-  api.add("DELETE", "/agents/:name", { permission: "develop", handler: deleteAgent });
-  api.add("GET", "/agents/:name/config", { permission: "read", handler: getConfig });
-  api.add("PUT", "/agents/:name/config", { permission: "develop", handler: putConfig });
+  api.add("GET", "/agents", { schema: AGENT_ROUTES.list, permission: "read", handler: listAgents });
+  api.add("GET", "/agents/:name", { schema: AGENT_ROUTES.get, permission: "read", handler: getAgent });
+  api.add("DELETE", "/agents/:name", {
+    schema: AGENT_ROUTES.delete,
+    permission: "develop",
+    handler: deleteAgent,
+  });
+  api.add("GET", "/agents/:name/config", {
+    schema: AGENT_ROUTES.getConfig,
+    permission: "read",
+    handler: getConfig,
+  });
+  api.add("PUT", "/agents/:name/config", {
+    schema: AGENT_ROUTES.putConfig,
+    permission: "develop",
+    handler: putConfig,
+  });
   registerInvokeRoutes(api);
 }
 
 async function listAgents(ctx: RequestContext) {
-  const records = await ctx.store.listResources(ctx.workspace, "agent");
+  const records = await withoutEndedDevSessions(
+    ctx.services,
+    await ctx.store.listResources(ctx.workspace, "agent"),
+  );
   return ok(records.map((r) => agentView(r, ctx.workspace)));
 }
 
 async function getAgent(ctx: RequestContext) {
-  return ok(agentView(await loadAgent(ctx, ctx.params.name as string), ctx.workspace));
+  const name = ctx.params.name as string;
+  const [record] = await withoutEndedDevSessions(ctx.services, [await loadAgent(ctx, name)]);
+  if (!record) throw notFound(`agent ${name} not found`);
+  return ok(agentView(record, ctx.workspace));
 }
 
 async function deleteAgent(ctx: RequestContext) {

@@ -10,13 +10,18 @@ import { analyzeSources, detectRequirements, validateSourceFiles } from "../../d
 import { HttpError, notFound } from "../../errors.js";
 import { created, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { ANALYZE_ROUTES } from "../schemas/deploy.js";
 
 export const ANALYSIS_TTL_MS = 60 * 60 * 1000;
 
 export function registerAnalyzeRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/analyze", { permission: "develop", handler: analyze });
-  api.add("GET", "/analysis/:id", { permission: "read", handler: getAnalysis });
-  api.add("POST", "/requirements", { permission: "develop", handler: requirements });
+  api.add("POST", "/analyze", { schema: ANALYZE_ROUTES.analyze, permission: "develop", handler: analyze });
+  api.add("GET", "/analysis/:id", { schema: ANALYZE_ROUTES.get, permission: "read", handler: getAnalysis });
+  api.add("POST", "/requirements", {
+    schema: ANALYZE_ROUTES.requirements,
+    permission: "develop",
+    handler: requirements,
+  });
 }
 
 function requireFiles(body: Record<string, unknown>): Record<string, string> {

@@ -20,23 +20,43 @@ import { API_KEY_HEADER, API_KEY_PREFIX, hashToken, newToken } from "../auth.js"
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import { DEFAULT_ROLE, isRole, ROLES, type Role } from "../roles.js";
 import type { Router } from "../router.js";
+import { API_KEY_ROUTES, MAX_EXPIRES_IN_DAYS } from "../schemas/platform.js";
 
 export const SESSION_IDLE_TIMEOUT = { default: 60, min: 5, max: 1440 } as const;
 const MAX_NAME_LENGTH = 128;
 /** A label people read (and the approver identity of decisions made with the key). */
 const KEY_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@:()-]*$/u;
-const MAX_EXPIRES_IN_DAYS = 3650;
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$/;
 const MAX_GROUPS = 32;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function registerApiKeyRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/auth/api-keys", { handler: listKeys, permission: "admin" });
-  api.add("POST", "/auth/api-keys", { handler: createKey, permission: "admin" });
-  api.add("DELETE", "/auth/api-keys/:id", { handler: revokeKey, permission: "admin" });
-  api.add("POST", "/auth/api-keys/:id/rotate", { handler: rotateKey, permission: "admin" });
-  api.add("GET", "/settings/auth", { handler: getAuthSettings, permission: "read" });
-  api.add("PUT", "/settings/auth", { handler: putAuthSettings, permission: "admin" });
+  api.add("GET", "/auth/api-keys", { schema: API_KEY_ROUTES.list, handler: listKeys, permission: "admin" });
+  api.add("POST", "/auth/api-keys", {
+    schema: API_KEY_ROUTES.create,
+    handler: createKey,
+    permission: "admin",
+  });
+  api.add("DELETE", "/auth/api-keys/:id", {
+    schema: API_KEY_ROUTES.revoke,
+    handler: revokeKey,
+    permission: "admin",
+  });
+  api.add("POST", "/auth/api-keys/:id/rotate", {
+    schema: API_KEY_ROUTES.rotate,
+    handler: rotateKey,
+    permission: "admin",
+  });
+  api.add("GET", "/settings/auth", {
+    schema: API_KEY_ROUTES.getSettings,
+    handler: getAuthSettings,
+    permission: "read",
+  });
+  api.add("PUT", "/settings/auth", {
+    schema: API_KEY_ROUTES.putSettings,
+    handler: putAuthSettings,
+    permission: "admin",
+  });
 }
 
 async function listKeys(ctx: RequestContext) {

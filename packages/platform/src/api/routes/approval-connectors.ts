@@ -31,21 +31,58 @@ import type { ResourceRecord } from "../../store/store.js";
 import { checkHttpUrl, isObject, type Obj, oneOf, optionalBoolean, queryInt } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { CONNECTOR_ROUTES } from "../schemas/resources.js";
 
 export { recordConnectorActivity } from "../../governance/connectors.js";
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function registerApprovalConnectorRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/approval-connectors", { permission: "read", handler: listConnectors });
-  api.add("POST", "/approval-connectors", { permission: "develop", handler: createConnector });
-  api.add("POST", "/approval-connectors/test", { permission: "develop", handler: testRoute });
-  api.add("GET", "/approval-connectors/defaults", { permission: "read", handler: getDefaults });
-  api.add("PUT", "/approval-connectors/defaults", { permission: "develop", handler: putDefaults });
-  api.add("GET", "/approval-connectors/activity", { permission: "read", handler: activity });
-  api.add("GET", "/approval-connectors/:id", { permission: "read", handler: getConnector });
-  api.add("PATCH", "/approval-connectors/:id", { permission: "develop", handler: patchConnector });
-  api.add("DELETE", "/approval-connectors/:id", { permission: "develop", handler: deleteConnector });
+  api.add("GET", "/approval-connectors", {
+    schema: CONNECTOR_ROUTES.list,
+    permission: "read",
+    handler: listConnectors,
+  });
+  api.add("POST", "/approval-connectors", {
+    schema: CONNECTOR_ROUTES.create,
+    permission: "develop",
+    handler: createConnector,
+  });
+  api.add("POST", "/approval-connectors/test", {
+    schema: CONNECTOR_ROUTES.test,
+    permission: "develop",
+    handler: testRoute,
+  });
+  api.add("GET", "/approval-connectors/defaults", {
+    schema: CONNECTOR_ROUTES.getDefaults,
+    permission: "read",
+    handler: getDefaults,
+  });
+  api.add("PUT", "/approval-connectors/defaults", {
+    schema: CONNECTOR_ROUTES.putDefaults,
+    permission: "develop",
+    handler: putDefaults,
+  });
+  api.add("GET", "/approval-connectors/activity", {
+    schema: CONNECTOR_ROUTES.activity,
+    permission: "read",
+    handler: activity,
+  });
+  api.add("GET", "/approval-connectors/:id", {
+    schema: CONNECTOR_ROUTES.get,
+    permission: "read",
+    handler: getConnector,
+  });
+  api.add("PATCH", "/approval-connectors/:id", {
+    schema: CONNECTOR_ROUTES.patch,
+    permission: "develop",
+    handler: patchConnector,
+  });
+  api.add("DELETE", "/approval-connectors/:id", {
+    schema: CONNECTOR_ROUTES.delete,
+    permission: "develop",
+    handler: deleteConnector,
+  });
 }
 
 async function listConnectors(ctx: RequestContext) {

@@ -16,17 +16,28 @@ import { loadRun } from "../../governance/runs.js";
 import { checkName, type Obj, optionalString, requireString } from "../../validate.js";
 import { created, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { APPROVAL_ROUTES } from "../schemas/runs.js";
 import { decisionContext } from "./runs.js";
 
 export function registerApprovalRoutes(api: Router<RouteDef>): void {
   for (const base of ["/approvals/requests", "/governance/requests"]) {
-    api.add("GET", base, { permission: "read", handler: list });
-    api.add("POST", base, { permission: "develop", handler: create });
-    api.add("GET", `${base}/:id`, { permission: "read", handler: get });
+    api.add("GET", base, { schema: APPROVAL_ROUTES.list, permission: "read", handler: list });
+    api.add("POST", base, { schema: APPROVAL_ROUTES.create, permission: "develop", handler: create });
+    api.add("GET", `${base}/:id`, { schema: APPROVAL_ROUTES.get, permission: "read", handler: get });
     // Approvers may be end users signed in through an identity provider (their groups are on the
     // principal); whether this one may decide is the approvers check's business.
-    api.add("POST", `${base}/:id/approve`, { permission: "approve", handler: approve, endUsers: true });
-    api.add("POST", `${base}/:id/reject`, { permission: "approve", handler: reject, endUsers: true });
+    api.add("POST", `${base}/:id/approve`, {
+      schema: APPROVAL_ROUTES.approve,
+      permission: "approve",
+      handler: approve,
+      endUsers: true,
+    });
+    api.add("POST", `${base}/:id/reject`, {
+      schema: APPROVAL_ROUTES.reject,
+      permission: "approve",
+      handler: reject,
+      endUsers: true,
+    });
   }
 }
 

@@ -9,10 +9,19 @@ import { loadRun } from "../../governance/runs.js";
 import type { Store } from "../../store/store.js";
 import type { Reply, RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { EXPORT_ROUTES } from "../schemas/platform.js";
 
 export function registerAuditRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/audit/export", { permission: "read", handler: exportWorkspace });
-  api.add("GET", "/runs/:id/audit/export", { permission: "read", handler: exportRun });
+  api.add("GET", "/audit/export", {
+    schema: EXPORT_ROUTES.audit,
+    permission: "read",
+    handler: exportWorkspace,
+  });
+  api.add("GET", "/runs/:id/audit/export", {
+    schema: EXPORT_ROUTES.audit,
+    permission: "read",
+    handler: exportRun,
+  });
 }
 
 async function exportWorkspace(ctx: RequestContext): Promise<Reply> {

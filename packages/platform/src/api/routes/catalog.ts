@@ -16,15 +16,19 @@ import {
 import { nowIso } from "../../time.js";
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { CATALOG_ROUTES, MAX_PAGE_SIZE } from "../schemas/deploy.js";
 
 const CATALOG_ID = /^[a-z0-9]([a-z0-9._-]{0,126}[a-z0-9])?$/i;
 const DEFAULT_PAGE_SIZE = 24;
-const MAX_PAGE_SIZE = 100;
 
 export function registerCatalogRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/catalog", { permission: "read", handler: listCatalog });
-  api.add("GET", "/catalog/:id", { permission: "read", handler: getManifest });
-  api.add("GET", "/catalog/:id/versions", { permission: "read", handler: listVersions });
+  api.add("GET", "/catalog", { schema: CATALOG_ROUTES.list, permission: "read", handler: listCatalog });
+  api.add("GET", "/catalog/:id", { schema: CATALOG_ROUTES.get, permission: "read", handler: getManifest });
+  api.add("GET", "/catalog/:id/versions", {
+    schema: CATALOG_ROUTES.versions,
+    permission: "read",
+    handler: listVersions,
+  });
 }
 
 function listCatalog(ctx: RequestContext) {

@@ -9,6 +9,7 @@ import { HttpError } from "../../errors.js";
 import { nowIso } from "../../time.js";
 import { dispatch, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { EXPORT_ROUTES } from "../schemas/platform.js";
 import { principalUser } from "./deploy-drafts.js";
 
 /** resources key → list route. */
@@ -24,7 +25,11 @@ export const EXPORT_SECTIONS: readonly (readonly [string, string])[] = [
 ];
 
 export function registerContextExportRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/context/export", { permission: "read", handler: exportContext });
+  api.add("GET", "/context/export", {
+    schema: EXPORT_ROUTES.context,
+    permission: "read",
+    handler: exportContext,
+  });
 }
 
 async function exportContext(ctx: RequestContext) {

@@ -21,24 +21,38 @@ import {
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import { principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
+import { DRAFT_ROUTES, DRAFT_STATUSES } from "../schemas/deploy.js";
 
-export const DRAFT_STATUSES = ["IN_PROGRESS", "COMPLETED", "ABANDONED"] as const;
 const TEXT_FIELDS = ["step", "artifact_id", "source_type", "runtime_family", "adapter"] as const;
 const LIST_FIELDS = ["policies", "required_tool_names", "recommended_tool_names"] as const;
 const MAP_FIELDS = ["tool_mappings", "tool_states"] as const;
 const AGENT_CONFIG_TEXT = ["agent_name", "system_prompt", "custom_image", "identity_provider"] as const;
 
 export function registerDeployDraftRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/deploy-drafts", { permission: "read", handler: listDrafts });
-  api.add("POST", "/deploy-drafts", { permission: "develop", handler: createDraft });
-  api.add("GET", "/deploy-drafts/:id", { permission: "read", handler: getDraft });
-  api.add("PATCH", "/deploy-drafts/:id", { permission: "develop", handler: patchDraft });
-  api.add("DELETE", "/deploy-drafts/:id", { permission: "develop", handler: deleteDraft });
+  api.add("GET", "/deploy-drafts", { schema: DRAFT_ROUTES.list, permission: "read", handler: listDrafts });
+  api.add("POST", "/deploy-drafts", {
+    schema: DRAFT_ROUTES.create,
+    permission: "develop",
+    handler: createDraft,
+  });
+  api.add("GET", "/deploy-drafts/:id", { schema: DRAFT_ROUTES.get, permission: "read", handler: getDraft });
+  api.add("PATCH", "/deploy-drafts/:id", {
+    schema: DRAFT_ROUTES.patch,
+    permission: "develop",
+    handler: patchDraft,
+  });
+  api.add("DELETE", "/deploy-drafts/:id", {
+    schema: DRAFT_ROUTES.delete,
+    permission: "develop",
+    handler: deleteDraft,
+  });
   api.add("POST", "/deploy-drafts/:id/complete", {
+    schema: DRAFT_ROUTES.finish,
     permission: "develop",
     handler: (ctx) => finish(ctx, "COMPLETED"),
   });
   api.add("POST", "/deploy-drafts/:id/abandon", {
+    schema: DRAFT_ROUTES.finish,
     permission: "develop",
     handler: (ctx) => finish(ctx, "ABANDONED"),
   });

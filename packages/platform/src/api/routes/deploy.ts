@@ -24,11 +24,16 @@ import {
 import { type DeployRequest, parseDeployRequest } from "../../deploy/deploy-request.js";
 import { created, dispatch, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { DEPLOY_ROUTES } from "../schemas/deploy.js";
 import { parseToolBody } from "./tools.js";
 
 export function registerDeployRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/deploy", { permission: "develop", handler: deploy });
-  api.add("POST", "/deploy/preview", { permission: "develop", handler: preview });
+  api.add("POST", "/deploy", { schema: DEPLOY_ROUTES.deploy, permission: "develop", handler: deploy });
+  api.add("POST", "/deploy/preview", {
+    schema: DEPLOY_ROUTES.preview,
+    permission: "develop",
+    handler: preview,
+  });
 }
 
 async function validated(ctx: RequestContext): Promise<DeployRequest> {

@@ -12,15 +12,19 @@
  *   `warnings` names tools and policies that are not registered (calls to an unregistered tool
  *   are denied). 409 when `{name}` is an agent that is not a dev agent (a deployed one).
  * - `DELETE /agents/{name}/dev-session` ends it: invokes are no longer routed, the tokens are
- *   revoked, status `Pending` / "runagents dev is not running". The agent record, its runs and
- *   approvals stay. 404 for an unknown agent, 409 for one that is not a dev agent.
+ *   revoked and the dev agent's record is removed; its runs and approvals stay. 404 for an
+ *   unknown agent, 409 for one that is not a dev agent.
+ * - A session also ends when the platform sees it is over while listing or reading agents
+ *   ({@link withoutEndedDevSessions}): after a platform restart, or once the dev runtime has
+ *   refused connections for {@link DEV_RUNTIME_GONE_MS}.
  */
 
 import { egressUrl } from "../../deploy/agent-env.js";
 import { type ToolBinding, toolDefinitions } from "../../deploy/tool-definitions.js";
+import { tcpProbe } from "../../egress/tool-health.js";
 import { conflict, HttpError, notFound } from "../../errors.js";
 import { agentGatewayUrl, issueAgentToken, revokeAgentTokens } from "../../governance/agent-identity.js";
-import type { Doc, ResourceRecord } from "../../store/store.js";
+import type { Doc, ResourceRecord, Store } from "../../store/store.js";
 import {
   checkAgentName,
   checkHttpUrl,
@@ -28,17 +32,25 @@ import {
   optionalString,
   optionalStringArray,
 } from "../../validate.js";
-import { ok, type RequestContext, type RouteDef } from "../context.js";
+import { ok, type RequestContext, type RouteDef, type Services } from "../context.js";
 import type { Router } from "../router.js";
+import { DEV_SESSION_ROUTES } from "../schemas/platform.js";
 
 export const DEV_LABEL = "runagents.dev/dev";
 export const DEV_MESSAGE = "running under runagents dev";
-const ENDED_MESSAGE = "runagents dev is not running";
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export function registerDevSessionRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/agents/:name/dev-session", { permission: "develop", handler: startSession });
-  api.add("DELETE", "/agents/:name/dev-session", { permission: "develop", handler: endSession });
+  api.add("POST", "/agents/:name/dev-session", {
+    schema: DEV_SESSION_ROUTES.start,
+    permission: "develop",
+    handler: startSession,
+  });
+  api.add("DELETE", "/agents/:name/dev-session", {
+    schema: DEV_SESSION_ROUTES.end,
+    permission: "develop",
+    handler: endSession,
+  });
 }
 
 const isDevAgent = (record: ResourceRecord): boolean =>
@@ -140,14 +152,57 @@ async function endSession(ctx: RequestContext) {
   const record = await ctx.store.getResource(ws, "agent", name);
   if (!record) throw notFound(`agent ${name} not found`);
   if (!isDevAgent(record)) throw notDev(name);
-  backendOf(ctx).detachExternal({ workspace: ws, name });
-  await revokeAgentTokens(ctx.store, ws, name);
-  const status = { phase: "Pending", message: ENDED_MESSAGE, version: 0, restarts: 0 };
-  await ctx.store.putResource(ws, "agent", name, {
-    ...record.doc,
-    status: { ...status, updated_at: new Date().toISOString() },
-  });
+  backendOf(ctx); // 503 without an agent backend, as when starting
+  await endDevSession(ctx.services, ws, name);
   return ok({ agent: name, namespace: ws, status: "ended" });
+}
+
+/** Stops routing to the dev runtime, revokes the dev agent's tokens and removes its record. */
+async function endDevSession(services: Services, ws: string, name: string): Promise<void> {
+  services.agents?.detachExternal({ workspace: ws, name });
+  await revokeAgentTokens(services.store, ws, name);
+  await services.store.deleteResource(ws, "agent", name);
+  refusedSince.get(services.store)?.delete(`${ws}/${name}`);
+}
+
+/** How long a dev runtime may refuse connections (a `--watch` restart) before its session ends. */
+export const DEV_RUNTIME_GONE_MS = 10_000;
+
+/** When each attached dev runtime was first seen refusing connections, per store. */
+const refusedSince = new WeakMap<Store, Map<string, number>>();
+
+/**
+ * `records` without the dev agents whose session is over, which are removed: one this platform
+ * process does not route to (it restarted since), or one whose runtime has refused connections
+ * for {@link DEV_RUNTIME_GONE_MS} (the `runagents dev` that ran it was killed).
+ */
+export async function withoutEndedDevSessions(
+  services: Services,
+  records: readonly ResourceRecord[],
+  now = Date.now(),
+): Promise<ResourceRecord[]> {
+  const ended = await Promise.all(
+    records.map(async (record) => {
+      if (!isDevAgent(record)) return false;
+      const { workspace: ws, name } = record;
+      const endpoint = services.agents?.endpointFor(ws, name);
+      let gone = endpoint === undefined;
+      if (endpoint) {
+        const seen = refusedSince.get(services.store) ?? new Map<string, number>();
+        refusedSince.set(services.store, seen);
+        const key = `${ws}/${name}`;
+        if ((await tcpProbe(endpoint.url, 1000)).reachable) seen.delete(key);
+        else {
+          const since = seen.get(key) ?? now;
+          seen.set(key, since);
+          gone = now - since >= DEV_RUNTIME_GONE_MS;
+        }
+      }
+      if (gone) await endDevSession(services, ws, name);
+      return gone;
+    }),
+  );
+  return records.filter((_, i) => !ended[i]);
 }
 
 /** `model`: `"provider/model"`, `"model"` (OpenAI) or `{provider, model}`; optional. */

@@ -28,6 +28,7 @@ import { isObject } from "../../validate.js";
 import { authenticate } from "../auth.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { GATEWAY_ROUTES } from "../schemas/platform.js";
 
 export function registerGatewayRoutes(root: Router<RouteDef>): void {
   root.add("POST", "/v1/chat/completions", { handler: openChat, public: true });
@@ -39,10 +40,18 @@ export function registerGatewayRoutes(root: Router<RouteDef>): void {
 }
 
 export function registerGatewayApiRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/chat/completions", { permission: "develop", handler: apiChat });
-  api.add("POST", "/v1/chat/completions", { permission: "develop", handler: apiChat });
-  api.add("GET", "/models", { permission: "read", handler: apiModels });
-  api.add("GET", "/v1/models", { permission: "read", handler: apiModels });
+  api.add("POST", "/chat/completions", {
+    schema: GATEWAY_ROUTES.chat,
+    permission: "develop",
+    handler: apiChat,
+  });
+  api.add("POST", "/v1/chat/completions", {
+    schema: GATEWAY_ROUTES.chat,
+    permission: "develop",
+    handler: apiChat,
+  });
+  api.add("GET", "/models", { schema: GATEWAY_ROUTES.models, permission: "read", handler: apiModels });
+  api.add("GET", "/v1/models", { schema: GATEWAY_ROUTES.models, permission: "read", handler: apiModels });
 }
 
 const runIdOf = (ctx: RequestContext): string | undefined => {

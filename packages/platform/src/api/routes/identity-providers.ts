@@ -12,12 +12,29 @@ import type { ResourceRecord } from "../../store/store.js";
 import { checkHttpUrl, checkName, isObject, type Obj } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { IDENTITY_PROVIDER_ROUTES } from "../schemas/resources.js";
 
 export function registerIdentityProviderRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/identity-providers", { permission: "read", handler: listProviders });
-  api.add("POST", "/identity-providers", { permission: "admin", handler: upsertProvider });
-  api.add("GET", "/identity-providers/:name", { permission: "read", handler: getProvider });
-  api.add("DELETE", "/identity-providers/:name", { permission: "admin", handler: deleteProvider });
+  api.add("GET", "/identity-providers", {
+    schema: IDENTITY_PROVIDER_ROUTES.list,
+    permission: "read",
+    handler: listProviders,
+  });
+  api.add("POST", "/identity-providers", {
+    schema: IDENTITY_PROVIDER_ROUTES.upsert,
+    permission: "admin",
+    handler: upsertProvider,
+  });
+  api.add("GET", "/identity-providers/:name", {
+    schema: IDENTITY_PROVIDER_ROUTES.get,
+    permission: "read",
+    handler: getProvider,
+  });
+  api.add("DELETE", "/identity-providers/:name", {
+    schema: IDENTITY_PROVIDER_ROUTES.delete,
+    permission: "admin",
+    handler: deleteProvider,
+  });
 }
 
 async function listProviders(ctx: RequestContext) {

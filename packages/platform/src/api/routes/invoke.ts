@@ -4,7 +4,8 @@
  * (`governance/invocations.ts` has the event order):
  *
  * - `POST /agents/{name}/invoke` `{message, history?, conversation_id?, user_id?, ...}` → the
- *   agent's `/invoke` answer plus `run_id` and `conversation_id`. The agent receives the body
+ *   agent's `/invoke` answer plus `run_id` and `conversation_id`; an answer without `usage` gets
+ *   the run's token counts from its `LLM_CALL` events. The agent receives the body
  *   with `message`, `history`, `conversation_id`, `run_id` and `user_id` set, and the headers
  *   `X-Run-ID`, `X-Request-Id`, `X-End-User-Id` (the run's user — printable ASCII, as a header
  *   value must be: see `invoke-user.ts` for verified end users, service keys and the unverified
@@ -31,6 +32,7 @@ import type { IncomingMessage } from "node:http";
 import { AgentHttpError, dispatchToAgent, readText } from "../../deploy/agent-http.js";
 import type { AgentLease } from "../../deploy/supervisor/types.js";
 import { HttpError, notFound } from "../../errors.js";
+import { runUsage } from "../../gateway/gateway.js";
 import { redactAgentTokens } from "../../governance/agent-identity.js";
 import { toolErrorOf } from "../../governance/agent-outcome.js";
 import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../../governance/invocations.js";
@@ -39,6 +41,8 @@ import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { INVOKE_ROUTES } from "../schemas/platform.js";
+import { AGENT_ROUTES } from "../schemas/resources.js";
 import { agentLogs } from "./agent-logs.js";
 import { pipeInvokeStream } from "./invoke-stream.js";
 import { invokeUser } from "./invoke-user.js";
@@ -47,16 +51,18 @@ export const INVOKE_TIMEOUT_MS = 5 * 60_000;
 
 export function registerInvokeRoutes(api: Router<RouteDef>): void {
   api.add("POST", "/agents/:name/invoke", {
+    schema: INVOKE_ROUTES.invoke,
     permission: "develop",
     handler: (ctx) => invoke(ctx, false),
     endUsers: true,
   });
   api.add("POST", "/agents/:name/invoke/stream", {
+    schema: INVOKE_ROUTES.stream,
     permission: "develop",
     handler: (ctx) => invoke(ctx, true),
     endUsers: true,
   });
-  api.add("GET", "/agents/:name/logs", { permission: "read", handler: agentLogs });
+  api.add("GET", "/agents/:name/logs", { schema: AGENT_ROUTES.logs, permission: "read", handler: agentLogs });
 }
 
 interface Prepared {
@@ -204,7 +210,12 @@ async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
   const durationMs = Math.round((performance.now() - started) * 100) / 100;
   await finishInvoke(ctx.store, ctx.workspace, run, { status, text, body: parsed, durationMs });
   const ids = { run_id: run.id, conversation_id: p.conversationId };
-  if (status >= 200 && status < 300 && isObject(parsed)) return ok({ ...parsed, ...ids });
+  if (status >= 200 && status < 300 && isObject(parsed)) {
+    // An agent that reports no usage (a handler's answer) gets its run's, from the gateway's accounting.
+    const reported = isObject(parsed.usage) && Object.keys(parsed.usage).length > 0;
+    const usage = reported ? {} : { usage: await runUsage(ctx.store, ctx.workspace, run.id) };
+    return ok({ ...parsed, ...usage, ...ids });
+  }
   const detail = isObject(parsed) && typeof parsed.error === "string" ? parsed.error : text.slice(0, 500);
   if (status >= 400 && status < 500) {
     return { status, body: isObject(parsed) ? { ...parsed, ...ids } : { error: detail, ...ids } };

@@ -24,12 +24,19 @@ import { presentedToken } from "../auth.js";
 import { bearerJwt } from "../caller.js";
 import type { Reply, RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { MCP_ROUTES } from "../schemas/platform.js";
 import { readBody } from "../server.js";
 
 export function registerMcpRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/mcp", { permission: "read", handler: handlePost, raw: true, endUsers: true });
-  api.add("GET", "/mcp", { permission: "read", handler: noStream });
-  api.add("DELETE", "/mcp", { permission: "read", handler: noStream });
+  api.add("POST", "/mcp", {
+    schema: MCP_ROUTES.post,
+    permission: "read",
+    handler: handlePost,
+    raw: true,
+    endUsers: true,
+  });
+  api.add("GET", "/mcp", { schema: MCP_ROUTES.notOffered, permission: "read", handler: noStream });
+  api.add("DELETE", "/mcp", { schema: MCP_ROUTES.notOffered, permission: "read", handler: noStream });
 }
 
 function noStream(ctx: RequestContext): Reply {

@@ -13,7 +13,7 @@
 
 import { storedLlmConfigs } from "../../deploy/agent-config.js";
 import { HttpError, notFound } from "../../errors.js";
-import { scheduleProviderProbe } from "../../gateway/health.js";
+import { providersWithFreshStatus, scheduleProviderProbe } from "../../gateway/health.js";
 import type { ModelPrice } from "../../gateway/pricing.js";
 import { forgetProviders } from "../../gateway/provider-cache.js";
 import {
@@ -23,34 +23,53 @@ import {
   resolveModelProvider,
   summarizeSpend,
 } from "../../gateway/spend.js";
+import { UNPROBED_STATUS } from "../../probe-tracker.js";
 import type { ResourceRecord } from "../../store/store.js";
 import { checkHttpUrl, checkName, isObject, type Obj, oneOf, optionalObject } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { MODEL_ROUTES, PROVIDER_TYPES } from "../schemas/resources.js";
 
-export const PROVIDER_TYPES = ["openai", "anthropic", "bedrock", "ollama", "playground"] as const;
 const AUTH_TYPES = ["APIKey", "AWSSignature", "OAuth2", "None"] as const;
 const CREDENTIAL_KEYS = ["api_key", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"];
-export const PENDING_STATUS = { phase: "Pending", message: "registered; the health check has not run yet" };
+export const PENDING_STATUS = UNPROBED_STATUS;
 
 export function registerModelRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/model-providers", { permission: "read", handler: listProviders });
-  api.add("POST", "/model-providers", { permission: "develop", handler: upsertProvider });
-  api.add("GET", "/model-providers/:name", { permission: "read", handler: getProvider });
-  api.add("DELETE", "/model-providers/:name", { permission: "develop", handler: deleteProvider });
-  api.add("GET", "/model-spend", { permission: "read", handler: modelSpend });
+  api.add("GET", "/model-providers", {
+    schema: MODEL_ROUTES.list,
+    permission: "read",
+    handler: listProviders,
+  });
+  api.add("POST", "/model-providers", {
+    schema: MODEL_ROUTES.upsert,
+    permission: "develop",
+    handler: upsertProvider,
+  });
+  api.add("GET", "/model-providers/:name", {
+    schema: MODEL_ROUTES.get,
+    permission: "read",
+    handler: getProvider,
+  });
+  api.add("DELETE", "/model-providers/:name", {
+    schema: MODEL_ROUTES.delete,
+    permission: "develop",
+    handler: deleteProvider,
+  });
+  api.add("GET", "/model-spend", { schema: MODEL_ROUTES.spend, permission: "read", handler: modelSpend });
 }
 
 async function listProviders(ctx: RequestContext) {
   const records = await ctx.store.listResources(ctx.workspace, "model_provider");
-  return ok(records.map((r) => providerView(r, ctx.workspace)));
+  const fresh = await providersWithFreshStatus(ctx.services, ctx.workspace, records);
+  return ok(fresh.map((r) => providerView(r, ctx.workspace)));
 }
 
 async function getProvider(ctx: RequestContext) {
   const name = ctx.params.name as string;
   const record = await ctx.store.getResource(ctx.workspace, "model_provider", name);
   if (!record) throw notFound(`model provider "${name}" not found`);
-  return ok(providerView(record, ctx.workspace));
+  const [fresh] = await providersWithFreshStatus(ctx.services, ctx.workspace, [record]);
+  return ok(providerView(fresh ?? record, ctx.workspace));
 }
 
 async function upsertProvider(ctx: RequestContext) {

@@ -18,14 +18,23 @@ import { toolInfo } from "../../governance/tool-info.js";
 import { checkName, optionalNumber, optionalString } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { CONSENT_ROUTES } from "../schemas/runs.js";
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_USER_LENGTH = 256;
 
 export function registerOAuthRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/consents", { permission: "read", handler: list });
-  api.add("POST", "/oauth/tokens", { permission: "develop", handler: storeToken });
-  api.add("DELETE", "/oauth/tokens/:tool", { permission: "develop", handler: revokeToken });
+  api.add("GET", "/consents", { schema: CONSENT_ROUTES.list, permission: "read", handler: list });
+  api.add("POST", "/oauth/tokens", {
+    schema: CONSENT_ROUTES.storeToken,
+    permission: "develop",
+    handler: storeToken,
+  });
+  api.add("DELETE", "/oauth/tokens/:tool", {
+    schema: CONSENT_ROUTES.revokeToken,
+    permission: "develop",
+    handler: revokeToken,
+  });
 }
 
 export function registerOAuthCallbackRoute(root: Router<RouteDef>): void {

@@ -6,9 +6,10 @@
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import { buildOpenApiDocument } from "../openapi-doc.js";
 import type { Router } from "../router.js";
+import { OPENAPI_ROUTES } from "../schemas/platform.js";
 
 export function registerOpenApiRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/openapi.json", { handler: openApi, public: true });
+  api.add("GET", "/openapi.json", { schema: OPENAPI_ROUTES.document, handler: openApi, public: true });
 }
 
 function openApi(ctx: RequestContext) {

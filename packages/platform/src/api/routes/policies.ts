@@ -16,17 +16,27 @@ import type { ResourceRecord } from "../../store/store.js";
 import { checkName, isObject, type Obj, requireString } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { POLICY_ROUTES } from "../schemas/resources.js";
 
 export function registerPolicyRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/policies", { permission: "read", handler: listPolicies });
+  api.add("GET", "/policies", { schema: POLICY_ROUTES.list, permission: "read", handler: listPolicies });
   api.add("POST", "/policies", {
+    schema: POLICY_ROUTES.create,
     permission: "develop",
     handler: (ctx) => upsertPolicy(ctx, checkName(ctx.body.name, "policy name")),
   });
-  api.add("POST", "/policies/translate", { permission: "develop", handler: translate });
-  api.add("GET", "/policies/:name", { permission: "read", handler: getPolicy });
-  api.add("PUT", "/policies/:name", { permission: "develop", handler: putPolicy });
-  api.add("DELETE", "/policies/:name", { permission: "develop", handler: deletePolicy });
+  api.add("POST", "/policies/translate", {
+    schema: POLICY_ROUTES.translate,
+    permission: "develop",
+    handler: translate,
+  });
+  api.add("GET", "/policies/:name", { schema: POLICY_ROUTES.get, permission: "read", handler: getPolicy });
+  api.add("PUT", "/policies/:name", { schema: POLICY_ROUTES.put, permission: "develop", handler: putPolicy });
+  api.add("DELETE", "/policies/:name", {
+    schema: POLICY_ROUTES.delete,
+    permission: "develop",
+    handler: deletePolicy,
+  });
 }
 
 async function listPolicies(ctx: RequestContext) {

@@ -28,9 +28,14 @@ import {
 } from "../../validate.js";
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { POLICY_ROUTES } from "../schemas/resources.js";
 
 export function registerPolicyEvaluateRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/policies/evaluate", { permission: "read", handler: evaluate });
+  api.add("POST", "/policies/evaluate", {
+    schema: POLICY_ROUTES.evaluate,
+    permission: "read",
+    handler: evaluate,
+  });
 }
 
 async function evaluate(ctx: RequestContext) {

@@ -29,17 +29,31 @@ import {
 import { created, ok, type RequestContext, type RouteDef } from "../context.js";
 import { approverOf, principalSubject } from "../roles.js";
 import type { Router } from "../router.js";
+import { MAX_RUNS_LIMIT, RUN_ROUTES } from "../schemas/runs.js";
 
 export function registerRunRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/runs", { permission: "read", handler: listRuns });
-  api.add("POST", "/runs", { permission: "develop", handler: createRun });
-  api.add("GET", "/runs/:id", { permission: "read", handler: getRun });
-  api.add("PATCH", "/runs/:id", { permission: "develop", handler: patchRun });
-  api.add("GET", "/runs/:id/events", { permission: "read", handler: listEvents });
-  api.add("POST", "/runs/:id/events", { permission: "develop", handler: appendEvent });
-  api.add("POST", "/runs/:id/actions", { permission: "develop", handler: createAction });
-  api.add("GET", "/runs/:id/actions/:aid", { permission: "read", handler: getAction });
+  api.add("GET", "/runs", { schema: RUN_ROUTES.list, permission: "read", handler: listRuns });
+  api.add("POST", "/runs", { schema: RUN_ROUTES.create, permission: "develop", handler: createRun });
+  api.add("GET", "/runs/:id", { schema: RUN_ROUTES.get, permission: "read", handler: getRun });
+  api.add("PATCH", "/runs/:id", { schema: RUN_ROUTES.patch, permission: "develop", handler: patchRun });
+  api.add("GET", "/runs/:id/events", { schema: RUN_ROUTES.events, permission: "read", handler: listEvents });
+  api.add("POST", "/runs/:id/events", {
+    schema: RUN_ROUTES.appendEvent,
+    permission: "develop",
+    handler: appendEvent,
+  });
+  api.add("POST", "/runs/:id/actions", {
+    schema: RUN_ROUTES.createAction,
+    permission: "develop",
+    handler: createAction,
+  });
+  api.add("GET", "/runs/:id/actions/:aid", {
+    schema: RUN_ROUTES.getAction,
+    permission: "read",
+    handler: getAction,
+  });
   api.add("POST", "/runs/:id/actions/:aid/approve", {
+    schema: RUN_ROUTES.approveAction,
     permission: "approve",
     handler: approve,
     endUsers: true,
@@ -80,23 +94,21 @@ async function createRun(ctx: RequestContext) {
   return created(runView(run));
 }
 
-/** All runs, newest first; `status=PAUSED` matches every paused state. */
+/** Runs newest first (all, or the first `limit`); `status=PAUSED` matches every paused state. */
 async function listRuns(ctx: RequestContext) {
   const agentId = (ctx.query.get("agent_id") ?? ctx.query.get("agent") ?? "").trim();
   const status = parseStatusFilter(ctx.query.get("status"));
   const userId = (ctx.query.get("user_id") ?? "").trim();
   const conversationId = (ctx.query.get("conversation_id") ?? "").trim();
+  const limit = queryInt(ctx.query, "limit", undefined, 1, MAX_RUNS_LIMIT);
   const runs = await ctx.store.listRuns(ctx.workspace, {
     ...(agentId ? { agentId } : {}),
     ...(status ? { status } : {}),
+    ...(userId ? { userId } : {}),
+    ...(conversationId ? { conversationId } : {}),
+    ...(limit === undefined ? {} : { limit }),
   });
-  return ok(
-    runs
-      .filter(
-        (r) => (!userId || r.userId === userId) && (!conversationId || r.conversationId === conversationId),
-      )
-      .map(runView),
-  );
+  return ok(runs.map(runView));
 }
 
 /** A failed run also says why: `failure` is its FAILED event's data (`reason`, `error`, the call). */
@@ -123,18 +135,23 @@ async function patchRun(ctx: RequestContext) {
   return ok(runView(run));
 }
 
-/** `limit` alone keeps the last N (tail); with `after_seq` it pages forward from there. */
+/**
+ * `limit` alone keeps the last N (tail); with `after_seq` it pages forward from there. `type`
+ * (any case) keeps only events of that type.
+ */
 async function listEvents(ctx: RequestContext) {
   const runId = ctx.params.id as string;
   await loadRun(ctx.store, ctx.workspace, runId);
   const afterSeq = queryInt(ctx.query, "after_seq", undefined, 0);
   const limit = queryInt(ctx.query, "limit", undefined, 1);
-  const options =
+  const type = (ctx.query.get("type") ?? "").trim().toUpperCase();
+  const paging =
     afterSeq === undefined
       ? limit === undefined
         ? {}
         : { tail: limit }
       : { afterSeq, ...(limit === undefined ? {} : { limit }) };
+  const options = type ? { ...paging, type } : paging;
   const events = await ctx.store.listEvents(ctx.workspace, runId, options);
   return ok(events.map(eventView));
 }

@@ -7,9 +7,10 @@
 import { seedStarterKit } from "../../deploy/starter-kit.js";
 import type { RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { STARTER_KIT_ROUTES } from "../schemas/deploy.js";
 
 export function registerStarterKitRoutes(api: Router<RouteDef>): void {
-  api.add("POST", "/starter-kit", { permission: "develop", handler: seed });
+  api.add("POST", "/starter-kit", { schema: STARTER_KIT_ROUTES.seed, permission: "develop", handler: seed });
 }
 
 async function seed(ctx: RequestContext) {

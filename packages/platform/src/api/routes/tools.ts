@@ -7,8 +7,14 @@
 
 import { tokenSecretName } from "../../egress/oauth-tokens.js";
 import { checkToolTarget } from "../../egress/targets.js";
+import {
+  initialToolStatus,
+  scheduleToolProbe,
+  toolBaseUrl,
+  toolsWithFreshStatus,
+} from "../../egress/tool-health.js";
 import { HttpError, notFound } from "../../errors.js";
-import type { Doc, ResourceRecord } from "../../store/store.js";
+import type { ResourceRecord } from "../../store/store.js";
 import { nowIso } from "../../time.js";
 import {
   checkHttpUrl,
@@ -23,27 +29,39 @@ import {
 } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
+import { TOOL_ROUTES } from "../schemas/resources.js";
 import { probeUrl } from "./probe.js";
 
 const AUTH_TYPES = ["None", "APIKey", "OAuth2"] as const;
 const CREDENTIAL_KEYS = ["api_key", "client_id", "client_secret"] as const;
 
 export function registerToolRoutes(api: Router<RouteDef>): void {
-  api.add("GET", "/tools", { permission: "read", handler: listTools });
-  api.add("POST", "/tools", { permission: "develop", handler: upsertTool });
-  api.add("POST", "/tools/probe", { permission: "develop", handler: probe });
-  api.add("GET", "/tools/:name", { permission: "read", handler: getTool });
-  api.add("DELETE", "/tools/:name", { permission: "develop", handler: deleteTool });
-  api.add("POST", "/tools/:name/test", { permission: "develop", handler: testTool });
+  api.add("GET", "/tools", { schema: TOOL_ROUTES.list, permission: "read", handler: listTools });
+  api.add("POST", "/tools", { schema: TOOL_ROUTES.upsert, permission: "develop", handler: upsertTool });
+  api.add("POST", "/tools/probe", { schema: TOOL_ROUTES.probe, permission: "develop", handler: probe });
+  api.add("GET", "/tools/:name", { schema: TOOL_ROUTES.get, permission: "read", handler: getTool });
+  api.add("DELETE", "/tools/:name", {
+    schema: TOOL_ROUTES.delete,
+    permission: "develop",
+    handler: deleteTool,
+  });
+  api.add("POST", "/tools/:name/test", {
+    schema: TOOL_ROUTES.test,
+    permission: "develop",
+    handler: testTool,
+  });
 }
 
 async function listTools(ctx: RequestContext) {
   const records = await ctx.store.listResources(ctx.workspace, "tool");
-  return ok(records.map((r) => toolView(r, ctx.workspace)));
+  const fresh = await toolsWithFreshStatus(ctx.services, records);
+  return ok(fresh.map((r) => toolView(r, ctx.workspace)));
 }
 
 async function getTool(ctx: RequestContext) {
-  return ok(toolView(await loadTool(ctx, ctx.params.name as string), ctx.workspace));
+  const record = await loadTool(ctx, ctx.params.name as string);
+  const [fresh] = await toolsWithFreshStatus(ctx.services, [record]);
+  return ok(toolView(fresh ?? record, ctx.workspace));
 }
 
 async function upsertTool(ctx: RequestContext) {
@@ -62,12 +80,15 @@ async function upsertTool(ctx: RequestContext) {
   } else if (existing) {
     keepSecretRefs(spec, existing.doc.spec);
   }
-  const status = isObject(existing?.doc.status) ? existing.doc.status : { phase: "Pending", message: "" };
+  const baseUrl = toolBaseUrl({ spec });
+  const unchanged = existing && isObject(existing.doc.status) && toolBaseUrl(existing.doc) === baseUrl;
+  const status = unchanged ? existing.doc.status : initialToolStatus(ctx.services, baseUrl);
   const { record, created: isNew } = await ctx.store.putResource(ctx.workspace, "tool", name, {
     name,
     spec,
     status,
   });
+  scheduleToolProbe(ctx.services, record);
   const view = toolView(record, ctx.workspace);
   return isNew ? created(view) : ok(view);
 }
@@ -193,12 +214,6 @@ const schemeOf = (url: string): string => (url.startsWith("https:") ? "HTTPS" : 
 const defaultPort = (url: string): number => {
   const parsed = new URL(url);
   return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
-};
-
-export const toolBaseUrl = (doc: Doc): string => {
-  const spec = isObject(doc.spec) ? doc.spec : {};
-  const connection = isObject(spec.connection) ? spec.connection : {};
-  return typeof connection.baseUrl === "string" ? connection.baseUrl : "";
 };
 
 /** Nested shape plus the flat keys the Go CLI and the Python SDK read. */

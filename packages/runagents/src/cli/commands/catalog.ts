@@ -7,8 +7,9 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { urlPath } from "../../client/http.js";
 import { isObject, obj, text, texts } from "../../client/parse.js";
-import { CliError, checkDnsName, flag, type Group, int, list, str, UsageError } from "../args.js";
+import { CliError, checkDnsName, duration, flag, type Group, int, list, str, UsageError } from "../args.js";
 import type { Ctx } from "../context.js";
+import { reportDeploy, WAIT_OPTIONS } from "../deploy-outcome.js";
 import { joined } from "../output.js";
 
 async function manifest(ctx: Ctx, id: string, version: string | undefined): Promise<Record<string, unknown>> {
@@ -187,6 +188,7 @@ export const catalog: Group = {
         policy: { type: "string", multiple: true, value: "<name>", help: "policy (replaces the template's)" },
         "identity-provider": { type: "string", value: "<name>", help: "identity provider" },
         "dry-run": { type: "boolean", help: "print the deploy request without sending it" },
+        ...WAIT_OPTIONS,
       },
       async run(ctx, parsed) {
         const id = parsed.positionals[0] ?? "";
@@ -203,14 +205,9 @@ export const catalog: Group = {
           identityProvider: str(parsed, "identity-provider"),
         });
         if (flag(parsed, "dry-run")) return ctx.out.json(body, true);
-        const result = obj(await ctx.client().post("/deploy", body));
-        if (ctx.printedRaw()) return;
-        ctx.out.line(`Catalog agent "${text(body.agent_name)}" deployed successfully.`);
-        ctx.out.labels([
-          ["Agent", text(result.agent_name) || text(body.agent_name)],
-          ["Build ID", text(result.build_id) || undefined],
-          ["Tools created", "tools_created" in result ? joined(texts(result.tools_created)) : undefined],
-        ]);
+        duration(parsed, "timeout", 300_000); // a bad --timeout is refused before anything is sent
+        await ctx.client().post("/deploy", body);
+        await reportDeploy(ctx, text(body.agent_name), ctx.lastBody(), parsed);
       },
     },
   ],

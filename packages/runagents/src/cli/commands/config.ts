@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import {
   configPath,
+  endpointProblem,
   loadConfig,
   parseAssistantMode,
   type RunAgentsConfig,
@@ -73,9 +74,8 @@ export const config: Group = {
         if (field === "assistantMode")
           values.assistantMode = parseAssistantMode(value, "assistant-mode", "the command line");
         else if (field === "endpoint") {
-          if (!/^https?:\/\/[^/\s]+/i.test(value.trim())) {
-            throw new CliError(`invalid endpoint "${value}": expected an http:// or https:// URL`);
-          }
+          const problem = endpointProblem(value);
+          if (problem) throw new CliError(`invalid endpoint "${value.trim()}": ${problem}`);
           values.endpoint = value;
         } else values[field] = value;
         saveConfig(values, { env: { RUNAGENTS_CONFIG_DIR: ctx.env.RUNAGENTS_CONFIG_DIR } });

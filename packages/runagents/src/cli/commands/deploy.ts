@@ -2,13 +2,10 @@
  * @module
  * `runagents deploy`: from `runagents.yaml` and the project's sources (no flags), or from flags
  * (`--name` plus exactly one of `--file`, `--draft-id`, `--artifact-id`). Shows progress on stderr
- * and waits until the agent is `Running` unless `--no-wait`.
+ * and waits until the deployed version is `Running` unless `--no-wait` (see `../deploy-outcome.ts`).
  */
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { buildDeployBody } from "../../client/agents.js";
-import { urlPath } from "../../client/http.js";
-import { isObject, obj, text, texts, toAgent } from "../../client/parse.js";
 import type { DeployInput } from "../../client/types.js";
 import { RunAgentsValidationError } from "../../errors.js";
 import {
@@ -16,18 +13,15 @@ import {
   type Command,
   checkDnsName,
   duration,
-  flag,
   list,
   type Parsed,
   str,
   UsageError,
 } from "../args.js";
 import type { Ctx } from "../context.js";
+import { reportDeploy, WAIT_OPTIONS } from "../deploy-outcome.js";
 import { collectSources, readFiles, readProject } from "../project.js";
 import { readText } from "../yaml.js";
-import { fetchLogs } from "./agents.js";
-
-const POLL_MS = 1_000;
 
 function parseModel(value: string): { provider: string; model: string } {
   const slash = value.indexOf("/");
@@ -99,39 +93,6 @@ async function analyse(ctx: Ctx, files: Record<string, string>): Promise<void> {
   }
 }
 
-/** Poll the agent until `Running` (returns), `Failed` or the deadline (throw). */
-async function waitRunning(ctx: Ctx, name: string, timeoutMs: number, timeoutText: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    const agent = toAgent(await ctx.client().get(urlPath`/agents/${name}`));
-    const phase = agent.status || "Pending";
-    if (phase !== last) {
-      const label = phase === "Pending" ? "Building" : phase;
-      if (phase !== "Running" && phase !== "Failed") ctx.err.line(`${label}... (status: ${phase})`);
-      last = phase;
-    }
-    if (phase === "Running") return;
-    if (phase === "Failed") {
-      const body = ctx.lastBody();
-      const message = isObject(body) ? text(obj(body.status).message) : "";
-      const lines = await fetchLogs(ctx, name, 20).catch(() => [] as string[]);
-      if (lines.length > 0) {
-        ctx.err.line("Last log lines:");
-        for (const line of lines) ctx.err.line(`  ${line}`);
-      }
-      throw new CliError(`agent "${name}" Failed${message ? `: ${message}` : ""}`);
-    }
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) {
-      throw new CliError(
-        `timed out after ${timeoutText} waiting for agent "${name}" to be Running (status: ${phase})`,
-      );
-    }
-    await sleep(Math.min(POLL_MS, remaining));
-  }
-}
-
 export const deploy: Command = {
   name: "deploy",
   summary: "Deploy an agent from runagents.yaml (no flags) or from flags",
@@ -147,15 +108,13 @@ export const deploy: Command = {
     "requirements-file": { type: "string", value: "<file>", help: "dependency list sent as requirements" },
     "entry-point": { type: "string", value: "<file>", help: "the entry file (default from runagents.yaml)" },
     framework: { type: "string", value: "<name>", help: "framework hint" },
-    "no-wait": { type: "boolean", help: "return once the deploy is accepted" },
-    timeout: { type: "string", value: "<duration>", help: "how long to wait for Running (default 5m)" },
+    ...WAIT_OPTIONS,
   },
   details:
     "Without a source flag, deploy reads runagents.yaml and uploads the project's source files\n" +
     "(skipping dotfiles, node_modules, dist and .gitignore matches).",
   async run(ctx, parsed) {
-    const timeoutText = str(parsed, "timeout") ?? "5m";
-    const timeoutMs = duration(parsed, "timeout", 300_000);
+    duration(parsed, "timeout", 300_000); // a bad --timeout is refused before anything is sent
     const input = await deployInput(ctx, parsed);
     let body: Record<string, unknown>;
     try {
@@ -172,27 +131,7 @@ export const deploy: Command = {
         ? ` (${Object.keys(files).length} files, ${(bytes / 1024).toFixed(1)} KiB)`
         : "";
     ctx.err.line(`Uploading to ${ctx.client().endpoint}${what}...`);
-    const result = obj(await ctx.client().post("/deploy", body));
-    const raw = ctx.lastBody();
-
-    if (ctx.json) ctx.out.json(raw);
-    else {
-      ctx.out.line(`Agent "${input.name}" deployed successfully.`);
-      ctx.out.labels([
-        ["Agent", text(result.agent_name) || text(result.agent) || input.name],
-        ["Build ID", text(result.build_id) || undefined],
-        [
-          "Tools created",
-          "tools_created" in result ? texts(result.tools_created).join(", ") || "-" : undefined,
-        ],
-        ["Status", text(result.phase) || undefined],
-      ]);
-      for (const w of Array.isArray(result.warnings) ? result.warnings : []) {
-        ctx.err.line(ctx.err.paint("yellow", `warning: ${typeof w === "string" ? w : JSON.stringify(w)}`));
-      }
-    }
-    if (flag(parsed, "no-wait")) return;
-    await waitRunning(ctx, input.name, timeoutMs, timeoutText);
-    if (!ctx.json) ctx.out.line(`Agent "${input.name}" is ${ctx.out.status("Running")}.`);
+    await ctx.client().post("/deploy", body);
+    await reportDeploy(ctx, input.name, ctx.lastBody(), parsed);
   },
 };

@@ -1,11 +1,16 @@
 /**
  * @module
- * `runagents runs list|get|events|timeline|wait|export`. With `-o json` these print the SDK's typed
- * objects (`Run`, `RunEvent`, `RunTimelineEntry`), not the raw server body.
+ * `runagents runs list|get|events|timeline|wait|export`. With `-o json` these print the runs and
+ * events as the REST API sent them (snake_case); `timeline` and `export` add the timeline the CLI
+ * builds from them.
  */
 
-import type { Run } from "../../client/governance-types.js";
-import { summarizeEvent } from "../../client/timeline.js";
+import { RUN_STATUSES, type Run, type RunTimelineEntry } from "../../client/governance-types.js";
+import { urlPath } from "../../client/http.js";
+import { listOf } from "../../client/parse.js";
+import { toRun, toRunEvent } from "../../client/parse-governance.js";
+import { MAX_RUNS_LIMIT } from "../../client/runs.js";
+import { buildTimeline, summarizeEvent } from "../../client/timeline.js";
 import { RunAgentsTimeoutError } from "../../errors.js";
 import { CliError, duration, type Group, int, str, UsageError } from "../args.js";
 import type { Ctx } from "../context.js";
@@ -32,6 +37,17 @@ function printRun(ctx: Ctx, run: Run): void {
   }
 }
 
+/** The run and its events as the API sent them, and the timeline built from them. */
+async function runWithEvents(
+  ctx: Ctx,
+  id: string,
+): Promise<{ run: unknown; events: unknown; timeline: RunTimelineEntry[] }> {
+  const client = ctx.client();
+  const run = await client.get(urlPath`/runs/${id}`);
+  const events = await client.get(urlPath`/runs/${id}/events`);
+  return { run, events, timeline: buildTimeline(toRun(run), listOf(events, toRunEvent)) };
+}
+
 export const runs: Group = {
   name: "runs",
   summary: "Inspect and wait for runs",
@@ -44,21 +60,29 @@ export const runs: Group = {
         status: {
           type: "string",
           value: "<status>",
-          help: "RUNNING, PAUSED, PAUSED_APPROVAL, COMPLETED, FAILED",
+          help: `${RUN_STATUSES.join(", ")} (PAUSED: every PAUSED_*)`,
         },
         user: { type: "string", value: "<id>", help: "only this end user's runs" },
         conversation: { type: "string", value: "<id>", help: "only this conversation's runs" },
-        limit: { type: "string", value: "<n>", help: "at most n runs, 0 for all (default 50)" },
+        limit: {
+          type: "string",
+          value: "<n>",
+          help: `at most n runs (up to ${MAX_RUNS_LIMIT}), 0 for all (default 50)`,
+        },
       },
       async run(ctx, parsed) {
+        const limit = int(parsed, "limit", 50);
+        if (limit > MAX_RUNS_LIMIT) {
+          throw new UsageError(`--limit must be at most ${MAX_RUNS_LIMIT} (0 for all)`);
+        }
         const list = await ctx.client().runs.list({
           agent: str(parsed, "agent"),
           status: str(parsed, "status")?.toUpperCase(),
           user: str(parsed, "user"),
           conversation: str(parsed, "conversation"),
-          limit: int(parsed, "limit", 50),
+          limit,
         });
-        if (ctx.json) return ctx.out.json(list);
+        if (ctx.printedRaw()) return;
         if (list.length === 0) return ctx.out.line("No runs found.");
         ctx.out.table(
           ["ID", "AGENT", "USER", "STATUS", "UPDATED"],
@@ -74,7 +98,7 @@ export const runs: Group = {
       min: 1,
       async run(ctx, { positionals: [id = ""] }) {
         const run = await ctx.client().runs.get(id);
-        if (ctx.json) return ctx.out.json(run);
+        if (ctx.printedRaw()) return;
         printRun(ctx, run);
       },
     },
@@ -93,7 +117,7 @@ export const runs: Group = {
           type: str(parsed, "type"),
           limit: int(parsed, "limit", 100),
         });
-        if (ctx.json) return ctx.out.json(events);
+        if (ctx.printedRaw()) return;
         if (events.length === 0) return ctx.out.line("No run events found.");
         ctx.out.table(
           ["SEQ", "TYPE", "ACTOR", "DETAIL", "TIMESTAMP"],
@@ -107,12 +131,10 @@ export const runs: Group = {
       args: "<run-id>",
       min: 1,
       async run(ctx, { positionals: [id = ""] }) {
-        const client = ctx.client();
-        const run = await client.runs.get(id);
-        const timeline = await client.runs.timeline(id);
+        const { run, timeline } = await runWithEvents(ctx, id);
         if (ctx.json) return ctx.out.json({ run, timeline });
         if (timeline.length === 1 && timeline[0]?.sequence === 0) {
-          return ctx.out.line(`Run "${id}" has no events yet; it is currently ${run.status}.`);
+          return ctx.out.line(`Run "${id}" has no events yet; it is currently ${toRun(run).status}.`);
         }
         ctx.out.table(
           ["SEQ", "TYPE", "DETAIL", "TIMESTAMP"],
@@ -143,7 +165,7 @@ export const runs: Group = {
           }
           throw error;
         }
-        if (ctx.json) return ctx.out.json(run);
+        if (ctx.printedRaw()) return;
         ctx.out.line(`Run "${id}" reached terminal status ${ctx.out.status(run.status)}.`);
         ctx.out.line();
         printRun(ctx, run);
@@ -158,8 +180,7 @@ export const runs: Group = {
         "Full event data, for reading and tooling. For the tamper-evident audit trail (hash-chained,\n" +
         'payload hashes only) use "runagents audit export --run <run-id>".',
       async run(ctx, { positionals: [id = ""] }) {
-        const exported = await ctx.client().runs.export(id);
-        ctx.out.json(exported, !ctx.json);
+        ctx.out.json(await runWithEvents(ctx, id), !ctx.json);
       },
     },
   ],
