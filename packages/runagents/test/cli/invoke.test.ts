@@ -128,10 +128,10 @@ describe("runagents invoke and chat", {
     const pending = (await t.platform.call("GET", "/approvals/requests?status=PENDING")).json as Json[];
     const request = String(pending.find((r) => r.run_id === runId)?.id);
     const lines = result.stderr.split("\n");
-    assert.deepEqual(lines.slice(lines.indexOf("Status:      PAUSED_APPROVAL") + 2), [
+    assert.deepEqual(lines.slice(lines.indexOf("Status:       PAUSED_APPROVAL") + 2), [
       `Paused: echo-tool (POST ${t.platform.url}/echo) needs an approval (access request ${request}).`,
-      `To approve:  runagents approvals approve ${request}`,
-      `Then:        runagents runs wait ${runId}`,
+      `To approve:   runagents approvals approve ${request}`,
+      `Then:         runagents runs wait ${runId}`,
       "",
     ]);
 
@@ -233,8 +233,8 @@ describe("what invoke says about a pause", () => {
     assert.equal(consent.status, "PAUSED_CONSENT");
     assert.deepEqual(nextSteps(consent), [
       "Paused: the user must connect calendar (OAuth consent).",
-      "Open:        https://auth.example.com/authorize?state=abc",
-      "Then:        runagents runs wait run-1",
+      "Open:         https://auth.example.com/authorize?state=abc",
+      "Then:         runagents runs wait run-1",
     ]);
     const approval = outcomeOfBody({
       response: "wait",
@@ -243,8 +243,8 @@ describe("what invoke says about a pause", () => {
     });
     assert.deepEqual(nextSteps(approval), [
       "Paused: ledger needs an approval.",
-      "To approve:  runagents approvals list --status pending, then runagents approvals approve <id>",
-      "Then:        runagents runs wait run-2",
+      "To approve:   runagents approvals list --status pending, then runagents approvals approve <id>",
+      "Then:         runagents runs wait run-2",
     ]);
     assert.deepEqual(nextSteps(outcomeOfBody({ response: "hi", run_id: "run-3" })), []);
   });

@@ -8,6 +8,7 @@
  */
 
 import { createInterface } from "node:readline";
+import type { InvokeInput } from "../../client/types.js";
 import { APIError } from "../../errors.js";
 import { type Command, str } from "../args.js";
 import type { Ctx } from "../context.js";
@@ -23,7 +24,7 @@ import {
 const EXIT_WORDS = new Set(["/exit", "/quit"]);
 
 /** One turn: the answer streamed to stdout (or its events as JSON lines), then what a pause needs. */
-async function turn(ctx: Ctx, agent: string, input: Parameters<typeof streamTurn>[2], tty: boolean) {
+async function turn(ctx: Ctx, agent: string, input: InvokeInput, tty: boolean): Promise<TurnOutcome> {
   let outcome: TurnOutcome;
   let started = false;
   const startLine = (): void => {

@@ -3,9 +3,9 @@
  * `runagents dev`: run the project's agent locally: the runtime (a child process) on `--port`, a
  * mock tool server on `--mock-port` that every `TOOL_URL_*` points at, and a model route (see
  * {@link chooseModel}; without a platform or a provider key, the offline playground model served
- * in-process by `dev-playground.ts`). `--watch` restarts the agent when `.ts`/`.js` files change. `--governed`
- * registers the agent with the platform instead (`dev-governed.ts`): no mock tools, every tool
- * call through the platform's egress, every invoke a recorded run.
+ * in-process by `dev-playground.ts`). `--watch` restarts the agent when `.ts`/`.js` files change.
+ * `--governed` registers the agent with the platform instead (`dev-governed.ts`): no mock tools,
+ * every tool call through the platform's egress, every invoke a recorded run.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";

@@ -11,7 +11,7 @@ import { APIError } from "../../errors.js";
 import { CliError, type Command, flag, type Parsed, str, UsageError } from "../args.js";
 import type { Ctx } from "../context.js";
 
-/** Exit statuses of `invoke` (and of `chat`'s last turn): see {@link EXIT_CODES_HELP}. */
+/** `invoke`'s exit status for a paused run (see {@link EXIT_CODES_HELP}). */
 export const EXIT_PAUSED = 3;
 
 export const EXIT_CODES_HELP =
@@ -123,7 +123,7 @@ export async function streamTurn(
 
 /** The lines that say how a paused run goes on, or `[]` for a run that is not paused. */
 export function nextSteps(outcome: TurnOutcome): string[] {
-  const wait = `Then:        runagents runs wait ${outcome.runId || "<run-id>"}`;
+  const wait = `Then:         runagents runs wait ${outcome.runId || "<run-id>"}`;
   if (outcome.status === "PAUSED_APPROVAL") {
     const a = outcome.approval ?? {};
     const call = [textOf(a.method), textOf(a.url)].filter(Boolean).join(" ");
@@ -132,8 +132,8 @@ export function nextSteps(outcome: TurnOutcome): string[] {
     return [
       `Paused: ${what} needs an approval${request ? ` (access request ${request})` : ""}.`,
       request
-        ? `To approve:  runagents approvals approve ${request}`
-        : "To approve:  runagents approvals list --status pending, then runagents approvals approve <id>",
+        ? `To approve:   runagents approvals approve ${request}`
+        : "To approve:   runagents approvals list --status pending, then runagents approvals approve <id>",
       wait,
     ];
   }
@@ -142,7 +142,7 @@ export function nextSteps(outcome: TurnOutcome): string[] {
     const url = textOf(c.authorization_url) || textOf(c.authorizationUrl);
     return [
       `Paused: the user must connect ${textOf(c.tool) || "a tool"} (OAuth consent).`,
-      url ? `Open:        ${url}` : "See:         runagents consents list",
+      url ? `Open:         ${url}` : "See:          runagents consents list",
       wait,
     ];
   }
@@ -152,8 +152,8 @@ export function nextSteps(outcome: TurnOutcome): string[] {
 /** `Run:` / `Status:` lines (stderr), then the next steps of a pause. */
 export function printOutcome(ctx: Ctx, outcome: TurnOutcome): void {
   if (outcome.status === "FAILED") ctx.err.line(`Error: ${outcome.error ?? "the run failed"}`);
-  if (outcome.runId) ctx.err.line(`Run:         ${outcome.runId}`);
-  ctx.err.line(`Status:      ${ctx.err.status(outcome.status)}`);
+  if (outcome.runId) ctx.err.line(`Run:          ${outcome.runId}`);
+  ctx.err.line(`Status:       ${ctx.err.status(outcome.status)}`);
   if (outcome.conversationId && outcome.status !== "FAILED")
     ctx.err.line(`Conversation: ${outcome.conversationId}`);
   for (const line of nextSteps(outcome)) ctx.err.line(line);
