@@ -89,6 +89,7 @@ async function startLocked(
       : undefined;
 
   let baseUrl = "";
+  const stopping = new AbortController();
   const api = new Router<RouteDef>();
   const root = new Router<RouteDef>();
   const services: Services = {
@@ -106,6 +107,7 @@ async function startLocked(
       { store, log, baseUrl: () => baseUrl, onAttempt: (outcome) => metrics.observeWebhook(outcome) },
       config.runWebhooks,
     ),
+    closing: stopping.signal,
   };
   observeStore(store, {
     event(ws, event, seconds) {
@@ -164,6 +166,7 @@ async function startLocked(
     ...(bootstrapKey ? { bootstrapKey } : {}),
     close() {
       closing ??= (async () => {
+        stopping.abort();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -109,6 +109,7 @@ export type {
   AgentConfig,
   AgentConfigLLM,
   AgentConfigUpdate,
+  AgentLogEvent,
   AgentModelUsage,
   AnalysisResult,
   DeleteResult,

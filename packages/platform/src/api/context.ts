@@ -41,6 +41,8 @@ export interface Services {
   tracing?: TracingHandle;
   /** Run webhooks: registered at invoke, delivered when a run pauses or finishes. */
   webhooks: RunWebhooks;
+  /** Aborted when the platform starts shutting down: open-ended answers (a log follow) end then. */
+  closing?: AbortSignal;
 }
 
 export type Principal =

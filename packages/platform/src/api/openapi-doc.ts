@@ -14,7 +14,7 @@ import { isStreamReply, type Schema, type StreamReply, schemaComponents } from "
 type Obj = Record<string, unknown>;
 
 const SUMMARIES: Record<string, string> = {
-  "GET /agents/{}/logs": "Get an agent's recent log lines",
+  "GET /agents/{}/logs": "Get an agent's recent log lines (follow=true: stream new ones as SSE)",
   "POST /mcp": "MCP over Streamable HTTP (the runagents-mcp tools)",
   "GET /mcp": "MCP server stream (not offered: 405, stateless)",
   "DELETE /mcp": "End an MCP session (not offered: 405, stateless)",

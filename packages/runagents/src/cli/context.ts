@@ -28,6 +28,8 @@ export class Ctx {
   /** Progress and notices (stderr), so stdout stays parseable. */
   readonly err: Output;
   readonly flags: GlobalFlags;
+  /** The process's exit status once the command returns (a command that fails throws instead). */
+  exitCode = 0;
   #client: Client | undefined;
   #lastBody: unknown;
   #lastStatus = 0;

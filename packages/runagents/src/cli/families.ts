@@ -23,6 +23,14 @@ export const FAMILIES: Readonly<Record<string, Family>> = {
     summary: "Deploy an agent (from runagents.yaml, or flags)",
     load: async () => (await import("./commands/deploy.js")).deploy,
   },
+  invoke: {
+    summary: "Send a message to a deployed agent and print its reply (--stream, stdin)",
+    load: async () => (await import("./commands/invoke.js")).invoke,
+  },
+  chat: {
+    summary: "Talk with a deployed agent, turn by turn, in one conversation",
+    load: async () => (await import("./commands/chat.js")).chat,
+  },
   up: {
     summary: "Start a local platform in the foreground",
     load: async () => (await import("./commands/up.js")).up,

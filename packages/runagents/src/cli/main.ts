@@ -124,7 +124,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     throw error;
   }
-  return 0;
+  return ctx.exitCode;
 }
 
 /** The one line printed for an error (without the `Error: ` prefix). */

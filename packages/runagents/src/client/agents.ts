@@ -1,6 +1,7 @@
 /**
  * @module
- * `client.agents`: list, get, config, deploy (api-contract §2.3.1), delete, invoke and invoke/stream.
+ * `client.agents`: list, get, config, deploy (api-contract §2.3.1), delete, invoke and invoke/stream,
+ * and following an agent's log.
  */
 
 import { RunAgentsValidationError } from "../errors.js";
@@ -11,6 +12,7 @@ import type {
   Agent,
   AgentConfig,
   AgentConfigUpdate,
+  AgentLogEvent,
   DeleteResult,
   DeployInput,
   DeployResult,
@@ -232,6 +234,39 @@ export class AgentsResource {
       headers: userTokenHeaders(options),
     });
     return toInvokeResult(result);
+  }
+
+  /**
+   * GET /agents/{name}/logs?follow=true: yields the last `tail` lines (default 100), then every
+   * new line as the agent writes it, until the platform ends the stream (an `end` event says
+   * why) or `options.signal` aborts. A stream that stops without an `end` event just returns.
+   */
+  async *followLogs(
+    name: string,
+    query: { tail?: number } = {},
+    options: CallOptions = {},
+  ): AsyncGenerator<AgentLogEvent, void, undefined> {
+    const stream = await this.#t.stream("GET", urlPath`/agents/${name}/logs`, {
+      ...options,
+      query: { tail: query.tail, follow: "true" },
+      headers: { Accept: "text/event-stream" },
+    });
+    try {
+      const body = stream.response.body;
+      if (!body) return;
+      for await (const message of parseSseStream(body)) {
+        const data = parseBody(message.data) as { type?: unknown; line?: unknown; reason?: unknown };
+        if (data?.type === "line" && typeof data.line === "string") yield { type: "line", line: data.line };
+        else if (data?.type === "end") {
+          yield { type: "end", reason: typeof data.reason === "string" ? data.reason : "" };
+          return;
+        }
+      }
+    } catch (error) {
+      throw stream.mapError(error);
+    } finally {
+      stream.dispose();
+    }
   }
 
   /**

@@ -144,6 +144,9 @@ export interface InvokeResult {
   raw: JsonObject;
 }
 
+/** One event of an agent's followed log: a line, or why the platform ended the stream. */
+export type AgentLogEvent = { type: "line"; line: string } | { type: "end"; reason: string };
+
 /** One runtime SSE event; `data` is JSON-parsed when possible. */
 export interface InvokeStreamEvent {
   event: string;

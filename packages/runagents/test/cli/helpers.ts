@@ -26,6 +26,8 @@ export interface RunOptions {
   cwd?: string;
   /** Run under `script` so stdout is a TTY. */
   tty?: boolean;
+  /** Text piped to stdin (then closed); without it stdin is empty. */
+  input?: string;
 }
 
 /** A fresh temporary directory, removed by the returned cleanup. */
@@ -54,11 +56,13 @@ function spawnCli(args: readonly string[], options: RunOptions): ChildProcess {
       stdio: ["pipe", "pipe", "pipe"],
     });
   }
-  return spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
     env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  return child;
 }
 
 /** Runs the CLI to completion. */

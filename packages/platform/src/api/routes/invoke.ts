@@ -17,7 +17,7 @@
  * - `POST /agents/{name}/invoke/stream`: the same, answered with the agent's SSE stream passed
  *   through as it arrives, after a first event `{"type": "run", "run_id", "conversation_id"}`
  *   (also in the `X-Run-ID` / `X-Conversation-ID` headers).
- * - `GET /agents/{name}/logs?tail=N` (default 100, at most 2000) → `{agent, namespace, lines}`.
+ * - `GET /agents/{name}/logs?tail=N[&follow=true]`: see `agent-logs.ts`.
  *
  * Errors: 404 `agent <name> not found`; 400 for a bad body; 503 `agent <name> is not running
  * (<phase>: <why>)` when no process serves it (no run is created); then, with `run_id` in the
@@ -42,11 +42,12 @@ import { agentWebhook, parseRunWebhook, type RunWebhook } from "../../governance
 import { parseJsonOrUndefined } from "../../json.js";
 import { describeRequestSpan, injectTraceHeaders, rememberRunSpan } from "../../observability/tracing.js";
 import type { RunRecord } from "../../store/store.js";
-import { isObject, optionalString, queryInt } from "../../validate.js";
+import { isObject, optionalString } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { INVOKE_ROUTES } from "../schemas/platform.js";
 import { AGENT_ROUTES } from "../schemas/resources.js";
+import { agentLogs } from "./agent-logs.js";
 import { pipeInvokeStream } from "./invoke-stream.js";
 import { invokeUser } from "./invoke-user.js";
 
@@ -65,7 +66,7 @@ export function registerInvokeRoutes(api: Router<RouteDef>): void {
     handler: (ctx) => invoke(ctx, true),
     endUsers: true,
   });
-  api.add("GET", "/agents/:name/logs", { schema: AGENT_ROUTES.logs, permission: "read", handler: logs });
+  api.add("GET", "/agents/:name/logs", { schema: AGENT_ROUTES.logs, permission: "read", handler: agentLogs });
 }
 
 interface Prepared {
@@ -277,14 +278,6 @@ async function unreachable(
   const message = err instanceof Error ? err.message : String(err);
   await failInvoke(ctx.store, ctx.workspace, run, `failed to reach agent ${name}: ${message}`);
   return new HttpError(502, `failed to reach agent ${name}: ${message}`, { details: ids });
-}
-
-async function logs(ctx: RequestContext) {
-  const name = ctx.params.name as string;
-  if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
-  const tail = Math.min(queryInt(ctx.query, "tail", 100, 1) ?? 100, 2000);
-  const lines = ctx.services.agents?.logs({ workspace: ctx.workspace, name }, tail) ?? [];
-  return ok({ agent: name, namespace: ctx.workspace, lines });
 }
 
 function isHistory(value: unknown): boolean {

@@ -322,7 +322,17 @@ export const AGENT_ROUTES = {
   putConfig: described({ body: AgentConfigUpdate, responses: { 200: AgentConfig } }),
   logs: {
     query: object({
-      tail: optional(integer({ minimum: 1, description: "The last N lines: 100 by default, 2000 at most" })),
+      tail: optional(
+        integer({ minimum: 0, description: "The last N lines: 100 by default, 2000 at most (0: none)" }),
+      ),
+      follow: optional(
+        boolean({
+          description:
+            'true: answer with server-sent events instead and stay open: {"type": "line", "line"} for ' +
+            'the last `tail` lines and every new one, then {"type": "end", "reason"} (agent deleted, ' +
+            "platform shutting down)",
+        }),
+      ),
     }),
     responses: { 200: object({ agent: string(), namespace: string(), lines: array(string()) }) },
   },

@@ -5,6 +5,7 @@
  * `<agentDir>/agent.log` (rotated to `agent.log.1` past 10 MiB). After a platform restart the
  * buffer starts with the file's last lines. Agent tokens are hidden (`ra_agt_…` → `[token]`)
  * before a line is kept, since anyone who can read logs must not be able to act as the agent.
+ * `onLine` sees every kept line as it is appended (`GET /agents/{name}/logs?follow=true`).
  */
 import {
   closeSync,
@@ -27,8 +28,11 @@ export class AgentLog {
   #stream: WriteStream | undefined;
   #bytes = 0;
 
-  constructor(file: string) {
+  readonly #onLine: ((line: string) => void) | undefined;
+
+  constructor(file: string, onLine?: (line: string) => void) {
     this.file = file;
+    this.#onLine = onLine;
     this.#lines = readTail(file);
     try {
       this.#bytes = statSync(file).size;
@@ -48,6 +52,7 @@ export class AgentLog {
       this.#stream = undefined;
     });
     this.#stream.write(text);
+    this.#onLine?.(kept);
   }
 
   /** A supervisor note, timestamped. */

@@ -27,7 +27,7 @@ import { getDeployment, listDeployments, removeDeployment, writeAgentStatus } fr
 import { agentDirOf, ensureBuild, type LaunchContext, launch } from "./launch.js";
 import { imageOnlyMessage, newSlot, type Slot, statusOf } from "./slot.js";
 import { killLeftovers, pruneVersions, writePids } from "./slot-files.js";
-import type { AgentBackend, AgentLease, AgentRef, AgentStatus } from "./types.js";
+import type { AgentBackend, AgentLease, AgentRef, AgentStatus, LogFollower } from "./types.js";
 
 export interface LocalBackendOptions extends Omit<LaunchContext, "startTimeoutMs" | "npmTimeoutMs"> {
   startTimeoutMs?: number;
@@ -46,6 +46,8 @@ export class LocalProcessBackend implements AgentBackend {
   #closed = false;
   /** Agents served by a process the platform did not start (`runagents dev --governed`). */
   readonly #external = new Map<string, string>();
+  /** Who follows each agent's log (`followLogs`), by agent key. */
+  readonly #followers = new Map<string, Set<LogFollower>>();
 
   constructor(options: LocalBackendOptions) {
     this.#ctx = { startTimeoutMs: 30_000, npmTimeoutMs: 180_000, ...options };
@@ -84,6 +86,9 @@ export class LocalProcessBackend implements AgentBackend {
       this.#slots.delete(key(ref));
     }
     if (options.remove) {
+      for (const follower of this.#followers.get(key(ref)) ?? [])
+        follower.end(`agent ${ref.name} was deleted`);
+      this.#followers.delete(key(ref));
       await revokeAgentTokens(this.#ctx.store, ref.workspace, ref.name);
       await removeDeployment(this.#ctx.store, ref);
       rmSync(agentDirOf(this.#ctx.dataDir, ref), { recursive: true, force: true });
@@ -99,6 +104,21 @@ export class LocalProcessBackend implements AgentBackend {
     const slot = this.#slots.get(key(ref));
     if (slot) return slot.log.tail(tail);
     return new AgentLog(join(agentDirOf(this.#ctx.dataDir, ref), "agent.log")).tail(tail);
+  }
+
+  followLogs(ref: AgentRef, follower: LogFollower): () => void {
+    const k = key(ref);
+    let set = this.#followers.get(k);
+    if (!set) {
+      set = new Set();
+      this.#followers.set(k, set);
+    }
+    set.add(follower);
+    return () => {
+      const current = this.#followers.get(k);
+      current?.delete(follower);
+      if (current?.size === 0) this.#followers.delete(k);
+    };
   }
 
   attachExternal(ref: AgentRef, url: string): void {
@@ -187,7 +207,10 @@ export class LocalProcessBackend implements AgentBackend {
   #slot(ref: AgentRef): Slot {
     let slot = this.#slots.get(key(ref));
     if (!slot) {
-      slot = newSlot(ref, agentDirOf(this.#ctx.dataDir, ref), this.#backoff.initialMs);
+      const k = key(ref);
+      slot = newSlot(ref, agentDirOf(this.#ctx.dataDir, ref), this.#backoff.initialMs, (line) => {
+        for (const follower of this.#followers.get(k) ?? []) follower.line(line);
+      });
       this.#slots.set(key(ref), slot);
     }
     return slot;

@@ -71,13 +71,18 @@ export function statusOf(slot: Slot, isolation: IsolationMode): AgentStatus {
   return { phase: "Pending", message: slot.note || "waiting to start", ...base };
 }
 
-/** A fresh slot; creates the agent's directory (its log lives there). */
-export function newSlot(ref: AgentRef, dir: string, backoffMs: number): Slot {
+/** A fresh slot; creates the agent's directory (its log lives there, `onLine` sees its new lines). */
+export function newSlot(
+  ref: AgentRef,
+  dir: string,
+  backoffMs: number,
+  onLine?: (line: string) => void,
+): Slot {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return {
     ref,
     dir,
-    log: new AgentLog(join(dir, "agent.log")),
+    log: new AgentLog(join(dir, "agent.log"), onLine),
     token: undefined,
     active: undefined,
     others: new Set(),

@@ -31,6 +31,11 @@ export interface AgentStatus {
   restarts: number;
 }
 
+export interface LogFollower {
+  line(text: string): void;
+  end(reason: string): void;
+}
+
 /** A claim on the process that serves an agent now; release it when the request is over. */
 export interface AgentLease {
   endpoint: AgentEndpoint;
@@ -50,6 +55,11 @@ export interface AgentBackend extends AgentLocator {
   status(ref: AgentRef): AgentStatus | undefined;
   /** The agent's last `tail` log lines, oldest first. */
   logs(ref: AgentRef, tail: number): string[];
+  /**
+   * Tells `follower` every line the agent's log gets from now on (across restarts and
+   * redeploys), and `end` when the agent is deleted. Returns the function that stops it.
+   */
+  followLogs(ref: AgentRef, follower: LogFollower): () => void;
   /**
    * Where the serving process listens, or undefined while none serves (the resume worker's
    * `AgentLocator`). Prefer {@link acquire}, which also keeps the process from being retired

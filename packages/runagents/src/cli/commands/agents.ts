@@ -1,14 +1,16 @@
 /**
  * @module
- * `runagents agents list|get|config get|config update|delete|logs`.
+ * `runagents agents list|get|config get|config update|delete|logs|invoke` (`invoke` is
+ * `runagents invoke`).
  */
 
 import { urlPath } from "../../client/http.js";
 import { isObject, text } from "../../client/parse.js";
-import { type Group, int, str, UsageError } from "../args.js";
+import { flag, type Group, int, str, UsageError } from "../args.js";
 import type { Ctx } from "../context.js";
 import { joined, usd } from "../output.js";
 import { readDocument } from "../yaml.js";
+import { invoke } from "./invoke.js";
 
 /** `[namespace] <name>`: the last positional is the name. */
 const nameOf = (positionals: readonly string[]): string => positionals[positionals.length - 1] ?? "";
@@ -160,16 +162,32 @@ export const agents: Group = {
     },
     {
       name: "logs",
-      summary: "Print an agent's recent log lines",
+      summary: "Print an agent's recent log lines (--follow: keep printing new ones)",
       args: "<name>",
       min: 1,
-      options: { tail: { type: "string", value: "<n>", help: "number of lines (default 100)" } },
+      options: {
+        tail: { type: "string", value: "<n>", help: "number of lines (default 100)" },
+        follow: {
+          type: "boolean",
+          short: "f",
+          help: "keep printing new lines as the agent writes them, until Ctrl-C",
+        },
+      },
+      details:
+        "With --follow the lines of crash restarts and redeploys keep coming (the platform's own\n" +
+        "[runagents] lines say what happened). It stops on Ctrl-C or SIGTERM (exit 0), and with a\n" +
+        "one-line error (exit 1) when the agent is deleted or the platform goes away.",
       async run(ctx, parsed) {
+        if (flag(parsed, "follow")) {
+          const { followLogs } = await import("../follow-logs.js");
+          return followLogs(ctx, nameOf(parsed.positionals), int(parsed, "tail", 100, 0));
+        }
         const lines = await fetchLogs(ctx, nameOf(parsed.positionals), int(parsed, "tail", 100, 1));
         if (ctx.printedRaw()) return;
         if (lines.length === 0) return ctx.out.line("No log lines.");
         for (const line of lines) ctx.out.line(line);
       },
     },
+    invoke,
   ],
 };

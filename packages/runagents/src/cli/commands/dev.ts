@@ -2,9 +2,10 @@
  * @module
  * `runagents dev`: run the project's agent locally: the runtime (a child process) on `--port`, a
  * mock tool server on `--mock-port` that every `TOOL_URL_*` points at, and a model route (see
- * {@link chooseModel}). `--watch` restarts the agent when `.ts`/`.js` files change. `--governed`
- * registers the agent with the platform instead (`dev-governed.ts`): no mock tools, every tool
- * call through the platform's egress, every invoke a recorded run.
+ * {@link chooseModel}; without a platform or a provider key, the offline playground model served
+ * in-process by `dev-playground.ts`). `--watch` restarts the agent when `.ts`/`.js` files change.
+ * `--governed` registers the agent with the platform instead (`dev-governed.ts`): no mock tools,
+ * every tool call through the platform's egress, every invoke a recorded run.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -31,6 +32,8 @@ interface ModelRoute {
   notice?: string;
   /** Hide the OpenAI key/base from the agent (the proxy adds the key). */
   hideOpenAi: boolean;
+  /** Serve the offline playground model in-process (`upstream` is unused). */
+  offline?: boolean;
 }
 
 /** The platform root (`http://host:port`) of an endpoint that may carry `/api/v1[/workspaces/x]`. */
@@ -49,9 +52,10 @@ async function answers(url: string): Promise<boolean> {
 }
 
 /**
- * The model: the platform gateway when `RUNAGENTS_ENDPOINT`/`--endpoint` is set or a platform answers
- * at the configured endpoint; else OpenAI (`OPENAI_BASE_URL`, default api.openai.com) with
- * `OPENAI_API_KEY`; else the local platform's gateway, with a notice that nothing answers there yet.
+ * The model: the platform gateway when a platform answers at the endpoint (`--endpoint`,
+ * `RUNAGENTS_ENDPOINT` or the configuration); else OpenAI (`OPENAI_BASE_URL`, default
+ * api.openai.com) with `OPENAI_API_KEY`; else the offline playground model, in-process, with a
+ * one-line notice saying how to use a real one.
  */
 export async function chooseModel(ctx: Ctx): Promise<ModelRoute> {
   const config = ctx.config();
@@ -62,7 +66,6 @@ export async function chooseModel(ctx: Ctx): Promise<ModelRoute> {
     label: `platform gateway at ${root}`,
     hideOpenAi: true,
   };
-  if (ctx.flags.endpoint || ctx.env.RUNAGENTS_ENDPOINT?.trim()) return platform;
   if (await answers(`${root}/healthz`)) return platform;
   const openAiKey = ctx.env.OPENAI_API_KEY?.trim();
   if (openAiKey) {
@@ -75,10 +78,14 @@ export async function chooseModel(ctx: Ctx): Promise<ModelRoute> {
     };
   }
   return {
-    ...platform,
+    upstream: "",
+    headers: {},
+    label: "the offline playground model (in-process)",
+    hideOpenAi: true,
+    offline: true,
     notice:
-      `no platform answers at ${root} and OPENAI_API_KEY is not set: agent.chat() needs a platform ` +
-      '(start one with "runagents up") or OPENAI_API_KEY.',
+      `dev is using the offline playground model (canned answers): no platform answers at ${root} and ` +
+      'OPENAI_API_KEY is not set. For a real model, set OPENAI_API_KEY or start a platform ("runagents up").',
   };
 }
 
@@ -162,7 +169,12 @@ export const dev: Command = {
         await listen(front, port, "agent", "--port");
       }
       let gatewayUrl = route.upstream;
-      if (!session && Object.keys(route.headers).length > 0) {
+      if (!session && route.offline) {
+        const { createPlaygroundServer } = await import("../dev-playground.js");
+        const playground = createPlaygroundServer();
+        servers.push(playground);
+        gatewayUrl = `http://127.0.0.1:${await listen(playground, 0, "playground model", "--port")}/v1/chat/completions`;
+      } else if (!session && Object.keys(route.headers).length > 0) {
         const proxy = createModelProxy(route.upstream.replace(/\/chat\/completions$/, ""), route.headers);
         servers.push(proxy);
         gatewayUrl = `http://127.0.0.1:${await listen(proxy, 0, "model proxy", "--port")}/v1/chat/completions`;
