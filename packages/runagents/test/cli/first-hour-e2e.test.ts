@@ -273,7 +273,9 @@ export async function handler(request: HandlerRequest) {
         "    - permission: approval_required\n      resource: echo-tool\n      operations: [POST]\n",
     );
     await ok("runagents", ["policies", "apply", "-f", "policy.yaml"], scratch, env);
-    assert.match(await ok("runagents", ["deploy"], project, env), /Agent "my-agent" is Running\./);
+    const deployed = await ok("runagents", ["deploy"], project, env);
+    assert.match(deployed, /Agent "my-agent" deployed successfully\./);
+    assert.match(deployed, /Status: +Running/);
 
     const invoked = await run(
       "runagents",
