@@ -44,7 +44,7 @@ function endpointChosen(path: string): boolean {
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "0.0.0.0"]);
 
-function sameLocalPlatform(endpoint: string, platformUrl: string): boolean {
+export function sameLocalPlatform(endpoint: string, platformUrl: string): boolean {
   try {
     const a = new URL(endpoint);
     const b = new URL(platformUrl);

@@ -11,6 +11,7 @@
  */
 import { issueApiKey } from "./api/auth.js";
 import { ConfigError, loadPlatformConfig } from "./config.js";
+import { consoleLink } from "./console-link.js";
 import { seedStarterKit } from "./deploy/starter-kit.js";
 import { writeAdminKey } from "./local-config.js";
 import { createLogger } from "./log.js";
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
     );
   }
   process.stderr.write(`RunAgents platform ready at ${platform.url} (API: ${platform.url}/api/v1)\n`);
+  process.stderr.write(`Console: ${consoleLink(platform.url, platform.bootstrapKey)}\n`);
 
   const stop = (signal: string) => {
     log.info("shutting down", { signal });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { tagAgentChannel } from "./api/agent-channel.js";
 import { issueApiKey } from "./api/auth.js";
 import type { RouteDef, Services } from "./api/context.js";
+import { EventStreams } from "./api/event-streams.js";
 import { Router } from "./api/router.js";
 import { registerApiRoutes, registerRootRoutes } from "./api/routes/index.js";
 import { createRequestListener } from "./api/server.js";
@@ -71,6 +72,7 @@ export async function startPlatform(
     api,
     approvals: new ApprovalEvents(),
     endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
+    eventStreams: new EventStreams(store),
   };
   let isolation: Isolation;
   try {
@@ -118,6 +120,8 @@ export async function startPlatform(
     ...(bootstrapKey ? { bootstrapKey } : {}),
     close() {
       closing ??= (async () => {
+        // Open live feeds never end by themselves: end them so the server can close.
+        services.eventStreams.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

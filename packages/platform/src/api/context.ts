@@ -9,6 +9,7 @@ import type { ApprovalEvents } from "../governance/approvals.js";
 import type { EndUsers } from "../ingress/end-users.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
+import type { EventStreams } from "./event-streams.js";
 import { authorize, type Permission, type Role } from "./roles.js";
 import type { Router } from "./router.js";
 
@@ -31,6 +32,8 @@ export interface Services {
   agents?: AgentBackend;
   /** End-user tokens: the workspace's identity providers and JWT verification (ingress/). */
   endUsers: EndUsers;
+  /** The live feed's one-use tickets and open streams (`GET /events/stream`). */
+  eventStreams: EventStreams;
 }
 
 export type Principal =
@@ -93,6 +96,11 @@ export interface RouteDef {
    * MCP, approval decisions); elsewhere only API keys (and the keyless loopback mode) get in.
    */
   endUsers?: boolean;
+  /**
+   * A one-use stream ticket in `?ticket=` may stand in for the API key (`api/event-streams`): for
+   * browsers' EventSource, which cannot send headers.
+   */
+  streamTicket?: boolean;
 }
 
 export const ok = (body: unknown): Reply => ({ status: 200, body });

@@ -105,6 +105,8 @@ const SUMMARIES: Record<string, string> = {
   "POST /oauth/tokens": "Store a delegated OAuth token for a tool (per user, or shared)",
   "DELETE /oauth/tokens/{}": "Revoke a stored delegated OAuth token",
   "GET /openapi.json": "This OpenAPI document",
+  "GET /events/stream": "Live feed of run events (SSE; filters run, agent, kind; resumes with Last-Event-ID)",
+  "POST /events/stream-ticket": "Get a one-use ticket that opens the live feed from a browser (?ticket=)",
 };
 
 /** Success statuses other than a plain 200 (contract §2.2). */
@@ -126,6 +128,7 @@ const SUCCESS: Record<string, string[]> = {
   "POST /approvals/requests": ["201", "200"],
   "POST /governance/requests": ["201", "200"],
   "POST /builds": ["202"],
+  "POST /events/stream-ticket": ["201"],
 };
 
 const STATUS_TEXT: Record<string, string> = { "200": "OK", "201": "Created", "202": "Accepted" };
