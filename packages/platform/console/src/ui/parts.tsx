@@ -89,8 +89,14 @@ export const when = (iso: string | undefined | null): string => {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 };
 
+/** Dollars; fractions of a cent keep two significant digits (one playground call costs $0.000005). */
 export const usd = (value: number): string =>
-  value.toLocaleString(undefined, { style: "currency", currency: "USD", maximumFractionDigits: 4 });
+  value.toLocaleString(
+    "en-US",
+    value > 0 && value < 0.01
+      ? { style: "currency", currency: "USD", maximumSignificantDigits: 2 }
+      : { style: "currency", currency: "USD", maximumFractionDigits: 2 },
+  );
 
 /** A table that may scroll sideways on a phone: a focusable region, so keyboards can scroll it. */
 export function TableWrap({ label, children }: { label: string; children: ComponentChildren }) {
