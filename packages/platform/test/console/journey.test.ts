@@ -98,7 +98,8 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     const badge = page.getByTestId("inbox-badge");
     await badge.waitFor();
     assert.match(await badge.innerText(), /^1\b/);
-    const runs = (await platform.call("GET", "/runs?agent_id=hello-world&status=PAUSED_APPROVAL")).json as Json[];
+    const runs = (await platform.call("GET", "/runs?agent_id=hello-world&status=PAUSED_APPROVAL"))
+      .json as Json[];
     assert.equal(runs.length, 1);
     runId = runs[0]!.id;
   });
@@ -135,7 +136,8 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     const deploy = await platform.call("POST", "/deploy", {
       agent_name: "assistant",
       source_files: {
-        "runagents.yaml": "name: assistant\nmodel:\n  provider: openai\n  model: gpt-4o-mini\nsystem_prompt: Be brief.\n",
+        "runagents.yaml":
+          "name: assistant\nmodel:\n  provider: openai\n  model: gpt-4o-mini\nsystem_prompt: Be brief.\n",
       },
     });
     assert.ok(deploy.status === 200 || deploy.status === 201, deploy.text);
@@ -205,4 +207,3 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     assert.deepEqual(a11y, []);
   });
 });
-

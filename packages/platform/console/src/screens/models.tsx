@@ -21,11 +21,9 @@ interface Spend {
 
 interface Provider {
   name: string;
-  provider?: string;
-  models?: string[];
-  status?: string;
-  health?: { status?: string };
-  spec?: { provider?: string; models?: string[] };
+  provider: string;
+  models: string[];
+  status: { phase?: string; message?: string };
 }
 
 export function ModelsScreen() {
@@ -106,11 +104,10 @@ export function ModelsScreen() {
           <li key={p.name} class="card row">
             <strong>{p.name}</strong>
             <span class="muted">
-              {p.spec?.provider ?? p.provider ?? ""} · {(p.spec?.models ?? p.models ?? []).join(", ")}
+              {p.provider} · {p.models.join(", ")}
             </span>
-            {(p.health?.status ?? p.status) ? (
-              <StatusPill status={String(p.health?.status ?? p.status)} />
-            ) : null}
+            {p.status.phase ? <StatusPill status={p.status.phase} /> : null}
+            {p.status.message ? <span class="muted small">{p.status.message}</span> : null}
           </li>
         ))}
       </ul>
@@ -128,6 +125,10 @@ function SpendChart({ items }: { items: SpendItem[] }) {
       if (cancelled || !host.current) return;
       const labels = items.map((i) => `${i.agent_name} · ${i.model}`);
       const width = Math.max(280, Math.min(host.current.clientWidth || 600, 900));
+      // Canvas text does not follow CSS: take the page's colours (light or dark) explicitly.
+      const ink = getComputedStyle(host.current).color;
+      const grid = { stroke: "rgba(128, 128, 128, 0.25)" };
+      const indices = items.map((_, i) => i);
       chart = new uPlot(
         {
           width,
@@ -154,7 +155,7 @@ function SpendChart({ items }: { items: SpendItem[] }) {
             },
           ],
         },
-        [items.map((_, i) => i), items.map((i) => i.estimated_spend_usd)],
+        [indices, items.map((i) => i.estimated_spend_usd)],
         host.current,
       );
     });
@@ -164,7 +165,7 @@ function SpendChart({ items }: { items: SpendItem[] }) {
     };
   }, [items]);
   return (
-    <figure class="chart card">
+    <figure class="chart card" aria-label="Spend per agent and model">
       <div ref={host} data-testid="spend-chart" />
       <figcaption class="muted small">
         Estimated spend per agent and model this month ({items.length} {items.length === 1 ? "row" : "rows"}).

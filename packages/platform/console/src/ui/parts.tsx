@@ -73,11 +73,11 @@ export function Empty({ children }: { children: ComponentChildren }) {
 }
 
 export function StatusPill({ status }: { status: string }) {
-  const tone = /COMPLETED|Running|APPROVED|allow|healthy|Within budget/i.test(status)
-    ? "ok"
-    : /FAILED|Failed|REJECTED|deny|DENIED|Budget reached/i.test(status)
-      ? "bad"
-      : /PAUSED|PENDING|Pending|approval|Near/i.test(status)
+  const tone = /FAILED|REJECTED|deny|DENIED|Budget reached|Unavailable/i.test(status)
+    ? "bad"
+    : /COMPLETED|Running|APPROVED|allow|healthy|Available|Within budget/i.test(status)
+      ? "ok"
+      : /PAUSED|PENDING|approval|Near/i.test(status)
         ? "warn"
         : "neutral";
   return <span class={`pill ${tone}`}>{status}</span>;
