@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import { rawRequest } from "../helpers/raw-request.js";
 
@@ -63,6 +64,14 @@ describe("console assets", () => {
     });
     assert.equal(style.headers["content-type"], "text/css; charset=utf-8");
     assert.equal(style.headers["content-encoding"], "gzip");
+  });
+
+  it("keeps the first load (the page, its entry script and stylesheet) within 150 KB gzip", () => {
+    const linked = [...index.matchAll(/(?:src|href)="\/(assets\/[^"]+)"/g)].map((m) => m[1] as string);
+    assert.ok(linked.length >= 2, "a script and a stylesheet");
+    const files = [Buffer.from(index), ...linked.map((p) => readFileSync(`${CONSOLE_DIR}${p}`))];
+    const gzip = files.reduce((n, f) => n + gzipSync(f).length, 0);
+    assert.ok(gzip <= 150 * 1024, `first load is ${gzip} bytes gzip`);
   });
 
   it("serves nothing outside the assets folder, however the path is written", async () => {

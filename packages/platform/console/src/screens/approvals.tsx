@@ -25,12 +25,18 @@ export interface AccessRequest {
 }
 
 const FEED_TYPES = new Set(["APPROVAL_REQUIRED", "APPROVED", "REJECTED", "RESUMED"]);
+/** Pending requests rendered at once; more on request (a long queue stays quick to open). */
+const PAGE = 50;
 
 export function ApprovalsScreen() {
   const requests = useLoad(() => get<AccessRequest[]>("/approvals/requests"));
+  const [shown, setShown] = useState(PAGE);
   useEffect(() => onFeed((e) => FEED_TYPES.has(e.type) && requests.reload()), []);
   const all = requests.data ?? [];
-  const pending = all.filter((r) => r.status === "PENDING");
+  // Oldest first: the queue is worked in the order it was asked.
+  const pending = all
+    .filter((r) => r.status === "PENDING")
+    .sort((a, b) => a.created_at.localeCompare(b.created_at));
   const decided = all
     .filter((r) => r.status !== "PENDING")
     .sort((a, b) => b.updated_at.localeCompare(a.updated_at))
@@ -42,10 +48,15 @@ export function ApprovalsScreen() {
       {requests.loading && !requests.data ? <Loading what="requests" /> : null}
       {requests.data && pending.length === 0 ? <Empty>Nothing waits for a decision.</Empty> : null}
       <ul class="requests">
-        {pending.map((r) => (
+        {pending.slice(0, shown).map((r) => (
           <PendingRequest key={r.id} request={r} onDecided={requests.reload} />
         ))}
       </ul>
+      {pending.length > shown ? (
+        <button type="button" onClick={() => setShown(shown + PAGE)}>
+          Show {Math.min(PAGE, pending.length - shown)} more of {pending.length - shown}
+        </button>
+      ) : null}
       <h2>History</h2>
       {decided.length === 0 ? <Empty>No decisions yet.</Empty> : null}
       {decided.length > 0 ? (
