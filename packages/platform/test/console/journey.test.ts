@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { runtimeConfig, waitForAgent } from "../deploy/helpers.js";
 import {
   browserMissing,
@@ -21,6 +21,9 @@ import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;
 const missing = browserMissing();
+/** What a person sees of an element (rendered text: table cells apart, hidden text left out). */
+// biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
+const shown = (locator: Locator): Promise<string> => locator.innerText();
 const TIMEOUT = 30_000;
 
 describe("the console in Chromium", { skip: missing || false }, () => {
@@ -58,7 +61,7 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     const alert = page.getByRole("alert");
     await alert.waitFor();
-    assert.match(await alert.innerText(), /That API key was refused/);
+    assert.match(await shown(alert), /That API key was refused/);
     await check(page, "console-login");
     await page.getByLabel("API key").fill(platform.adminKey);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -88,7 +91,7 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     await page.getByRole("button", { name: "Evaluate" }).click();
     const evaluation = page.getByTestId("evaluation");
     await evaluation.waitFor();
-    assert.match(await evaluation.innerText(), /approval_required/);
+    assert.match(await shown(evaluation), /approval_required/);
     await check(page, "console-policies");
 
     await go(page, "#/playground/hello-world", "Playground");
@@ -97,7 +100,7 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     await page.getByText("waits for approval to call").waitFor();
     const badge = page.getByTestId("inbox-badge");
     await badge.waitFor();
-    assert.match(await badge.innerText(), /^1\b/);
+    assert.match(await shown(badge), /^1\b/);
     const runs = (await platform.call("GET", "/runs?agent_id=hello-world&status=PAUSED_APPROVAL"))
       .json as Json[];
     assert.equal(runs.length, 1);
@@ -118,15 +121,15 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     await page.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
     const request = page.getByRole("listitem").filter({ hasText: "hello-world wants POST echo-tool" });
     await request.waitFor();
-    assert.match(await request.innerText(), /playground-user/);
-    assert.match(await request.innerText(), /\/echo/);
+    assert.match(await shown(request), /playground-user/);
+    assert.match(await shown(request), /\/echo/);
     await check(page, "console-approvals");
     await request.getByRole("button", { name: "Approve" }).click();
     await page.getByText("Nothing waits for a decision.").waitFor();
     await page.getByTestId("inbox-badge").waitFor({ state: "detached" });
 
     await timeline.getByText("COMPLETED", { exact: true }).first().waitFor();
-    assert.match(await timeline.getByTestId("run-status").innerText(), /COMPLETED/);
+    assert.match(await shown(timeline.getByTestId("run-status")), /COMPLETED/);
     await check(timeline, "console-run-completed");
     await timeline.close();
   });
@@ -150,7 +153,7 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     await go(page, "#/models", "Models");
     await page.locator("[data-testid=spend-chart] canvas").waitFor();
     const table = page.getByTestId("spend-table");
-    assert.match(await table.innerText(), /assistant\s+playground-llm\/gpt-4o-mini\s+\$0\.0000\d/);
+    assert.match(await shown(table), /assistant\s+playground-llm\/gpt-4o-mini\s+\$0\.0000\d/);
     await check(page, "console-models");
   });
 
@@ -201,6 +204,22 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     const decided = (await platform.call("GET", "/approvals/requests?status=APPROVED")).json as Json[];
     assert.ok(decided.some((r) => r.subject === "bob@example.com" && r.scope === "once"));
     await phone.close();
+  });
+
+  it("follows a dark colour scheme", async () => {
+    await page.emulateMedia({ colorScheme: "dark" });
+    const background = () => page.evaluate<string>("getComputedStyle(document.body).backgroundColor");
+    for (const [hash, heading, name] of [
+      ["#/", "Dashboard", "console-dashboard-dark"],
+      ["#/approvals", "Approvals", "console-approvals-dark"],
+      ["#/models", "Models", "console-models-dark"],
+      ["#/policies", "Policies", "console-policies-dark"],
+    ] as const) {
+      await go(page, hash, heading);
+      await check(page, name);
+    }
+    assert.equal(await background(), "rgb(17, 20, 24)");
+    await page.emulateMedia({ colorScheme: "light" });
   });
 
   it("has no serious or critical accessibility violation on any screen", () => {

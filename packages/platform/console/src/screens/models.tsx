@@ -135,12 +135,13 @@ function SpendChart({ items }: { items: SpendItem[] }) {
           height: 220,
           scales: { x: { time: false, range: [-0.5, items.length - 0.5] } },
           axes: [
-            { values: (_u, ticks) => ticks.map((t) => labels[t] ?? ""), stroke: "currentColor" },
             {
-              values: (_u, ticks) => ticks.map((t) => `$${t.toPrecision(2)}`),
-              stroke: "currentColor",
-              size: 70,
+              splits: () => indices,
+              values: (_u, ticks) => ticks.map((t) => labels[t] ?? ""),
+              stroke: ink,
+              grid,
             },
+            { values: (_u, ticks) => ticks.map((t) => usd(t)), stroke: ink, grid, size: 90 },
           ],
           legend: { show: false },
           cursor: { show: false },

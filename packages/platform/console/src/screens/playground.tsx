@@ -179,9 +179,8 @@ function apply(list: Item[], event: StreamEvent): Item[] {
       const at = findLastAgent(list);
       if (at < 0) return list;
       const agentItem = list[at] as Extract<Item, { kind: "agent" }>;
-      const next = [...list];
-      next[at] = { ...agentItem, text: agentItem.text + delta };
-      return next;
+      // The answer reads after the tool calls that led to it.
+      return [...list.slice(0, at), ...list.slice(at + 1), { ...agentItem, text: agentItem.text + delta }];
     }
     case "tool_call":
       return [
@@ -209,8 +208,10 @@ function apply(list: Item[], event: StreamEvent): Item[] {
       if (at < 0) return list;
       const next = [...list];
       const agentItem = next[at] as Extract<Item, { kind: "agent" }>;
+      // Paused for a decision in this turn: the answer comes later, on the live feed.
+      const turn = list.findLastIndex((i) => i.kind === "user");
       const paused = list.some(
-        (i, idx) => idx > at && i.kind === "tool" && (i.outcome === "approval" || i.outcome === "consent"),
+        (i, idx) => idx > turn && i.kind === "tool" && (i.outcome === "approval" || i.outcome === "consent"),
       );
       next[at] = { ...agentItem, done: !paused };
       return next;
