@@ -63,8 +63,11 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     await alert.waitFor();
     assert.match(await shown(alert), /That API key was refused/);
     await check(page, "console-login");
-    await page.getByLabel("API key").fill(platform.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    // The right key by keyboard alone: the field, then Enter.
+    await page.getByLabel("API key").fill("");
+    await page.getByLabel("API key").focus();
+    await page.keyboard.type(platform.adminKey);
+    await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
     await page.getByText("Live", { exact: true }).waitFor();
   });
@@ -132,6 +135,10 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     assert.match(await shown(timeline.getByTestId("run-status")), /COMPLETED/);
     await check(timeline, "console-run-completed");
     await timeline.close();
+
+    // The playground kept the conversation, and its paused answer came in on the live feed.
+    await page.getByRole("link", { name: "Playground" }).click();
+    await page.getByText("echo-tool replied: Pay the invoice").waitFor();
   });
 
   it("shows a model call in the spend chart", async () => {
@@ -204,6 +211,23 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     const decided = (await platform.call("GET", "/approvals/requests?status=APPROVED")).json as Json[];
     assert.ok(decided.some((r) => r.subject === "bob@example.com" && r.scope === "once"));
     await phone.close();
+  });
+
+  it("is keyboard navigable: a skip link first, then the navigation", async () => {
+    await go(page, "#/runs", "Runs");
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Runs" }).waitFor();
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate<string>("document.activeElement.textContent"), "Skip to content");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate<string>("document.activeElement.id"), "main");
+    await go(page, "#/", "Dashboard");
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press("Tab");
+      if ((await page.evaluate<string>("document.activeElement.textContent")) === "Approvals") break;
+    }
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
   });
 
   it("follows a dark colour scheme", async () => {

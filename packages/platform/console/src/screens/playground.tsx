@@ -3,6 +3,7 @@
  * tool calls inline with their outcome; a call that waits for approval links to the inbox and
  * the run, and the answer appears here when the run completes after the decision.
  */
+import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get, request } from "../api.js";
 import { onFeed } from "../live.js";
@@ -19,34 +20,55 @@ type Item =
       outcome: "called" | "result" | "approval" | "consent" | "error";
     };
 
+interface Conversation {
+  id: string;
+  items: Item[];
+}
+
+/**
+ * Conversations per agent, kept while the console is open (leave the playground and come back),
+ * and completed from the live feed even while another screen is shown.
+ */
+const conversations = signal<Record<string, Conversation>>({});
+
+function update(agent: string, change: (c: Conversation) => Conversation): void {
+  const current = conversations.value[agent] ?? { id: "", items: [] };
+  conversations.value = { ...conversations.value, [agent]: change(current) };
+}
+
+// A run paused for approval finishes later: its answer arrives on the live feed.
+onFeed((e) => {
+  if (e.type !== "AGENT_MESSAGE") return;
+  const conversation = conversations.value[e.agent_id];
+  if (!conversation?.items.some((i) => i.kind === "agent" && i.runId === e.run_id && !i.done)) return;
+  update(e.agent_id, (c) => ({
+    ...c,
+    items: c.items.map((item) =>
+      item.kind === "agent" && item.runId === e.run_id && !item.done
+        ? { ...item, text: String(e.data.message ?? e.data.content ?? e.message ?? ""), done: true }
+        : item,
+    ),
+  }));
+});
+
+/** The agent chatted with last: the Playground link opens its conversation again. */
+let lastAgent = "";
+
 export function PlaygroundScreen({ agent }: { agent: string }) {
   const agents = useLoad(() => get<{ name: string; phase: string }[]>("/agents"));
-  const [items, setItems] = useState<Item[]>([]);
+  useEffect(() => {
+    if (agent) lastAgent = agent;
+    else if (lastAgent) location.replace(href("playground", lastAgent));
+  }, [agent]);
+  const { id: conversation, items } = conversations.value[agent] ?? { id: "", items: [] };
+  const setItems = (change: (list: Item[]) => Item[]) =>
+    update(agent, (c) => ({ ...c, items: change(c.items) }));
+  const setConversation = (id: string) => update(agent, (c) => ({ ...c, id }));
   const [message, setMessage] = useState("");
   const [user, setUser] = useState("playground-user");
-  const [conversation, setConversation] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const log = useRef<HTMLOListElement>(null);
-  useEffect(() => {
-    setItems([]);
-    setConversation("");
-  }, [agent]);
-  // A run paused for approval finishes later: its answer arrives on the live feed.
-  useEffect(
-    () =>
-      onFeed((e) => {
-        if (e.type !== "AGENT_MESSAGE") return;
-        setItems((list) =>
-          list.map((item) =>
-            item.kind === "agent" && item.runId === e.run_id && !item.done
-              ? { ...item, text: String(e.data.message ?? e.data.content ?? e.message ?? ""), done: true }
-              : item,
-          ),
-        );
-      }),
-    [],
-  );
   useEffect(() => {
     log.current?.lastElementChild?.scrollIntoView({ block: "nearest" });
   }, [items]);
@@ -99,7 +121,14 @@ export function PlaygroundScreen({ agent }: { agent: string }) {
           As user
           <input value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} size={16} />
         </label>
-        {conversation ? <span class="muted small">Conversation {conversation}</span> : null}
+        {conversation ? (
+          <>
+            <span class="muted small">Conversation {conversation}</span>
+            <button type="button" onClick={() => update(agent, () => ({ id: "", items: [] }))}>
+              New conversation
+            </button>
+          </>
+        ) : null}
       </div>
       {agents.data && names.length === 0 ? (
         <Empty>

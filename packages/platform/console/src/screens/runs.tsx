@@ -27,6 +27,7 @@ interface RunEvent {
   timestamp: string;
 }
 
+const TERMINAL = new Set(["COMPLETED", "FAILED"]);
 const STATUSES = ["", "RUNNING", "PAUSED_APPROVAL", "PAUSED_CONSENT", "COMPLETED", "FAILED"];
 
 export function RunsScreen() {
@@ -157,7 +158,9 @@ export function RunDetailScreen({ id }: { id: string }) {
     }
   };
 
-  const r = run.data;
+  // A terminal event is stored just before the run's status changes: show it as soon as it lands.
+  const ended = events.findLast((e) => TERMINAL.has(e.type))?.type;
+  const r = run.data && ended ? { ...run.data, status: ended } : run.data;
   return (
     <Page
       title={`Run ${id.slice(0, 13)}…`}

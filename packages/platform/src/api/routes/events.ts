@@ -101,7 +101,10 @@ function follow(
           page = await store.listFeed(workspace, { ...filter, after: position, limit: PAGE });
           for (const event of page) {
             if (closed) return;
-            res.write(`id: ${event.position}\ndata: ${JSON.stringify(feedView(event))}\n\n`);
+            // A slow reader (a long replay) holds the loop instead of growing the buffer.
+            if (!res.write(`id: ${event.position}\ndata: ${JSON.stringify(feedView(event))}\n\n`)) {
+              await drained(res);
+            }
           }
           position = page.at(-1)?.position ?? position;
         } while (page.length === PAGE && !closed);
@@ -129,6 +132,18 @@ function follow(
     void pump();
   });
 }
+
+/** Resolves when the response can take more, or is gone. */
+const drained = (res: ServerResponse): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
 
 const feedView = (event: FeedEventRecord) => ({
   ...eventView(event),
