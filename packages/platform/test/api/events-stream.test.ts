@@ -269,7 +269,7 @@ describe("GET /events/stream across a restart", () => {
       assert.equal(Number(missed.id), Number(seen.id) + 1);
       const replay = await openStream(
         platform.url,
-        "/api/v1/events/stream?last_event_id=0&run=" + runId,
+        `/api/v1/events/stream?last_event_id=0&run=${runId}`,
         platform.authHeaders,
       );
       const first = await replay.next();

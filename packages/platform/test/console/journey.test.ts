@@ -26,7 +26,11 @@ const missing = browserMissing();
 const shown = (locator: Locator): Promise<string> => locator.innerText();
 const TIMEOUT = 30_000;
 
-describe("the console in Chromium", { skip: missing || false }, () => {
+describe("the console in Chromium", () => {
+  if (missing) {
+    it("runs the console journey in a browser", { skip: missing }, () => {});
+    return;
+  }
   let platform: TestPlatform;
   let chrome: TestBrowser;
   let desktop: BrowserContext;
@@ -244,6 +248,25 @@ describe("the console in Chromium", { skip: missing || false }, () => {
     }
     assert.equal(await background(), "rgb(17, 20, 24)");
     await page.emulateMedia({ colorScheme: "light" });
+  });
+
+  it("reconnects across a platform restart and shows what happened meanwhile", async () => {
+    const run = await platform.call("POST", "/runs", { agent_id: "hello-world", user_id: "restart-user" });
+    const id = (run.json as Json).id as string;
+    await go(page, `#/runs/${id}`, `Run ${id.slice(0, 13)}…`);
+    await page.getByText("Live", { exact: true }).waitFor();
+    const { dataDir, port } = platform;
+    await platform.close();
+    await page.getByText("Reconnecting…").waitFor();
+    platform = await startTestPlatform({ dataDir, config: { ...runtimeConfig(), port } });
+    // Written as soon as the platform is back, maybe before the console is: either way it shows it
+    // (resumed after the last event it saw, or live).
+    await platform.call("POST", `/runs/${id}/events`, {
+      type: "AGENT_MESSAGE",
+      data: { message: "said while away" },
+    });
+    await page.getByText("said while away").waitFor();
+    await page.getByText("Live", { exact: true }).waitFor();
   });
 
   it("has no serious or critical accessibility violation on any screen", () => {

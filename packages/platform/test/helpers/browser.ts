@@ -9,14 +9,17 @@ import { fileURLToPath } from "node:url";
 import { AxeBuilder } from "@axe-core/playwright";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
-const CANDIDATES = [process.env.RUNAGENTS_CHROMIUM ?? "", "/usr/bin/chromium", "/usr/bin/chromium-browser"];
+/** RUNAGENTS_CHROMIUM names the browser to use (and only that one); else Debian's paths. */
+const CANDIDATES = process.env.RUNAGENTS_CHROMIUM
+  ? [process.env.RUNAGENTS_CHROMIUM]
+  : ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
-export const chromiumPath = (): string | undefined => CANDIDATES.find((p) => p !== "" && existsSync(p));
+export const chromiumPath = (): string | undefined => CANDIDATES.find((p) => existsSync(p));
 
 /** Why browser tests cannot run here ("" when they can); throws when CI requires them. */
 export function browserMissing(): string {
   if (chromiumPath()) return "";
-  const reason = `no Chromium found (looked at ${CANDIDATES.filter(Boolean).join(", ")}): apt-get install chromium`;
+  const reason = `no Chromium found (looked at ${CANDIDATES.join(", ")}): apt-get install chromium`;
   if (process.env.RUNAGENTS_REQUIRE_BROWSER === "1") {
     throw new Error(`RUNAGENTS_REQUIRE_BROWSER=1 but ${reason}`);
   }
