@@ -10,11 +10,6 @@ import { get, post } from "./api.js";
 export const HELLO_WORLD = "hello-world";
 export const HELLO_POLICY = "hello-world-echo";
 
-export interface DeployStep {
-  label: string;
-  state: "todo" | "doing" | "done" | "failed";
-}
-
 export const HELLO_STEPS = [
   "Seed the starter kit (echo-tool, offline model)",
   "Apply the policy hello-world-echo (allow POST to echo-tool)",

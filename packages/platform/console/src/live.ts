@@ -5,7 +5,7 @@
  * it saw, so nothing is missed.
  */
 import { signal } from "@preact/signals";
-import { post } from "./api.js";
+import { API, post } from "./api.js";
 import { apiKey } from "./session.js";
 
 export interface FeedEvent {
@@ -48,7 +48,7 @@ export async function connectFeed(): Promise<void> {
   }
   const query = new URLSearchParams({ ticket });
   if (lastId) query.set("last_event_id", lastId);
-  const es = new EventSource(`/api/v1/events/stream?${query}`);
+  const es = new EventSource(`${API}/events/stream?${query}`);
   source = es;
   es.onopen = () => {
     liveStatus.value = "live";

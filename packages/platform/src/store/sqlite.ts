@@ -206,6 +206,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     reject: (error: unknown) => void;
   }
   let queued: QueuedAppend[] = [];
+  const appendListeners = new Set<(workspaces: ReadonlySet<string>) => void>();
   // Per run in a batch: the last seq and hash (the chain's tip) and the run's agent and user. One
   // read of each per run per batch, the same reads the seq alone needed.
   interface ChainTip {
@@ -308,7 +309,6 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     });
     if (workspaces.size > 0) for (const listener of appendListeners) listener(workspaces);
   };
-  const appendListeners = new Set<(workspaces: ReadonlySet<string>) => void>();
 
   const putResource = db.transaction(
     (ws: string, kind: ResourceKind, name: string, doc: Doc, expectedVersion: number | undefined) => {

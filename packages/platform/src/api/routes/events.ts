@@ -98,6 +98,8 @@ function follow(
         again = false;
         let page: FeedEventRecord[];
         do {
+          // Everything up to `head` is committed: a filtered stream need not scan it again.
+          const head = await store.lastFeedPosition();
           page = await store.listFeed(workspace, { ...filter, after: position, limit: PAGE });
           for (const event of page) {
             if (closed) return;
@@ -106,7 +108,7 @@ function follow(
               await drained(res);
             }
           }
-          position = page.at(-1)?.position ?? position;
+          position = page.length < PAGE ? Math.max(head, position) : (page.at(-1)?.position ?? position);
         } while (page.length === PAGE && !closed);
       } while (again && !closed);
     } catch (err) {
