@@ -6,6 +6,7 @@ import { href, route } from "./router.js";
 import { AgentsScreen } from "./screens/agents.js";
 import { ApprovalsScreen } from "./screens/approvals.js";
 import { DashboardScreen } from "./screens/dashboard.js";
+import { DeployScreen } from "./screens/deploy.js";
 import { LoginScreen } from "./screens/login.js";
 import { ModelsScreen } from "./screens/models.js";
 import { PlaygroundScreen } from "./screens/playground.js";
@@ -94,6 +95,8 @@ function Screen({ section, rest }: { section: string; rest: string[] }) {
       return rest[0] ? <RunDetailScreen id={rest[0]} /> : <RunsScreen />;
     case "agents":
       return <AgentsScreen name={rest[0] ?? ""} />;
+    case "deploy":
+      return <DeployScreen />;
     case "models":
       return <ModelsScreen />;
     case "tools":

@@ -191,6 +191,37 @@ describe("the console in Chromium", () => {
     await check(page, "console-dashboard");
   });
 
+  it("deploys uploaded code with the wizard after showing the analyzer's findings", async () => {
+    await go(page, "#/deploy", "Deploy an agent");
+    // A tool reached through its TOOL_URL_<NAME> variable: the analyzer names it.
+    const agent = [
+      "export async function handler(request: { message: string }) {",
+      "  await fetch(`${process.env.TOOL_URL_ECHO_TOOL}/echo`, {",
+      '    method: "POST",',
+      '    headers: { "Content-Type": "application/json" },',
+      "    body: JSON.stringify({ message: request.message }),",
+      "  });",
+      "  return { response: `greeter heard: ${request.message}` };",
+      "}",
+    ].join("\n");
+    await page
+      .getByLabel(/Files/)
+      .setInputFiles([{ name: "agent.ts", mimeType: "text/plain", buffer: Buffer.from(agent) }]);
+    const findings = page.getByTestId("findings");
+    await findings.waitFor();
+    assert.match(await shown(findings), /Entry point\s+agent\.ts/);
+    assert.match(await shown(findings), /Tools\s+echo-tool/);
+    await page.getByLabel("Agent name").fill("greeter");
+    await page.getByRole("checkbox", { name: "hello-world-echo" }).check();
+    await check(page, "console-deploy");
+    await page.getByRole("button", { name: "Deploy" }).click();
+    await page.getByTestId("deploy-phase").getByText("Running").waitFor();
+    const deployed = (await platform.call("GET", "/agents/greeter")).json as Json;
+    assert.deepEqual([deployed.required_tools, deployed.policies], [["echo-tool"], ["hello-world-echo"]]);
+    await page.getByRole("link", { name: "Open the playground" }).click();
+    await page.getByRole("heading", { level: 1, name: "Playground" }).waitFor();
+  });
+
   it("approves from a 390×844 phone, signed in through the #key= link", async () => {
     const phone = await chrome.context({ width: 390, height: 844 });
     phone.setDefaultTimeout(TIMEOUT);

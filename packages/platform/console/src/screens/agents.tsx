@@ -24,7 +24,14 @@ export function AgentsScreen({ name }: { name: string }) {
 function AgentList() {
   const agents = useLoad(() => get<Agent[]>("/agents"));
   return (
-    <Page title="Agents">
+    <Page
+      title="Agents"
+      actions={
+        <a class="button" href={href("deploy")}>
+          Deploy an agent
+        </a>
+      }
+    >
       <ErrorNote error={agents.error} />
       {agents.loading && !agents.data ? <Loading what="agents" /> : null}
       {agents.data && agents.data.length === 0 ? (

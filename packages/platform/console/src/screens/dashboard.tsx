@@ -89,7 +89,7 @@ function Hero() {
         <button type="button" class="primary" onClick={start} disabled={busy}>
           Deploy the hello-world agent
         </button>
-        <a class="button" href={href("agents")}>
+        <a class="button" href={href("deploy")}>
           Deploy my own code
         </a>
       </div>
