@@ -87,6 +87,8 @@ function follow(
   let reading = false;
   let again = false;
   let closed = false;
+  // Ended by the platform's shutdown (synchronously) or by the client (on "close").
+  const gone = () => closed || res.writableEnded;
   const pump = async (): Promise<void> => {
     if (reading) {
       again = true;
@@ -96,21 +98,22 @@ function follow(
     try {
       do {
         again = false;
+        if (gone()) return;
         let page: FeedEventRecord[];
         do {
           // Everything up to `head` is committed: a filtered stream need not scan it again.
           const head = await store.lastFeedPosition();
           page = await store.listFeed(workspace, { ...filter, after: position, limit: PAGE });
           for (const event of page) {
-            if (closed) return;
+            if (gone()) return;
             // A slow reader (a long replay) holds the loop instead of growing the buffer.
             if (!res.write(`id: ${event.position}\ndata: ${JSON.stringify(feedView(event))}\n\n`)) {
               await drained(res);
             }
           }
           position = page.length < PAGE ? Math.max(head, position) : (page.at(-1)?.position ?? position);
-        } while (page.length === PAGE && !closed);
-      } while (again && !closed);
+        } while (page.length === PAGE && !gone());
+      } while (again && !gone());
     } catch (err) {
       ctx.services.log.error("event stream read failed", { error: (err as Error).message });
       res.end();
