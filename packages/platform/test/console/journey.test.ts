@@ -194,16 +194,15 @@ describe("the console in Chromium", () => {
   it("deploys uploaded code with the wizard after showing the analyzer's findings", async () => {
     await go(page, "#/deploy", "Deploy an agent");
     // A tool reached through its TOOL_URL_<NAME> variable: the analyzer names it.
-    const agent = [
-      "export async function handler(request: { message: string }) {",
-      "  await fetch(`${process.env.TOOL_URL_ECHO_TOOL}/echo`, {",
-      '    method: "POST",',
-      '    headers: { "Content-Type": "application/json" },',
-      "    body: JSON.stringify({ message: request.message }),",
-      "  });",
-      "  return { response: `greeter heard: ${request.message}` };",
-      "}",
-    ].join("\n");
+    const agent = `export async function handler(request: { message: string }) {
+  await fetch(\`\${process.env.TOOL_URL_ECHO_TOOL}/echo\`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ message: request.message }),
+  });
+  return { response: \`greeter heard: \${request.message}\` };
+}
+`;
     await page
       .getByLabel(/Files/)
       .setInputFiles([{ name: "agent.ts", mimeType: "text/plain", buffer: Buffer.from(agent) }]);
