@@ -92,7 +92,12 @@ describe("the console in Chromium", () => {
   it("pauses a run on a policy that requires approval, and counts it in the inbox badge", async () => {
     await go(page, "#/policies", "Policies");
     await page.getByRole("button", { name: "hello-world-echo" }).click();
-    await page.getByRole("button", { name: "Require approval for POST to echo-tool" }).click();
+    await page.getByLabel("Or say it in words").fill("Require approval for POST to echo-tool");
+    await page.getByRole("button", { name: "Translate to rules" }).click();
+    await page.waitForFunction(
+      "document.getElementById('policy-spec').value.includes('\"approval_required\"')",
+    );
+    assert.match(await page.getByLabel("Rules (JSON spec)").inputValue(), /"resource": "echo-tool"/);
     await page.getByRole("button", { name: "Save policy" }).click();
     await page.getByText("Saved hello-world-echo").waitFor();
     await page.getByRole("button", { name: "Evaluate" }).click();
@@ -175,6 +180,8 @@ describe("the console in Chromium", () => {
     await page.getByRole("button", { name: "Register" }).click();
     await page.getByText("Registered payments.").waitFor();
     assert.equal((await platform.call("GET", "/tools/payments")).status, 200);
+    await page.getByRole("button", { name: "Test echo-tool" }).click();
+    await page.getByText(/reachable \(HTTP \d+\)/).waitFor();
     await check(page, "console-tools");
 
     await go(page, "#/runs", "Runs");

@@ -113,6 +113,7 @@ export function PoliciesScreen() {
               </button>
             ))}
           </div>
+          <Translate onRules={(rules) => setText(pretty({ policies: rules }))} />
           <label for="policy-spec">Rules (JSON spec)</label>
           <textarea
             id="policy-spec"
@@ -130,6 +131,34 @@ export function PoliciesScreen() {
       </div>
       <Evaluate agents={(agents.data ?? []).map((a) => a.name)} />
     </Page>
+  );
+}
+
+/** Plain words to rules (`POST /policies/translate`), put into the editor to review and save. */
+function Translate({ onRules }: { onRules: (rules: unknown[]) => void }) {
+  const [text, setText] = useState("");
+  const [error, setError] = useState<unknown>(undefined);
+  const translate = async () => {
+    setError(undefined);
+    try {
+      onRules((await post<{ rules: unknown[] }>("/policies/translate", { text })).rules);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <div class="toolbar">
+      <Field
+        label="Or say it in words"
+        value={text}
+        onInput={setText}
+        placeholder="Require approval for POST to echo-tool"
+      />
+      <button type="button" onClick={translate} disabled={!text.trim()}>
+        Translate to rules
+      </button>
+      <ErrorNote error={error} />
+    </div>
   );
 }
 

@@ -10,7 +10,7 @@ interface Tool {
   auth_type: string;
   description: string;
   capabilities: { name: string; method: string; path: string }[];
-  status: { phase?: string };
+  status: { phase?: string; message?: string };
 }
 
 export function ToolsScreen() {
@@ -20,6 +20,16 @@ export function ToolsScreen() {
   const [secret, setSecret] = useState("");
   const [error, setError] = useState<unknown>(undefined);
   const [done, setDone] = useState("");
+  /** Probes the tool's base URL; the result lands on the tool's status. */
+  const testTool = async (tool: string) => {
+    setError(undefined);
+    try {
+      await post(`/tools/${encodeURIComponent(tool)}/test`);
+      tools.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
   const register = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
@@ -50,6 +60,10 @@ export function ToolsScreen() {
             <span class="mono small">{t.base_url}</span>
             <span class="muted small">auth {t.auth_type}</span>
             {t.status.phase ? <StatusPill status={t.status.phase} /> : null}
+            {t.status.message ? <span class="muted small">{t.status.message}</span> : null}
+            <button type="button" onClick={() => testTool(t.name)}>
+              Test <span class="sr-only">{t.name}</span>
+            </button>
             {t.capabilities.length > 0 ? (
               <span class="small">{t.capabilities.map((c) => `${c.method} ${c.path}`).join(", ")}</span>
             ) : null}
