@@ -191,6 +191,17 @@ describe("the console in Chromium", () => {
     await page.getByRole("link", { name: "hello-world" }).click();
     await page.getByRole("heading", { level: 1, name: "Agent hello-world" }).waitFor();
     await check(page, "console-agent");
+    // Configuration edits refuse to overwrite a change made meanwhile.
+    await page.getByLabel("System prompt").fill("Answer briefly.");
+    await platform.call("PUT", "/agents/hello-world/config", { system_prompt: "Changed elsewhere." });
+    await page.getByRole("button", { name: "Save configuration" }).click();
+    await page.getByText("Someone changed this agent's configuration meanwhile").waitFor();
+    await page.reload();
+    await page.getByLabel("System prompt").fill("Answer briefly.");
+    await page.getByRole("button", { name: "Save configuration" }).click();
+    await page.getByText("Saved: the agent restarts with it.").waitFor();
+    const config = (await platform.call("GET", "/agents/hello-world/config")).json as Json;
+    assert.deepEqual([config.system_prompt, config.policies], ["Answer briefly.", ["hello-world-echo"]]);
     await go(page, "#/settings", "Settings");
     await page.locator("strong", { hasText: "local-admin" }).waitFor();
     await check(page, "console-settings");
@@ -232,7 +243,8 @@ describe("the console in Chromium", () => {
     const phone = await chrome.context({ width: 390, height: 844 });
     phone.setDefaultTimeout(TIMEOUT);
     const mobile = await phone.newPage();
-    // Something to approve: a call made for another user.
+    // Something to approve: a call made for another user (hello-world restarted with its new prompt).
+    await waitForAgent(platform, "hello-world", (a) => a.phase === "Running");
     const invoke = await platform.call("POST", "/agents/hello-world/invoke", {
       message: "from the road",
       user_id: "bob@example.com",

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, get } from "../api.js";
 import { onFeed } from "../live.js";
 import { href, navigate } from "../router.js";
+import { Field } from "../ui/form.js";
 import { Empty, ErrorNote, Loading, Page, StatusPill, TableWrap, useLoad, when } from "../ui/parts.js";
 
 interface Agent {
@@ -136,6 +137,7 @@ function AgentDetail({ name }: { name: string }) {
           <dd>{a.system_prompt || "—"}</dd>
         </dl>
       ) : null}
+      <ConfigForm name={name} onSaved={agent.reload} />
       <h2>Recent runs</h2>
       {(runs.data ?? []).length === 0 ? <Empty>No runs yet.</Empty> : null}
       <ul class="plain">
@@ -157,5 +159,83 @@ function AgentDetail({ name }: { name: string }) {
         {(logs.data?.lines ?? []).join("\n") || "No log lines yet."}
       </pre>
     </Page>
+  );
+}
+
+interface AgentConfig {
+  system_prompt: string;
+  policies: string[];
+  required_tools: string[];
+}
+
+const sameConfig = (a: AgentConfig, b: AgentConfig) =>
+  a.system_prompt === b.system_prompt &&
+  a.policies.join() === b.policies.join() &&
+  a.required_tools.join() === b.required_tools.join();
+
+/**
+ * The agent's system prompt and policies. Saving first checks that nobody changed them since
+ * they were loaded (the API has no version for an agent's configuration), then restarts the agent.
+ */
+function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
+  const path = `/agents/${encodeURIComponent(name)}/config`;
+  const config = useLoad(() => get<AgentConfig>(path), [name]);
+  const [prompt, setPrompt] = useState<string | undefined>(undefined);
+  const [policies, setPolicies] = useState<string | undefined>(undefined);
+  const [status, setStatus] = useState("");
+  const [error, setError] = useState<unknown>(undefined);
+  const loaded = config.data;
+  if (!loaded) return <ErrorNote error={config.error} />;
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    setStatus("");
+    try {
+      const current = await get<AgentConfig>(path);
+      if (!sameConfig(current, loaded)) {
+        setError(
+          new Error(
+            "Someone changed this agent's configuration meanwhile. Reload the page to see it, then edit again.",
+          ),
+        );
+        return;
+      }
+      await api("PUT", path, {
+        system_prompt: prompt ?? loaded.system_prompt,
+        policies: (policies ?? loaded.policies.join(", "))
+          .split(",")
+          .map((p) => p.trim())
+          .filter(Boolean),
+      });
+      setStatus("Saved: the agent restarts with it.");
+      setPrompt(undefined);
+      setPolicies(undefined);
+      config.reload();
+      onSaved();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form class="card form" onSubmit={save} aria-labelledby="agent-config">
+      <h2 id="agent-config">Configuration</h2>
+      <label for="system-prompt">System prompt</label>
+      <textarea
+        id="system-prompt"
+        rows={3}
+        value={prompt ?? loaded.system_prompt}
+        onInput={(e) => setPrompt((e.target as HTMLTextAreaElement).value)}
+      />
+      <Field
+        label="Policies (comma-separated)"
+        value={policies ?? loaded.policies.join(", ")}
+        onInput={setPolicies}
+      />
+      <button type="submit" class="primary">
+        Save configuration
+      </button>
+      {status ? <p role="status">{status}</p> : null}
+      <ErrorNote error={error} />
+    </form>
   );
 }
