@@ -109,7 +109,7 @@ function isLocal(endpoint: string): boolean {
   }
 }
 
-function sameLocalPlatform(endpoint: string, platformUrl: string): boolean {
+export function sameLocalPlatform(endpoint: string, platformUrl: string): boolean {
   try {
     const a = new URL(endpoint);
     const b = new URL(platformUrl);

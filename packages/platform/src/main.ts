@@ -12,6 +12,7 @@
  */
 import { issueApiKey } from "./api/auth.js";
 import { loadPlatformConfig, PLATFORM_USAGE, platformVersion, UsageError } from "./config.js";
+import { consoleLink } from "./console-link.js";
 import { seedStarterKit } from "./deploy/starter-kit.js";
 import { localConfigLines, recordRunningPlatform } from "./local-config.js";
 import { createLogger } from "./log.js";
@@ -55,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
   for (const note of notes) process.stderr.write(`${note}\n`);
   process.stderr.write(`RunAgents platform ready at ${platform.url} (API: ${platform.url}/api/v1)\n`);
   process.stderr.write(`${endpointLine}\n`);
+  process.stderr.write(`Console: ${consoleLink(platform.url, platform.bootstrapKey)}\n`);
 
   const stop = (signal: string) => {
     log.info("shutting down", { signal });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { tagAgentChannel } from "./api/agent-channel.js";
 import { issueApiKey } from "./api/auth.js";
 import type { RouteDef, Services } from "./api/context.js";
+import { EventStreams } from "./api/event-streams.js";
 import { Router } from "./api/router.js";
 import { registerApiRoutes, registerRootRoutes } from "./api/routes/index.js";
 import { createRequestListener } from "./api/server.js";
@@ -108,6 +109,7 @@ async function startLocked(
       config.runWebhooks,
     ),
     closing: stopping.signal,
+    eventStreams: new EventStreams(store),
   };
   observeStore(store, {
     event(ws, event, seconds) {
@@ -167,6 +169,8 @@ async function startLocked(
     close() {
       closing ??= (async () => {
         stopping.abort();
+        // Open live feeds never end by themselves: end them so the server can close.
+        services.eventStreams.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -135,7 +135,7 @@ async function start(args: string[], environment: NodeJS.ProcessEnv): Promise<St
   await new Promise<void>((resolve, reject) => {
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
-      if (/^export RUNAGENTS_ENDPOINT=.*\n/m.test(stderr)) resolve();
+      if (/^Console: .*\n/m.test(stderr)) resolve();
     });
     child.once("exit", (code) => reject(new Error(`platform exited with ${code}: ${stderr}`)));
   });
@@ -156,6 +156,8 @@ describe("npm start -- --port X: the CLI follows the platform", () => {
     const cliEnv = { PATH: process.env.PATH, HOME: tempDir(), RUNAGENTS_CONFIG_DIR: configDir };
     const configFile = join(configDir, "config.json");
 
+    // The console link signs in with the key saved for this platform (a URL fragment: never sent).
+    const savedKey = () => (JSON.parse(readFileSync(configFile, "utf8")) as { api_key: string }).api_key;
     const firstPort = await freePort();
     const first = await start(
       ["--port", String(firstPort), "--data-dir", dataDir, "--no-seed"],
@@ -167,7 +169,8 @@ describe("npm start -- --port X: the CLI follows the platform", () => {
         first.stderr,
         `Created the admin API key "local-admin" and saved it in ${configFile}: the CLI and the Client use it.\n` +
           `RunAgents platform ready at ${firstUrl} (API: ${firstUrl}/api/v1)\n` +
-          `export RUNAGENTS_ENDPOINT=${firstUrl}   # saved in ${configFile} for the CLI and the Client\n`,
+          `export RUNAGENTS_ENDPOINT=${firstUrl}   # saved in ${configFile} for the CLI and the Client\n` +
+          `Console: ${firstUrl}/#key=${savedKey()}\n`,
       );
       const listed = await run(CLI, ["agents", "list"], cliEnv);
       assert.deepEqual(listed, { code: 0, stdout: "No agents found.\n", stderr: "" });
@@ -182,7 +185,8 @@ describe("npm start -- --port X: the CLI follows the platform", () => {
       assert.equal(
         second.stderr,
         `RunAgents platform ready at ${secondUrl} (API: ${secondUrl}/api/v1)\n` +
-          `export RUNAGENTS_ENDPOINT=${secondUrl}   # saved in ${configFile} for the CLI and the Client\n`,
+          `export RUNAGENTS_ENDPOINT=${secondUrl}   # saved in ${configFile} for the CLI and the Client\n` +
+          `Console: ${secondUrl}/#key=${savedKey()}\n`,
       );
       // The starter kit this start seeded is there: the CLI talks to the second port.
       const listed = await run(CLI, ["tools", "list", "-o", "json"], cliEnv);

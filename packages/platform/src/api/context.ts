@@ -12,6 +12,7 @@ import type { Logger } from "../log.js";
 import type { PlatformMetrics } from "../observability/metrics.js";
 import type { TracingHandle } from "../observability/tracing.js";
 import type { Store } from "../store/store.js";
+import type { EventStreams } from "./event-streams.js";
 import { authorize, type Permission, type Role } from "./roles.js";
 import type { Router } from "./router.js";
 import { checkRequest, type RouteSchema } from "./schema.js";
@@ -43,6 +44,8 @@ export interface Services {
   webhooks: RunWebhooks;
   /** Aborted when the platform starts shutting down: open-ended answers (a log follow) end then. */
   closing?: AbortSignal;
+  /** The live feed's one-use tickets and open streams (`GET /events/stream`). */
+  eventStreams: EventStreams;
 }
 
 export type Principal =
@@ -111,6 +114,11 @@ export interface RouteDef {
    * publishes them.
    */
   schema?: RouteSchema;
+  /**
+   * A one-use stream ticket in `?ticket=` may stand in for the API key (`api/event-streams`): for
+   * browsers' EventSource, which cannot send headers.
+   */
+  streamTicket?: boolean;
 }
 
 export const ok = (body: unknown): Reply => ({ status: 200, body });

@@ -107,6 +107,8 @@ const SUMMARIES: Record<string, string> = {
   "POST /oauth/tokens": "Store a delegated OAuth token for a tool (per user, or shared)",
   "DELETE /oauth/tokens/{}": "Revoke a stored delegated OAuth token",
   "GET /openapi.json": "This OpenAPI document",
+  "GET /events/stream": "Live feed of run events (SSE; filters run, agent, kind; resumes with Last-Event-ID)",
+  "POST /events/stream-ticket": "Get a one-use ticket that opens the live feed from a browser (?ticket=)",
 };
 
 const STATUS_TEXT: Record<string, string> = {

@@ -12,6 +12,7 @@ import { traceRequest, tracingOn } from "../observability/tracing.js";
 import { checkAgentChannel } from "./agent-channel.js";
 import { authenticateCaller } from "./caller.js";
 import type { Principal, Reply, RequestContext, RouteDef, Services } from "./context.js";
+import { redeemStreamTicket } from "./event-streams.js";
 import { authorize } from "./roles.js";
 import type { Router } from "./router.js";
 import { checkRequest } from "./schema.js";
@@ -94,7 +95,11 @@ async function handle(
   const route = found.match.handler;
   let principal: Principal = { kind: "local" };
   if (target.isApi && !route.public) {
-    principal = await authenticateCaller(services, req, target.workspace, route);
+    const ticket = route.streamTicket ? url.searchParams.get("ticket") : null;
+    principal =
+      ticket === null
+        ? await authenticateCaller(services, req, target.workspace, route)
+        : redeemStreamTicket(services, ticket, target.workspace);
     // An end user is admitted only on routes made for end users (`authenticateCaller`).
     if (principal.kind !== "user") authorize(principal, route.permission ?? "admin");
   }

@@ -121,4 +121,19 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX runs_by_created ON runs (workspace, created_at, id);
     `,
   },
+  {
+    // The workspace event feed (GET /events/stream): one row per run event in commit order. Its
+    // position is the SSE event id, durable across restarts, so a client resumes with
+    // Last-Event-ID. Rows of deleted runs are skipped by the join that reads them.
+    version: 7,
+    sql: `
+      CREATE TABLE event_feed (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX event_feed_by_workspace ON event_feed (workspace, position);
+    `,
+  },
 ];

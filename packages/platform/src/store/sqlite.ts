@@ -20,6 +20,7 @@ import {
   type ApiKeyRecord,
   type ChainedEventRecord,
   type Doc,
+  type FeedEventRecord,
   type NewRun,
   type NewRunEvent,
   type ResourceKind,
@@ -205,6 +206,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     reject: (error: unknown) => void;
   }
   let queued: QueuedAppend[] = [];
+  const appendListeners = new Set<(workspaces: ReadonlySet<string>) => void>();
   // Per run in a batch: the last seq and hash (the chain's tip) and the run's agent and user. One
   // read of each per run per batch, the same reads the seq alone needed.
   interface ChainTip {
@@ -220,6 +222,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)
        VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at, @prev_hash, @hash)`,
     );
+    const feedInsert = stmt("INSERT INTO event_feed (workspace, run_id, seq) VALUES (?, ?, ?)");
     const results = items.map((item): { record: RunEventRecord } | { error: unknown } => {
       const key = `${item.ws}\0${item.runId}`;
       let tip = tips.get(key);
@@ -264,6 +267,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         prevHash: row.prev_hash,
       });
       insert.run(row);
+      feedInsert.run(item.ws, row.run_id, row.seq);
       tip.seq = row.seq;
       tip.hash = row.hash;
       touched.set(item.runId, row.created_at);
@@ -295,11 +299,15 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       for (const item of items) item.reject(error);
       return;
     }
+    const workspaces = new Set<string>();
     results.forEach((result, i) => {
       const item = items[i] as QueuedAppend;
-      if ("record" in result) item.resolve(result.record);
-      else item.reject(result.error);
+      if ("record" in result) {
+        workspaces.add(item.ws);
+        item.resolve(result.record);
+      } else item.reject(result.error);
     });
+    if (workspaces.size > 0) for (const listener of appendListeners) listener(workspaces);
   };
 
   const putResource = db.transaction(
@@ -519,6 +527,42 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         ) as EventRow[];
       }
       return rows.map(toEvent);
+    },
+
+    async listFeed(ws, filter) {
+      const where = ["f.workspace = ?", "f.position > ?"];
+      const args: unknown[] = [ws, filter.after];
+      if (filter.runId) {
+        where.push("f.run_id = ?");
+        args.push(filter.runId);
+      }
+      if (filter.agentId) {
+        where.push("r.agent_id = ?");
+        args.push(filter.agentId);
+      }
+      if (filter.types && filter.types.length > 0) {
+        where.push(`e.type IN (${filter.types.map(() => "?").join(", ")})`);
+        args.push(...filter.types);
+      }
+      const rows = db
+        .prepare(
+          `SELECT f.position, r.agent_id, e.* FROM event_feed f
+           JOIN run_events e ON e.run_id = f.run_id AND e.seq = f.seq
+           JOIN runs r ON r.id = f.run_id
+           WHERE ${where.join(" AND ")} ORDER BY f.position LIMIT ?`,
+        )
+        .all(...args, filter.limit) as (EventRow & { position: number; agent_id: string })[];
+      return rows.map(
+        (row): FeedEventRecord => ({ ...toEvent(row), position: row.position, agentId: row.agent_id }),
+      );
+    },
+    async lastFeedPosition() {
+      const row = stmt("SELECT MAX(position) AS last FROM event_feed").get() as { last: number | null };
+      return row.last ?? 0;
+    },
+    onEventsAppended(listener) {
+      appendListeners.add(listener);
+      return () => appendListeners.delete(listener);
     },
 
     async listChainedEvents(ws, runId, options) {

@@ -92,6 +92,22 @@ export interface ChainedEventRecord extends RunEventRecord {
   hash: string;
 }
 
+/** A run event as the workspace feed serves it: its durable feed position and its run's agent. */
+export interface FeedEventRecord extends RunEventRecord {
+  /** Grows with every appended event of any workspace; never reused. */
+  position: number;
+  agentId: string;
+}
+
+export interface FeedFilter {
+  after: number;
+  limit: number;
+  runId?: string;
+  agentId?: string;
+  /** Event types; empty or absent = all. */
+  types?: string[];
+}
+
 /** A time window [from, to) over ISO timestamps; either end may be open. */
 export interface TimeWindow {
   from?: string;
@@ -211,6 +227,16 @@ export interface Store {
     ws: string,
     options: TimeWindow & { after?: { createdAt: string; id: string }; limit: number },
   ): Promise<RunRecord[]>;
+
+  /** The workspace feed after position `after`, ascending (GET /events/stream). */
+  listFeed(ws: string, filter: FeedFilter): Promise<FeedEventRecord[]>;
+  /** The last feed position of any workspace (0 when empty): where a new subscriber starts. */
+  lastFeedPosition(): Promise<number>;
+  /**
+   * Called after each commit of appended events (this store's own appends), with the
+   * workspaces that got some; returns the unsubscribe.
+   */
+  onEventsAppended(listener: (workspaces: ReadonlySet<string>) => void): () => void;
 
   /** Secrets are encrypted at rest; only the egress and gateway read them back. */
   putSecret(ws: string, name: string, values: Record<string, string>): Promise<void>;

@@ -48,6 +48,7 @@ const LENIENT: Record<string, number[]> = {
   "PUT /approval-connectors/defaults": [200],
   // Reports a configuration's failed checks in a 200 `{status: "unhealthy", checks}` (contract §3.12).
   "POST /approval-connectors/test": [200],
+  "POST /events/stream-ticket": [201],
 };
 
 const PARAM_VALUES: [string, (param: string) => string][] = [

@@ -54,8 +54,14 @@ describe("roles: every /api/v1 route checks the caller's role", () => {
 
   it("asks more than read for every route that changes something (bar a reviewed few)", () => {
     // POSTs that only compute or read: evaluate a policy, speak MCP (its tools call the API with
-    // the caller's own key), and the MCP transport's 405 answers.
-    const readOnlyWrites = ["POST /policies/evaluate", "POST /mcp", "DELETE /mcp"];
+    // the caller's own key), the MCP transport's 405 answers, and a ticket that opens the read-only
+    // live feed.
+    const readOnlyWrites = [
+      "POST /policies/evaluate",
+      "POST /mcp",
+      "DELETE /mcp",
+      "POST /events/stream-ticket",
+    ];
     const loose = platform.services.api.routes
       .filter((r) => !r.handler.public && r.method !== "GET" && r.handler.permission === "read")
       .map((r) => `${r.method} ${r.path}`)

@@ -16,6 +16,7 @@ import { registerContextExportRoutes } from "./context-export.js";
 import { registerDeployRoutes } from "./deploy.js";
 import { registerDeployDraftRoutes } from "./deploy-drafts.js";
 import { registerDevSessionRoutes } from "./dev-session.js";
+import { registerEventRoutes } from "./events.js";
 import { registerGatewayApiRoutes } from "./gateway.js";
 import { registerIdentityProviderRoutes } from "./identity-providers.js";
 import { registerMcpRoutes } from "./mcp.js";
@@ -42,6 +43,7 @@ export function registerApiRoutes(api: Router<RouteDef>): void {
   registerDeployDraftRoutes(api);
   registerDeployRoutes(api);
   registerDevSessionRoutes(api);
+  registerEventRoutes(api);
   registerGatewayApiRoutes(api);
   registerIdentityProviderRoutes(api);
   registerMcpRoutes(api);

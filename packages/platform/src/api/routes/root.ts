@@ -1,7 +1,9 @@
 /**
  * @module api/routes/root
- * Routes at the platform root: health, the starter kit's echo tool, and the OAuth consent callback.
+ * Routes at the platform root: health, the web console (`/` for browsers, `/assets/*`), the
+ * starter kit's echo tool, and the OAuth consent callback.
  */
+import { consoleAsset, consolePage, wantsHtml } from "../console-assets.js";
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { registerEgressRoutes } from "./egress.js";
@@ -12,7 +14,9 @@ import { registerOAuthCallbackRoute } from "./oauth.js";
 
 export function registerRootRoutes(root: Router<RouteDef>): void {
   root.add("GET", "/healthz", { handler: health, public: true });
-  root.add("GET", "/", { handler: health, public: true });
+  // Browsers get the console; API clients (no text/html in Accept) keep the JSON health answer.
+  root.add("GET", "/", { handler: (ctx) => (wantsHtml(ctx) ? consolePage(ctx) : health()), public: true });
+  root.add("GET", "/assets/:file", { handler: consoleAsset, public: true });
   root.add("POST", "/echo", { handler: echo, public: true });
   registerEgressRoutes(root);
   registerGatewayRoutes(root);

@@ -251,3 +251,24 @@ export const EXPORT_ROUTES = {
 export const OPENAPI_ROUTES = {
   document: { responses: { 200: object({ openapi: string(), info: Json, paths: Json }) } },
 } satisfies Record<string, RouteSchema>;
+
+export const EVENT_ROUTES = {
+  stream: {
+    query: object({
+      run: optional(string({ description: "Only this run's events" })),
+      agent: optional(string({ description: "Only events of runs of this agent" })),
+      kind: optional(
+        string({ description: "Event types, comma-separated (TOOL_REQUEST,APPROVAL_REQUIRED)" }),
+      ),
+      last_event_id: optional(string({ description: "Resume after this feed position (as Last-Event-ID)" })),
+      ticket: optional(
+        string({ description: "A one-use ticket from POST /events/stream-ticket, for EventSource" }),
+      ),
+    }),
+    queryParsedByHandler: true,
+    responses: { 200: sse("Server-sent events: one run event per message, its feed position as the id") },
+  },
+  ticket: {
+    responses: { 201: object({ ticket: string(), expires_at: string({ format: "date-time" }) }) },
+  },
+} satisfies Record<string, RouteSchema>;

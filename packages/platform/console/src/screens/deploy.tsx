@@ -1,0 +1,175 @@
+/**
+ * Deploy wizard: pick the agent's files, see what the analyzer finds (tools, models, secrets,
+ * outbound hosts) before anything runs, choose the tools and policies, deploy, and follow it
+ * until it is Running or says why not.
+ */
+import { useState } from "preact/hooks";
+import { get, post } from "../api.js";
+import { href } from "../router.js";
+import { Field } from "../ui/form.js";
+import { ErrorNote, Page, StatusPill, useLoad } from "../ui/parts.js";
+
+interface Analysis {
+  framework: string;
+  adapter: string;
+  entry_point: string;
+  tools: { name: string; base_url: string; file: string; line: number }[];
+  model_providers: { provider?: string; model?: string }[];
+  secrets: { type: string; file: string; line: number; severity: string }[];
+  outbound_destinations: string[];
+  detected_requirements: string[];
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export function DeployScreen() {
+  const policies = useLoad(() => get<{ name: string }[]>("/policies"));
+  const [name, setName] = useState("");
+  const [files, setFiles] = useState<Record<string, string>>({});
+  const [analysis, setAnalysis] = useState<Analysis | undefined>(undefined);
+  const [tools, setTools] = useState<string[]>([]);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [phase, setPhase] = useState("");
+  const [message, setMessage] = useState("");
+  const [error, setError] = useState<unknown>(undefined);
+
+  const pick = async (e: Event) => {
+    const list = [...((e.target as HTMLInputElement).files ?? [])];
+    const read: Record<string, string> = {};
+    for (const file of list) read[file.webkitRelativePath || file.name] = await file.text();
+    setFiles(read);
+    setAnalysis(undefined);
+    setPhase("");
+    setError(undefined);
+    try {
+      const found = await post<Analysis>("/analyze", { files: read });
+      setAnalysis(found);
+      setTools(found.tools.map((t) => t.name));
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const deploy = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    if (!NAME.test(name)) {
+      setError(new Error("Name the agent with lowercase letters, digits and '-' (e.g. billing-bot)."));
+      return;
+    }
+    try {
+      setPhase("Pending");
+      await post("/deploy", {
+        agent_name: name,
+        source_files: files,
+        required_tools: tools,
+        policies: chosen,
+      });
+      // The agent's phase is not on the event feed: ask until it settles.
+      for (let attempt = 0; attempt < 300; attempt++) {
+        const agent = await get<{ phase: string; status: { message?: string } }>(`/agents/${name}`);
+        setPhase(agent.phase);
+        setMessage(agent.status.message ?? "");
+        if (agent.phase === "Running" || agent.phase === "Failed") return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } catch (err) {
+      setPhase("");
+      setError(err);
+    }
+  };
+
+  const toggle = (list: string[], item: string) =>
+    list.includes(item) ? list.filter((i) => i !== item) : [...list, item];
+  const count = Object.keys(files).length;
+  return (
+    <Page title="Deploy an agent">
+      <form class="card form" onSubmit={deploy} aria-labelledby="deploy-files">
+        <h2 id="deploy-files">1. The agent's code</h2>
+        <label>
+          Files (agent.ts, runagents.yaml, …)
+          <input type="file" multiple onChange={pick} />
+        </label>
+        {count > 0 ? <p class="muted small">{Object.keys(files).join(", ")}</p> : null}
+        {analysis ? (
+          <section aria-labelledby="findings" data-testid="findings">
+            <h2 id="findings">2. What the analyzer found</h2>
+            <dl class="facts">
+              <dt>Entry point</dt>
+              <dd>{analysis.entry_point || "none: the runtime's built-in tool loop answers"}</dd>
+              <dt>Framework</dt>
+              <dd>
+                {analysis.framework} ({analysis.adapter})
+              </dd>
+              <dt>Tools</dt>
+              <dd>{analysis.tools.map((t) => t.name).join(", ") || "none"}</dd>
+              <dt>Models</dt>
+              <dd>
+                {analysis.model_providers
+                  .map((m) => [m.provider, m.model].filter(Boolean).join("/"))
+                  .join(", ") || "none"}
+              </dd>
+              <dt>Secrets in the code</dt>
+              <dd>
+                {analysis.secrets.length === 0
+                  ? "none"
+                  : analysis.secrets
+                      .map((s) => `${s.type} at ${s.file}:${s.line} (${s.severity})`)
+                      .join("; ")}
+              </dd>
+              <dt>Outbound hosts</dt>
+              <dd>{analysis.outbound_destinations.join(", ") || "none"}</dd>
+            </dl>
+            {analysis.secrets.length > 0 ? (
+              <p class="error" role="alert">
+                Secrets were found in the code. Move them to a tool's credentials before deploying.
+              </p>
+            ) : null}
+            <h2>3. Name, tools and policies</h2>
+            <Field label="Agent name" value={name} onInput={setName} placeholder="billing-bot" required />
+            {analysis.tools.length > 0 ? (
+              <fieldset>
+                <legend>Tools it may call</legend>
+                {analysis.tools.map((t) => (
+                  <label key={t.name} class="check">
+                    <input
+                      type="checkbox"
+                      checked={tools.includes(t.name)}
+                      onChange={() => setTools(toggle(tools, t.name))}
+                    />
+                    {t.name}
+                  </label>
+                ))}
+              </fieldset>
+            ) : null}
+            {(policies.data ?? []).length > 0 ? (
+              <fieldset>
+                <legend>Policies</legend>
+                {(policies.data ?? []).map((p) => (
+                  <label key={p.name} class="check">
+                    <input
+                      type="checkbox"
+                      checked={chosen.includes(p.name)}
+                      onChange={() => setChosen(toggle(chosen, p.name))}
+                    />
+                    {p.name}
+                  </label>
+                ))}
+              </fieldset>
+            ) : null}
+            <button type="submit" class="primary" disabled={phase === "Pending"}>
+              Deploy
+            </button>
+          </section>
+        ) : null}
+        {phase ? (
+          <p role="status" data-testid="deploy-phase">
+            <StatusPill status={phase} /> {message}{" "}
+            {phase === "Running" ? <a href={href("playground", name)}>Open the playground</a> : null}
+          </p>
+        ) : null}
+        <ErrorNote error={error} />
+      </form>
+    </Page>
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * Test helper: a headless Chromium (Debian's `chromium` package) driven by playwright-core, with
+ * a fresh profile per launch (playwright-core's `launch` makes a temporary user-data-dir). Without a browser the tests that need one are skipped with the
+ * reason, unless RUNAGENTS_REQUIRE_BROWSER=1 (CI), which makes a missing browser a failure.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AxeBuilder } from "@axe-core/playwright";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+/** RUNAGENTS_CHROMIUM names the browser to use (and only that one); else Debian's paths. */
+const CANDIDATES = process.env.RUNAGENTS_CHROMIUM
+  ? [process.env.RUNAGENTS_CHROMIUM]
+  : ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+export const chromiumPath = (): string | undefined => CANDIDATES.find((p) => existsSync(p));
+
+/** Why browser tests cannot run here ("" when they can); throws when CI requires them. */
+export function browserMissing(): string {
+  if (chromiumPath()) return "";
+  const reason = `no Chromium found (looked at ${CANDIDATES.join(", ")}): apt-get install chromium`;
+  if (process.env.RUNAGENTS_REQUIRE_BROWSER === "1") {
+    throw new Error(`RUNAGENTS_REQUIRE_BROWSER=1 but ${reason}`);
+  }
+  return reason;
+}
+
+export interface TestBrowser {
+  browser: Browser;
+  /** A new context (its own storage) of the given size. */
+  context(viewport?: { width: number; height: number }): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  const browser = await chromium.launch({
+    executablePath: chromiumPath() as string,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-quic",
+      "--disable-sync",
+    ],
+  });
+  return {
+    browser,
+    context: (viewport = { width: 1280, height: 800 }) => browser.newContext({ viewport }),
+    async close() {
+      await browser.close();
+    },
+  };
+}
+
+/** Screenshots go to test-results/console at the repository root (git-ignored). */
+export const SCREENSHOTS = fileURLToPath(new URL("../../../../../test-results/console/", import.meta.url));
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** axe-core on the page as it is: the serious and critical violations, one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"])
+    .analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
+}
