@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { runtimeConfig, waitForAgent } from "../deploy/helpers.js";
+import { sendJson, startFakeProvider, startSse } from "../gateway/fake-provider.js";
 import {
   browserMissing,
   launchBrowser,
@@ -151,26 +152,37 @@ describe("the console in Chromium", () => {
   });
 
   it("shows a model call in the spend chart", async () => {
-    // hello-world calls no model: a model-only agent (the runtime's own loop) answers with one.
-    const deploy = await platform.call("POST", "/deploy", {
-      agent_name: "assistant",
-      source_files: {
-        "runagents.yaml":
-          "name: assistant\nmodel:\n  provider: openai\n  model: gpt-4o-mini\nsystem_prompt: Be brief.\n",
-      },
-    });
-    assert.ok(deploy.status === 200 || deploy.status === 201, deploy.text);
-    await waitForAgent(platform, "assistant", (a) => a.phase === "Running");
-    await go(page, "#/playground/assistant", "Playground");
-    await page.getByLabel("Message").fill("What does a budget do?");
-    await page.getByRole("button", { name: "Send" }).click();
-    await page.getByText("[playground] You said: What does a budget do?").waitFor();
+    // The playground model is free: a priced provider (a local OpenAI stand-in) makes spend visible.
+    const provider = await fakeOpenAI("A budget caps what an agent may spend on models.");
+    try {
+      const added = await platform.call("POST", "/model-providers", {
+        name: "oai",
+        spec: { provider: "openai", endpoint: `${provider.url}/v1`, models: ["gpt-4o"] },
+        api_key: "sk-console-test-0123456789",
+      });
+      assert.ok(added.status === 200 || added.status === 201, added.text);
+      // hello-world calls no model: a model-only agent (the runtime's own loop) answers with one.
+      const deploy = await platform.call("POST", "/deploy", {
+        agent_name: "assistant",
+        source_files: { "runagents.yaml": "name: assistant\n" },
+        system_prompt: "Be brief.",
+        llm_configs: [{ role: "default", provider: "openai", model: "gpt-4o" }],
+      });
+      assert.ok(deploy.status === 200 || deploy.status === 201, deploy.text);
+      await waitForAgent(platform, "assistant", (a) => a.phase === "Running");
+      await go(page, "#/playground/assistant", "Playground");
+      await page.getByLabel("Message").fill("What does a budget do?");
+      await page.getByRole("button", { name: "Send" }).click();
+      await page.getByText("A budget caps what an agent may spend on models.").waitFor();
 
-    await go(page, "#/models", "Models");
-    await page.locator("[data-testid=spend-chart] canvas").waitFor();
-    const table = page.getByTestId("spend-table");
-    assert.match(await shown(table), /assistant\s+playground-llm\/gpt-4o-mini\s+\$0\.0000\d/);
-    await check(page, "console-models");
+      await go(page, "#/models", "Models");
+      await page.locator("[data-testid=spend-chart] canvas").waitFor();
+      const table = page.getByTestId("spend-table");
+      assert.match(await shown(table), /assistant\s+oai\/gpt-4o\s+\$0\.0\d*[1-9]/);
+      await check(page, "console-models");
+    } finally {
+      await provider.close();
+    }
   });
 
   it("registers a tool, lists runs, agents and settings", async () => {
@@ -322,3 +334,27 @@ describe("the console in Chromium", () => {
     assert.deepEqual(a11y, []);
   });
 });
+
+/** An OpenAI-compatible stand-in answering every chat with `reply` and a priced token usage. */
+function fakeOpenAI(reply: string) {
+  const usage = { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 };
+  return startFakeProvider((req, res) => {
+    if (req.method === "GET") return sendJson(res, 200, { data: [] });
+    const base = { id: "c1", created: 1, model: req.body.model };
+    if (!req.body.stream) {
+      const message = { role: "assistant", content: reply };
+      return sendJson(res, 200, {
+        ...base,
+        object: "chat.completion",
+        choices: [{ index: 0, message, finish_reason: "stop" }],
+        usage,
+      });
+    }
+    const sse = startSse(res);
+    const chunk = { ...base, object: "chat.completion.chunk" };
+    sse.event({ ...chunk, choices: [{ index: 0, delta: { content: reply }, finish_reason: "stop" }] });
+    sse.event({ ...chunk, choices: [], usage });
+    sse.event("[DONE]");
+    sse.end();
+  });
+}
