@@ -21,6 +21,7 @@ import { reconcileRuns } from "./governance/reconcile.js";
 import { createEndUsers } from "./ingress/end-users.js";
 import { createLogger, type Logger } from "./log.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
+import { openPostgresStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/store.js";
 import { startBackground } from "./workers.js";
@@ -45,6 +46,7 @@ export const BOOTSTRAP_KEY_NAME = "local-admin";
 export function openStore(config: PlatformConfig): Store {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const box = createSecretBox(loadSecretKey(config.dataDir, config.secretKey));
+  if (config.databaseUrl) return openPostgresStore(config.databaseUrl, box);
   return openSqliteStore(join(config.dataDir, "platform.db"), box);
 }
 
