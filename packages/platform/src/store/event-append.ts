@@ -8,7 +8,7 @@
  */
 import { nowIso } from "../time.js";
 import { sealEvent } from "./event-chain.js";
-import { type EventRow, timeOrderedUuid } from "./rows.js";
+import { type EventRow, timeOrderedUuid, toEvent } from "./rows.js";
 import type { NewRunEvent, RunEventRecord } from "./store.js";
 
 export interface PendingAppend {
@@ -86,18 +86,7 @@ export function sealAppends(
     tip.seq = row.seq;
     tip.hash = row.hash;
     touched.set(item.runId, row.created_at);
-    return {
-      record: {
-        id: row.id,
-        runId: row.run_id,
-        seq: row.seq,
-        type: row.type,
-        actor: row.actor,
-        payloadHash: row.payload_hash,
-        data,
-        timestamp: row.created_at,
-      },
-    };
+    return { record: toEvent(row, data) };
   });
   return { rows, results, touched };
 }

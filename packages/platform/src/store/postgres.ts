@@ -348,14 +348,14 @@ export function openPostgresStore(
           `SELECT * FROM run_events WHERE ${where} ORDER BY seq DESC LIMIT $${args.length}`,
           args,
         );
-        return rows.reverse().map(toEvent);
+        return rows.reverse().map((row) => toEvent(row));
       }
       args.push(options.limit ?? null);
       const rows = await query<EventRow>(
         `SELECT * FROM run_events WHERE ${where} ORDER BY seq LIMIT $${args.length}`,
         args,
       );
-      return rows.map(toEvent);
+      return rows.map((row) => toEvent(row));
     },
     async listChainedEvents(ws, runId, options) {
       if (!(await ownedRun(ws, runId))) return [];

@@ -98,14 +98,15 @@ export const toRun = (row: RunRow): RunRecord => ({
   updatedAt: row.updated_at,
 });
 
-export const toEvent = (row: EventRow): RunEventRecord => ({
+/** `data`: the parsed `row.data`, when the caller has it already. */
+export const toEvent = (row: EventRow, data = JSON.parse(row.data) as Doc): RunEventRecord => ({
   id: row.id,
   runId: row.run_id,
   seq: row.seq,
   type: row.type,
   actor: row.actor,
   payloadHash: row.payload_hash,
-  data: JSON.parse(row.data) as Doc,
+  data,
   timestamp: row.created_at,
 });
 

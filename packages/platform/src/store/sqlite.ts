@@ -273,7 +273,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
           options.limit ?? -1,
         ) as EventRow[];
       }
-      return rows.map(toEvent);
+      return rows.map((row) => toEvent(row));
     },
 
     async listChainedEvents(ws, runId, options) {

@@ -5,16 +5,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { verifyAuditExport } from "runagents/audit";
-import { auditExport } from "../../src/governance/audit-export.js";
 import type { Store } from "../../src/store/store.js";
+import { assertChainStartsAfterUnchained } from "../helpers/audit-chain.js";
 import { type StoreFixture, storeBackends } from "../helpers/stores.js";
-
-async function text(chunks: AsyncIterable<string>): Promise<string> {
-  let out = "";
-  for await (const chunk of chunks) out += chunk;
-  return out;
-}
 
 const key = (id: string, hash: string, workspace = "default", second = 1) => ({
   id,
@@ -174,29 +167,7 @@ for (const backend of await storeBackends()) {
           [seq, `id-${seq}`, `2026-01-01T00:00:0${seq - 1}.000Z`],
         );
       }
-      await store.appendEvent("audit", "run-old", {
-        type: "AGENT_MESSAGE",
-        actor: "a",
-        data: { content: "hi" },
-      });
-      await store.appendEvent("audit", "run-old", { type: "COMPLETED", actor: "governance" });
-      const exported = await text(auditExport(store, "audit", { runId: "run-old" }));
-      const events = exported
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l))
-        .filter((l) => l.kind === "event");
-      assert.deepEqual(
-        events.map((e) => [e.seq, e.prev_hash === "" ? "" : "linked", e.hash === "" ? "" : "hashed"]),
-        [
-          [1, "", ""],
-          [2, "", ""],
-          [3, "", "hashed"],
-          [4, "linked", "hashed"],
-        ],
-      );
-      const summary = verifyAuditExport(exported);
-      assert.deepEqual([summary.events, summary.unchained, summary.runs], [4, 2, 1]);
+      await assertChainStartsAfterUnchained(store, "audit", "run-old");
     });
 
     it("pages runs in a time window in creation order", async () => {

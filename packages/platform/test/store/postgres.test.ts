@@ -6,20 +6,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { verifyAuditExport } from "runagents/audit";
-import { auditExport } from "../../src/governance/audit-export.js";
 import { createSecretBox } from "../../src/store/crypto.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { POSTGRES_MIGRATIONS } from "../../src/store/postgres-migrations.js";
 import type { Store } from "../../src/store/store.js";
+import { exportRun } from "../helpers/audit-chain.js";
 import { type StoreFixture, storeBackends } from "../helpers/stores.js";
 
 const postgres = (await storeBackends()).find((b) => b.name === "postgres");
-
-async function text(chunks: AsyncIterable<string>): Promise<string> {
-  let out = "";
-  for await (const chunk of chunks) out += chunk;
-  return out;
-}
 
 describe("the PostgreSQL store shared by several processes", { skip: postgres?.skip }, () => {
   let fixture: StoreFixture;
@@ -61,7 +55,7 @@ describe("the PostgreSQL store shared by several processes", { skip: postgres?.s
     );
     const events = await b.listEvents("ws", run.id);
     assert.equal(events.length, 2 * per);
-    const exported = await text(auditExport(a, "ws", { runId: run.id }));
+    const exported = await exportRun(a, "ws", run.id);
     const summary = verifyAuditExport(exported);
     assert.deepEqual([summary.events, summary.unchained, summary.runs], [2 * per, 0, 1]);
   });
