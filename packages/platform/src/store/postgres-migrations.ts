@@ -6,7 +6,7 @@
  * sort orders (`COLLATE "C"`: byte order, as SQLite's) and event hashes are identical.
  *
  * Writes to `resources` and `api_keys` notify the channel `runagents_store` (payload: the schema
- * and the writer's application_name) at commit, which is how other platform processes drop their
+ * and the writing store's `runagents.instance` setting) at commit, which is how other platform processes drop their
  * read caches (`postgres.ts`).
  */
 
@@ -80,7 +80,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
       );
       CREATE FUNCTION runagents_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        PERFORM pg_notify('${NOTIFY_CHANNEL}', current_schema() || ' ' || current_setting('application_name'));
+        PERFORM pg_notify('${NOTIFY_CHANNEL}', current_schema() || ' ' || coalesce(current_setting('runagents.instance', true), ''));
         RETURN NULL;
       END $$;
       CREATE TRIGGER resources_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON resources

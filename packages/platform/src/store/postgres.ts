@@ -47,6 +47,8 @@ import {
 
 /** Connections per platform process; N replicas hold N times this (plus one listener each). */
 export const DEFAULT_POOL_SIZE = 10;
+/** How long a process waits before listening again after its listening connection broke. */
+const RELISTEN_MS = 1000;
 
 export interface PostgresStoreOptions {
   poolSize?: number;
@@ -77,12 +79,17 @@ export function openPostgresStore(
   box: SecretBox,
   options: PostgresStoreOptions = {},
 ): PostgresStore {
-  // Our own commits' notifications are recognised by this name (the trigger sends it back).
+  // Our own commits' notifications are recognised by this id: every connection of the pool sets
+  // it as `runagents.instance`, and the trigger sends it back.
   const instance = `runagents-${randomUUID().slice(0, 8)}`;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? DEFAULT_POOL_SIZE,
-    application_name: instance,
+    application_name: "runagents-platform",
+  });
+  pool.on("connect", (client) => {
+    // Queued ahead of anything the pool hands this connection out for.
+    client.query("SELECT set_config('runagents.instance', $1, false)", [instance]).catch(() => {});
   });
   // An idle connection that breaks is dropped by the pool; the next query opens another.
   pool.on("error", () => {});
@@ -93,26 +100,43 @@ export function openPostgresStore(
   // Bumped by every write of ours and every notification: a read that started before a bump
   // must not fill the cache with what it found.
   let generation = 0;
-  const listener = new pg.Client({ connectionString: url, application_name: instance });
-  listener.on("notification", (message) => {
-    const [from, writer] = (message.payload ?? "").split(" ");
-    if (from !== schema || writer === instance) return;
+  let closed = false;
+  let listener: pg.Client | undefined;
+  const cache = new ReadCache(() => (listening ? remoteVersion : ++remoteVersion));
+  const invalidate = () => {
     remoteVersion++;
     generation++;
-  });
-  const stopListening = () => {
-    listening = false;
   };
-  listener.on("error", stopListening);
-  listener.on("end", stopListening);
-  const cache = new ReadCache(() => (listening ? remoteVersion : ++remoteVersion));
+  /** Opens the listening connection; when it breaks, caching stops until another one listens. */
+  const listen = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: url, application_name: "runagents-platform" });
+    client.on("notification", (message) => {
+      const [from, writer] = (message.payload ?? "").split(" ");
+      if (from === schema && writer !== instance) invalidate();
+    });
+    let lost = false;
+    const lose = () => {
+      if (lost) return;
+      lost = true;
+      listening = false;
+      client.end().catch(() => {});
+      if (!closed) setTimeout(() => void listen().catch(() => {}), RELISTEN_MS).unref();
+    };
+    client.on("error", lose);
+    client.on("end", lose);
+    listener = client;
+    await client.connect();
+    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    if (lost || closed) return;
+    // Whatever was written while nobody listened is unknown: start from an empty cache.
+    invalidate();
+    listening = true;
+  };
 
   const ready = (async () => {
     try {
-      await listener.connect();
-      await listener.query(`LISTEN ${NOTIFY_CHANNEL}`);
       schema = await migratePostgres(pool);
-      listening = true;
+      await listen();
     } catch (error) {
       throw new PostgresStoreError(`PostgreSQL store: ${(error as Error).message}`);
     }
@@ -469,14 +493,15 @@ export function openPostgresStore(
     async synced() {
       await ready;
       // Notifications arrive on the listening connection ahead of the answer to a later query.
-      if (listening) await listener.query("SELECT 1");
+      if (listening) await listener?.query("SELECT 1");
     },
 
     async close() {
       await appends.flush();
       await Promise.allSettled([...inFlight]);
-      stopListening();
-      await Promise.allSettled([listener.end(), pool.end()]);
+      closed = true;
+      listening = false;
+      await Promise.allSettled([listener?.end(), pool.end()]);
     },
   };
 

@@ -15,6 +15,15 @@ import { type StoreFixture, storeBackends } from "../helpers/stores.js";
 
 const postgres = (await storeBackends()).find((b) => b.name === "postgres");
 
+/** Polls `check` every 20 ms (10 s at most): for state only the server can tell. */
+async function waitUntil(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe("the PostgreSQL store shared by several processes", { skip: postgres?.skip }, () => {
   let fixture: StoreFixture;
   before(async () => {
@@ -74,6 +83,42 @@ describe("the PostgreSQL store shared by several processes", { skip: postgres?.s
     await a.synced();
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(await a.readResource("ws", "policy", "shared"), undefined);
+  });
+
+  it("serves nothing from its cache while its listening connection is down, and listens again", async () => {
+    const name = `relisten-${randomBytes(4).toString("hex")}`;
+    const url = new URL(fixture.url);
+    url.searchParams.set("application_name", name);
+    const store = openPostgresStore(url.toString(), createSecretBox(randomBytes(32)));
+    const listeners = async () =>
+      (
+        await fixture.sql(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query IN ('LISTEN runagents_store', 'SELECT 1')",
+          [name],
+        )
+      ).map((row) => row.pid);
+    try {
+      await store.putResource("ws", "tool", "watched", { v: 1 });
+      await store.synced();
+      const [first] = await listeners();
+      await fixture.sql("SELECT pg_terminate_backend($1)", [first]);
+      await fixture.sql("UPDATE resources SET doc = $1 WHERE name = 'watched'", [JSON.stringify({ v: 2 })]);
+      // Whether or not the store has noticed the loss yet, its next turn must not serve { v: 1 }
+      // once it has: wait until the listener is gone, then read.
+      await waitUntil(async () => !(await listeners()).includes(first), "the listener to go");
+      await waitUntil(
+        async () => (await store.getResource("ws", "tool", "watched"))?.doc.v === 2,
+        "the store to read past its cache",
+      );
+      await waitUntil(async () => (await listeners()).length === 1, "the store to listen again");
+      await store.synced();
+      await fixture.sql("UPDATE resources SET doc = $1 WHERE name = 'watched'", [JSON.stringify({ v: 3 })]);
+      await store.synced();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual((await store.getResource("ws", "tool", "watched"))?.doc, { v: 3 });
+    } finally {
+      await store.close();
+    }
   });
 
   it("reads secrets another instance sealed with the shared key", async () => {
