@@ -5,9 +5,10 @@
  * shipped. Columns hold the same text as in SQLite (ISO timestamps, JSON documents), so records,
  * sort orders (`COLLATE "C"`: byte order, as SQLite's) and event hashes are identical.
  *
- * Writes to `resources` and `api_keys` notify the channel `runagents_store` (payload: the schema
- * and the writing store's `runagents.instance` setting) at commit, which is how other platform processes drop their
- * read caches (`postgres.ts`).
+ * Writes to `resources` and `api_keys` notify the channel `runagents_store` at commit, which is
+ * how other platform processes keep their read caches current (`postgres.ts`). The payload is
+ * `<schema> <writer's runagents.instance> <what changed>`: a resource's `["workspace","kind","name"]`
+ * as JSON, or `*` for anything else (API keys, a truncation, a renamed row).
  */
 
 export const NOTIFY_CHANNEL = "runagents_store";
@@ -79,11 +80,29 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
         groups TEXT NOT NULL DEFAULT '[]'
       );
       CREATE FUNCTION runagents_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        origin text := current_schema() || ' ' || coalesce(current_setting('runagents.instance', true), '');
+        changed record;
       BEGIN
-        PERFORM pg_notify('${NOTIFY_CHANNEL}', current_schema() || ' ' || coalesce(current_setting('runagents.instance', true), ''));
+        -- Nested, not OR-ed: plpgsql may evaluate every operand, and OLD has no fields here.
+        IF TG_LEVEL = 'STATEMENT' THEN
+          PERFORM pg_notify('${NOTIFY_CHANNEL}', origin || ' *');
+          RETURN NULL;
+        END IF;
+        IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
+        IF TG_OP = 'UPDATE' THEN
+          IF (OLD.workspace, OLD.kind, OLD.name) IS DISTINCT FROM (NEW.workspace, NEW.kind, NEW.name) THEN
+            PERFORM pg_notify('${NOTIFY_CHANNEL}', origin || ' *');
+            RETURN NULL;
+          END IF;
+        END IF;
+        PERFORM pg_notify('${NOTIFY_CHANNEL}',
+          origin || ' ' || json_build_array(changed.workspace, changed.kind, changed.name)::text);
         RETURN NULL;
       END $$;
-      CREATE TRIGGER resources_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON resources
+      CREATE TRIGGER resources_changed AFTER INSERT OR UPDATE OR DELETE ON resources
+        FOR EACH ROW EXECUTE FUNCTION runagents_notify_change();
+      CREATE TRIGGER resources_truncated AFTER TRUNCATE ON resources
         FOR EACH STATEMENT EXECUTE FUNCTION runagents_notify_change();
       CREATE TRIGGER api_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_keys
         FOR EACH STATEMENT EXECUTE FUNCTION runagents_notify_change();

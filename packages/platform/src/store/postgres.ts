@@ -11,9 +11,10 @@
  *   run from any process are serialised, so seqs stay gapless and the chain unbroken.
  * - Resource writes are single statements: optimistic versions are checked by the write itself
  *   (`WHERE version = $n`, `ON CONFLICT DO NOTHING` for "must not exist").
- * - The read cache (read-cache.ts) is dropped when another process writes resources or API keys:
- *   triggers notify `runagents_store` at commit and a dedicated connection LISTENs. While that
- *   connection is down, nothing is served from the cache.
+ * - The read cache (read-cache.ts) follows other processes' writes: triggers notify
+ *   `runagents_store` at commit with the resource written (the whole cache goes for API keys),
+ *   and a dedicated connection LISTENs. While that connection is down, nothing is served from
+ *   the cache.
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
@@ -107,13 +108,20 @@ export function openPostgresStore(
     remoteVersion++;
     generation++;
   };
+  /** A notification (postgres-migrations.ts): forget what another process changed. */
+  const noticed = (payload: string) => {
+    const [from, writer, ...rest] = payload.split(" ");
+    if (from !== schema || writer === instance) return;
+    const changed = rest.join(" ");
+    const key = changed === "*" ? undefined : (JSON.parse(changed) as [string, ResourceKind, string]);
+    if (!key) return invalidate();
+    generation++;
+    cache.forgetRow(...key);
+  };
   /** Opens the listening connection; when it breaks, caching stops until another one listens. */
   const listen = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: url, application_name: "runagents-platform" });
-    client.on("notification", (message) => {
-      const [from, writer] = (message.payload ?? "").split(" ");
-      if (from === schema && writer !== instance) invalidate();
-    });
+    client.on("notification", (message) => noticed(message.payload ?? ""));
     let lost = false;
     const lose = () => {
       if (lost) return;

@@ -73,12 +73,19 @@ describe("the PostgreSQL store shared by several processes", { skip: postgres?.s
     const key = randomBytes(32);
     const [a, b] = [fixture.open(key), fixture.open(key)] as [ReturnType<typeof openPostgresStore>, Store];
     await b.putResource("ws", "policy", "shared", { v: 1 });
+    await b.putResource("ws", "tool", "untouched", { v: 1 });
+    const untouched = await a.readResource("ws", "tool", "untouched");
     assert.equal((await a.readResource("ws", "policy", "shared"))?.version, 1);
     assert.equal((await a.readResource("ws", "policy", "shared"))?.version, 1, "served from the cache");
     await b.putResource("ws", "policy", "shared", { v: 2 });
     await a.synced();
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual((await a.readResource("ws", "policy", "shared"))?.doc, { v: 2 });
+    assert.equal(
+      await a.readResource("ws", "tool", "untouched"),
+      untouched,
+      "only the written row is dropped",
+    );
     await b.deleteResource("ws", "policy", "shared");
     await a.synced();
     await new Promise((resolve) => setImmediate(resolve));
