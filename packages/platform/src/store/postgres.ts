@@ -196,6 +196,29 @@ export function openPostgresStore(
     return row;
   };
   const shared = new WeakMap<ResourceRow, ResourceRecord>();
+  /** Drops the row before a write of ours; returns the generation to hand to `afterWrite`. */
+  const beforeWrite = async (ws: string, kind: ResourceKind, name: string): Promise<number> => {
+    await ready;
+    wrote();
+    cache.forgetRow(ws, kind, name);
+    return generation;
+  };
+  /**
+   * Caches what our write stored, unless another write (ours or another process's) came in
+   * meanwhile: then the row is only dropped, and the next read fetches the winner.
+   */
+  const afterWrite = (
+    seen: number,
+    ws: string,
+    kind: ResourceKind,
+    name: string,
+    row: ResourceRow | null,
+  ) => {
+    const fresh = seen === generation;
+    wrote();
+    cache.forgetRow(ws, kind, name);
+    if (fresh) cache.setRow(ws, kind, name, row);
+  };
 
   const ownedRun = async (ws: string, runId: string) =>
     (await query("SELECT 1 FROM runs WHERE id = $1 AND workspace = $2", [runId, ws])).length > 0;
@@ -235,9 +258,7 @@ export function openPostgresStore(
       doc: T,
       options: { expectedVersion?: number } = {},
     ) {
-      await ready;
-      wrote();
-      cache.forgetRow(ws, kind, name);
+      const seen = await beforeWrite(ws, kind, name);
       const key = [ws, kind, name, JSON.stringify(doc), nowIso()];
       const expected = options.expectedVersion;
       let written: (ResourceRow & { created?: boolean }) | undefined;
@@ -271,21 +292,16 @@ export function openPostgresStore(
         throw new VersionConflictError(expected as number, current?.version ?? 0);
       }
       const { created, ...row } = written;
-      wrote();
-      cache.forgetRow(ws, kind, name);
-      cache.setRow(ws, kind, name, row);
+      afterWrite(seen, ws, kind, name, row);
       return { record: toResource<T>(row), created: created === true };
     },
     async deleteResource(ws, kind, name) {
-      await ready;
-      wrote();
-      cache.forgetRow(ws, kind, name);
+      const seen = await beforeWrite(ws, kind, name);
       const { rowCount } = await pool.query(
         "DELETE FROM resources WHERE workspace = $1 AND kind = $2 AND name = $3",
         [ws, kind, name],
       );
-      wrote();
-      cache.setRow(ws, kind, name, null);
+      afterWrite(seen, ws, kind, name, null);
       return (rowCount ?? 0) > 0;
     },
 

@@ -65,6 +65,16 @@ for (const backend of await storeBackends()) {
       assert.equal((await store.getResource("ws", "idempotency", "key-1"))?.version, 1);
     });
 
+    it("reads the last of several concurrent writes to one resource, not an earlier one", async () => {
+      const writes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => store.putResource("ws", "setting", "hot", { i })),
+      );
+      const last = writes.reduce((a, b) => (b.record.version > a.record.version ? b : a));
+      assert.equal(last.record.version, 6);
+      const read = await store.readResource("ws", "setting", "hot");
+      assert.deepEqual([read?.version, read?.doc], [6, last.record.doc]);
+    });
+
     it("lists resources of one kind in a workspace by name, in byte order", async () => {
       for (const name of ["b", "B", "a-2", "a"]) await store.putResource("ws", "tool", name, { name });
       await store.putResource("ws2", "tool", "zz", {});
