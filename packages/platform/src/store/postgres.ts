@@ -26,8 +26,8 @@ import { ReadCache } from "./read-cache.js";
 import {
   type ApiKeyRow,
   apiKeyRow,
-  deepFreeze,
   type EventRow,
+  FrozenRecords,
   newRunRow,
   type ResourceRow,
   type RunRow,
@@ -37,14 +37,7 @@ import {
   toResource,
   toRun,
 } from "./rows.js";
-import {
-  type ApiKeyRecord,
-  type Doc,
-  type ResourceKind,
-  type ResourceRecord,
-  type Store,
-  VersionConflictError,
-} from "./store.js";
+import { type ApiKeyRecord, type Doc, type ResourceKind, type Store, VersionConflictError } from "./store.js";
 
 /** Connections per platform process; N replicas hold N times this (plus one listener each). */
 export const DEFAULT_POOL_SIZE = 10;
@@ -195,7 +188,7 @@ export function openPostgresStore(
     if (seen === generation) cache.setRow(ws, kind, name, row);
     return row;
   };
-  const shared = new WeakMap<ResourceRow, ResourceRecord>();
+  const frozen = new FrozenRecords();
   /** Drops the row before a write of ours; returns the generation to hand to `afterWrite`. */
   const beforeWrite = async (ws: string, kind: ResourceKind, name: string): Promise<number> => {
     await ready;
@@ -230,13 +223,7 @@ export function openPostgresStore(
     },
     async readResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
       const row = await readRow(ws, kind, name);
-      if (!row) return undefined;
-      let record = shared.get(row);
-      if (!record) {
-        record = deepFreeze(toResource(row));
-        shared.set(row, record);
-      }
-      return record as ResourceRecord<T>;
+      return row ? frozen.of<T>(row) : undefined;
     },
     async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
       await ready;

@@ -206,7 +206,24 @@ export function nextResourceRow(
   };
 }
 
-export function deepFreeze<T>(value: T): T {
+/**
+ * `Store.readResource`'s records: one deeply frozen record per cached row object (a changed row
+ * is a new object, so its record is new too).
+ */
+export class FrozenRecords {
+  readonly #byRow = new WeakMap<ResourceRow, ResourceRecord>();
+
+  of<T extends Doc>(row: ResourceRow): ResourceRecord<T> {
+    let record = this.#byRow.get(row);
+    if (!record) {
+      record = deepFreeze(toResource(row));
+      this.#byRow.set(row, record);
+    }
+    return record as ResourceRecord<T>;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);

@@ -18,8 +18,8 @@ import { ReadCache } from "./read-cache.js";
 import {
   type ApiKeyRow,
   apiKeyRow,
-  deepFreeze,
   type EventRow,
+  FrozenRecords,
   newRunRow,
   nextResourceRow,
   patchRunRow,
@@ -37,7 +37,6 @@ import {
   type Doc,
   type NewRun,
   type ResourceKind,
-  type ResourceRecord,
   type Store,
   VersionConflictError,
 } from "./store.js";
@@ -151,8 +150,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     }
     return row;
   };
-  // One frozen record per cached row object: a changed row is a new object, so a new record.
-  const shared = new WeakMap<ResourceRow, ResourceRecord>();
+  const frozen = new FrozenRecords();
 
   return {
     async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
@@ -161,13 +159,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
     async readResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
       const row = readRow(ws, kind, name);
-      if (!row) return undefined;
-      let record = shared.get(row);
-      if (!record) {
-        record = deepFreeze(toResource(row));
-        shared.set(row, record);
-      }
-      return record as ResourceRecord<T>;
+      return row ? frozen.of<T>(row) : undefined;
     },
     async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
       let rows = cache.getList(ws, kind) as readonly ResourceRow[] | undefined;
