@@ -21,6 +21,11 @@ export interface PlatformConfig {
   maxBodyBytes: number;
   /** Seed the starter kit at start-up. @default true for `npm start` (--no-seed to skip) */
   seedStarterKit: boolean;
+  /**
+   * A `postgres://` URL: the store lives in PostgreSQL (docs/scaling.md); unset keeps the SQLite
+   * file in dataDir. (RUNAGENTS_DATABASE_URL, --database-url)
+   */
+  databaseUrl?: string | undefined;
   /** AES-256 key material for secrets at rest (RUNAGENTS_SECRET_KEY); else a key file in dataDir */
   secretKey: string | undefined;
   /** OpenAI key the starter kit's playground-llm uses when set (OPENAI_API_KEY) */
@@ -130,6 +135,10 @@ export function loadPlatformConfig(
       `invalid agent isolation "${isolation}"; valid values: auto, ${ISOLATION_MODES.join(", ")}`,
     );
   }
+  const databaseUrl = flags["database-url"] ?? env.RUNAGENTS_DATABASE_URL ?? "";
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("invalid database URL: expected postgres://user@host:port/database");
+  }
   return {
     host,
     port,
@@ -137,6 +146,7 @@ export function loadPlatformConfig(
     dataDir: flags["data-dir"] ?? env.RUNAGENTS_DATA_DIR ?? join(homedir(), ".runagents", "platform"),
     maxBodyBytes,
     seedStarterKit: !flags["no-seed"],
+    databaseUrl: databaseUrl || undefined,
     secretKey: env.RUNAGENTS_SECRET_KEY || undefined,
     openaiApiKey: env.OPENAI_API_KEY || undefined,
     logLevel: level as PlatformConfig["logLevel"],
@@ -157,6 +167,7 @@ function parseFlags(argv: string[]) {
       "log-level": { type: "string" },
       "no-seed": { type: "boolean" },
       "agent-isolation": { type: "string" },
+      "database-url": { type: "string" },
     },
   }).values;
 }

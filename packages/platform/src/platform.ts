@@ -27,6 +27,7 @@ import { PlatformMetrics } from "./observability/metrics.js";
 import { observeStore } from "./observability/observed-store.js";
 import { startTracing } from "./observability/tracing.js";
 import { createSecretBox, loadSecretKey } from "./store/crypto.js";
+import { openPostgresStore } from "./store/postgres.js";
 import { openSqliteStore } from "./store/sqlite.js";
 import type { Store } from "./store/store.js";
 import { startBackground } from "./workers.js";
@@ -51,6 +52,7 @@ export const BOOTSTRAP_KEY_NAME = "local-admin";
 export function openStore(config: PlatformConfig): Store {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const box = createSecretBox(loadSecretKey(config.dataDir, config.secretKey));
+  if (config.databaseUrl) return openPostgresStore(config.databaseUrl, box);
   return openSqliteStore(join(config.dataDir, "platform.db"), box);
 }
 

@@ -7,160 +7,40 @@
  * store updates and that notices other connections' commits (see `read-cache.ts` for the exact
  * consistency guarantee).
  */
-import { randomUUID } from "node:crypto";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import { nowIso } from "../time.js";
 import { createCheckpointer } from "./checkpointer.js";
 import type { SecretBox } from "./crypto.js";
-import { sealEvent } from "./event-chain.js";
+import { AppendQueue, type PendingAppend, sealAppends } from "./event-append.js";
 import { MIGRATIONS } from "./migrations.js";
 import { ReadCache } from "./read-cache.js";
 import {
+  type ApiKeyRow,
+  apiKeyRow,
+  type EventRow,
+  FrozenRecords,
+  newRunRow,
+  nextResourceRow,
+  patchRunRow,
+  type ResourceRow,
+  type RunPatch,
+  type RunRow,
+  toApiKey,
+  toChainedEvent,
+  toEvent,
+  toResource,
+  toRun,
+} from "./rows.js";
+import {
   type ApiKeyRecord,
-  type ChainedEventRecord,
   type Doc,
   type FeedEventRecord,
   type NewRun,
-  type NewRunEvent,
   type ResourceKind,
-  type ResourceRecord,
-  type RunEventRecord,
-  type RunRecord,
   type Store,
   VersionConflictError,
 } from "./store.js";
-
-interface ResourceRow {
-  workspace: string;
-  kind: ResourceKind;
-  name: string;
-  doc: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
-interface RunRow {
-  id: string;
-  workspace: string;
-  agent_id: string;
-  user_id: string;
-  conversation_id: string;
-  status: string;
-  blocked_action_id: string;
-  initial_message: string;
-  invoke_url: string;
-  owner: string;
-  user_auth: string;
-  created_at: string;
-  updated_at: string;
-}
-interface EventRow {
-  run_id: string;
-  seq: number;
-  id: string;
-  type: string;
-  actor: string;
-  payload_hash: string;
-  data: string;
-  created_at: string;
-  prev_hash: string;
-  hash: string;
-}
-interface ApiKeyRow {
-  id: string;
-  workspace: string;
-  name: string;
-  prefix: string;
-  last4: string;
-  hash: string;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-  act_for_users: number;
-  role: string;
-  groups: string;
-}
-
-const toResource = <T extends Doc>(row: ResourceRow): ResourceRecord<T> => ({
-  workspace: row.workspace,
-  kind: row.kind,
-  name: row.name,
-  doc: JSON.parse(row.doc) as T,
-  version: row.version,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
-
-const toRun = (row: RunRow): RunRecord => ({
-  id: row.id,
-  workspace: row.workspace,
-  agentId: row.agent_id,
-  userId: row.user_id,
-  conversationId: row.conversation_id,
-  status: row.status,
-  blockedActionId: row.blocked_action_id,
-  initialMessage: row.initial_message,
-  invokeUrl: row.invoke_url,
-  owner: row.owner,
-  userAuth: row.user_auth,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-});
-
-const toEvent = (row: EventRow): RunEventRecord => ({
-  id: row.id,
-  runId: row.run_id,
-  seq: row.seq,
-  type: row.type,
-  actor: row.actor,
-  payloadHash: row.payload_hash,
-  data: JSON.parse(row.data) as Doc,
-  timestamp: row.created_at,
-});
-
-const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
-  id: row.id,
-  workspace: row.workspace,
-  name: row.name,
-  prefix: row.prefix,
-  last4: row.last4,
-  hash: row.hash,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
-  expiresAt: row.expires_at,
-  actForUsers: row.act_for_users === 1,
-  role: row.role,
-  groups: parseGroups(row.groups),
-});
-
-function parseGroups(text: string): string[] {
-  try {
-    const value: unknown = JSON.parse(text);
-    return Array.isArray(value) ? value.filter((g): g is string => typeof g === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-/**
- * A UUIDv7 (RFC 9562: 48-bit millisecond timestamp, then random bits): event ids grow with time,
- * so inserting one touches the right edge of the `id` index instead of a random page of it —
- * fewer pages written per commit as the event table grows.
- */
-export function timeOrderedUuid(now = Date.now()): string {
-  const random = randomUUID();
-  const time = now.toString(16).padStart(12, "0");
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15)}`;
-}
 
 /**
  * The database and its `-wal` / `-shm` files are readable by the platform's user only. SQLite
@@ -195,120 +75,36 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     return statement;
   };
 
-  // Group commit: appends made in the same turn of the event loop share one transaction; each
-  // run's next seq and its existence are looked up once per batch. Every caller still awaits its
-  // own event; an append to an unknown run fails alone.
-  interface QueuedAppend {
-    ws: string;
-    runId: string;
-    event: NewRunEvent;
-    resolve: (record: RunEventRecord) => void;
-    reject: (error: unknown) => void;
-  }
-  let queued: QueuedAppend[] = [];
-  const appendListeners = new Set<(workspaces: ReadonlySet<string>) => void>();
-  // Per run in a batch: the last seq and hash (the chain's tip) and the run's agent and user. One
-  // read of each per run per batch, the same reads the seq alone needed.
-  interface ChainTip {
-    seq: number;
-    hash: string;
-    agentId: string;
-    userId: string;
-  }
-  const appendBatch = db.transaction((items: QueuedAppend[]) => {
-    const tips = new Map<string, ChainTip>();
-    const touched = new Map<string, string>();
+  // Group commit (event-append.ts): one IMMEDIATE transaction per turn's appends.
+  const appendBatch = db.transaction((items: PendingAppend[]) => {
+    const sealed = sealAppends(items, (ws, runId) => {
+      const run = stmt("SELECT agent_id, user_id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws) as
+        | { agent_id: string; user_id: string }
+        | undefined;
+      if (!run) return undefined;
+      const last = stmt("SELECT seq, hash FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1").get(
+        runId,
+      ) as { seq: number; hash: string } | undefined;
+      return { seq: last?.seq ?? 0, hash: last?.hash ?? "", agentId: run.agent_id, userId: run.user_id };
+    });
     const insert = stmt(
       `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)
        VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at, @prev_hash, @hash)`,
     );
     const feedInsert = stmt("INSERT INTO event_feed (workspace, run_id, seq) VALUES (?, ?, ?)");
-    const results = items.map((item): { record: RunEventRecord } | { error: unknown } => {
-      const key = `${item.ws}\0${item.runId}`;
-      let tip = tips.get(key);
-      if (tip === undefined) {
-        const run = stmt("SELECT agent_id, user_id FROM runs WHERE id = ? AND workspace = ?").get(
-          item.runId,
-          item.ws,
-        ) as { agent_id: string; user_id: string } | undefined;
-        if (!run) return { error: new Error(`run ${item.runId} not found`) };
-        const last = stmt("SELECT seq, hash FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1").get(
-          item.runId,
-        ) as { seq: number; hash: string } | undefined;
-        tip = { seq: last?.seq ?? 0, hash: last?.hash ?? "", agentId: run.agent_id, userId: run.user_id };
-        tips.set(key, tip);
-      }
-      const data = item.event.data ?? {};
-      const row: EventRow = {
-        run_id: item.runId,
-        seq: tip.seq + 1,
-        id: timeOrderedUuid(),
-        type: item.event.type,
-        actor: item.event.actor ?? "",
-        payload_hash: item.event.payloadHash ?? "",
-        data: JSON.stringify(data),
-        created_at: nowIso(),
-        prev_hash: tip.hash,
-        hash: "",
-      };
-      row.hash = sealEvent({
-        workspace: item.ws,
-        runId: row.run_id,
-        agentId: tip.agentId,
-        userId: tip.userId,
-        seq: row.seq,
-        id: row.id,
-        type: row.type,
-        actor: row.actor,
-        payloadHash: row.payload_hash,
-        data,
-        dataText: row.data,
-        time: row.created_at,
-        prevHash: row.prev_hash,
-      });
+    sealed.rows.forEach((row, i) => {
       insert.run(row);
-      feedInsert.run(item.ws, row.run_id, row.seq);
-      tip.seq = row.seq;
-      tip.hash = row.hash;
-      touched.set(item.runId, row.created_at);
-      return {
-        record: {
-          id: row.id,
-          runId: row.run_id,
-          seq: row.seq,
-          type: row.type,
-          actor: row.actor,
-          payloadHash: row.payload_hash,
-          data,
-          timestamp: row.created_at,
-        },
-      };
+      feedInsert.run(sealed.workspaces[i], row.run_id, row.seq);
     });
-    for (const [runId, at] of touched) stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    for (const [runId, at] of sealed.touched)
+      stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    return sealed.results;
+  });
+  const appends = new AppendQueue((items) => {
+    const results = appendBatch.immediate(items);
+    checkpointer.committed();
     return results;
   });
-  const flushAppends = (): void => {
-    const items = queued;
-    queued = [];
-    if (items.length === 0) return;
-    let results: ({ record: RunEventRecord } | { error: unknown })[];
-    try {
-      results = appendBatch.immediate(items);
-      checkpointer.committed();
-    } catch (error) {
-      for (const item of items) item.reject(error);
-      return;
-    }
-    const workspaces = new Set<string>();
-    results.forEach((result, i) => {
-      const item = items[i] as QueuedAppend;
-      if ("record" in result) {
-        workspaces.add(item.ws);
-        item.resolve(result.record);
-      } else item.reject(result.error);
-    });
-    if (workspaces.size > 0) for (const listener of appendListeners) listener(workspaces);
-  };
 
   const putResource = db.transaction(
     (ws: string, kind: ResourceKind, name: string, doc: Doc, expectedVersion: number | undefined) => {
@@ -321,16 +117,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       if (expectedVersion !== undefined && expectedVersion !== current) {
         throw new VersionConflictError(expectedVersion, current);
       }
-      const now = nowIso();
-      const row: ResourceRow = {
-        workspace: ws,
-        kind,
-        name,
-        doc: JSON.stringify(doc),
-        version: current + 1,
-        created_at: existing?.created_at ?? now,
-        updated_at: now,
-      };
+      const row = nextResourceRow(ws, kind, name, doc, existing);
       stmt(
         `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
          VALUES (@workspace, @kind, @name, @doc, @version, @created_at, @updated_at)
@@ -342,18 +129,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   );
 
   const updateRun = db.transaction(
-    (ws: string, id: string, patch: Partial<RunRecord>, ifStatus: string[] | undefined) => {
+    (ws: string, id: string, patch: RunPatch, ifStatus: string[] | undefined) => {
       const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as RunRow | undefined;
       if (!row || (ifStatus && !ifStatus.includes(row.status))) return undefined;
-      const next: RunRow = {
-        ...row,
-        status: patch.status ?? row.status,
-        blocked_action_id: patch.blockedActionId ?? row.blocked_action_id,
-        initial_message: patch.initialMessage ?? row.initial_message,
-        invoke_url: patch.invokeUrl ?? row.invoke_url,
-        owner: patch.owner ?? row.owner,
-        updated_at: nowIso(),
-      };
+      const next = patchRunRow(row, patch);
       stmt(
         `UPDATE runs SET status = @status, blocked_action_id = @blocked_action_id,
            initial_message = @initial_message, invoke_url = @invoke_url, owner = @owner,
@@ -376,8 +155,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     }
     return row;
   };
-  // One frozen record per cached row object: a changed row is a new object, so a new record.
-  const shared = new WeakMap<ResourceRow, ResourceRecord>();
+  const frozen = new FrozenRecords();
 
   return {
     async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
@@ -386,13 +164,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
     async readResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
       const row = readRow(ws, kind, name);
-      if (!row) return undefined;
-      let record = shared.get(row);
-      if (!record) {
-        record = deepFreeze(toResource(row));
-        shared.set(row, record);
-      }
-      return record as ResourceRecord<T>;
+      return row ? frozen.of<T>(row) : undefined;
     },
     async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
       let rows = cache.getList(ws, kind) as readonly ResourceRow[] | undefined;
@@ -434,22 +206,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
 
     async createRun(run: NewRun) {
-      const now = nowIso();
-      const row: RunRow = {
-        id: run.id ?? randomUUID(),
-        workspace: run.workspace,
-        agent_id: run.agentId,
-        user_id: run.userId,
-        conversation_id: run.conversationId ?? "",
-        status: run.status ?? "RUNNING",
-        blocked_action_id: "",
-        initial_message: run.initialMessage ?? "",
-        invoke_url: run.invokeUrl ?? "",
-        owner: run.owner ?? "",
-        user_auth: run.userAuth ?? "",
-        created_at: now,
-        updated_at: now,
-      };
+      const row = newRunRow(run);
       stmt(
         `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
            initial_message, invoke_url, owner, user_auth, created_at, updated_at)
@@ -473,19 +230,9 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         clauses.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
         args.push(...filter.status);
       }
-      if (filter.userId) {
-        clauses.push("user_id = ?");
-        args.push(filter.userId);
-      }
-      if (filter.conversationId) {
-        clauses.push("conversation_id = ?");
-        args.push(filter.conversationId);
-      }
-      const limit = filter.limit === undefined ? "" : " LIMIT ?";
-      if (filter.limit !== undefined) args.push(filter.limit);
-      const rows = stmt(
-        `SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id${limit}`,
-      ).all(...args) as RunRow[];
+      const rows = stmt(`SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id`).all(
+        ...args,
+      ) as RunRow[];
       return rows.map(toRun);
     },
     async listRunsWithStatus(status) {
@@ -501,32 +248,29 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return updateRun.immediate(ws, id, patch, ifStatus);
     },
     appendEvent(ws, runId, event) {
-      return new Promise<RunEventRecord>((resolve, reject) => {
-        if (queued.length === 0) setImmediate(flushAppends);
-        queued.push({ ws, runId, event, resolve, reject });
-      });
+      return appends.push(ws, runId, event);
     },
     async listEvents(ws, runId, options = {}) {
       const owned = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
       if (!owned) return [];
       const afterSeq = options.afterSeq ?? 0;
-      const where = `run_id = ? AND seq > ?${options.type ? " AND type = ?" : ""}`;
-      const args: unknown[] = options.type ? [runId, afterSeq, options.type] : [runId, afterSeq];
       let rows: EventRow[];
       if (options.tail !== undefined) {
         rows = (
-          stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq DESC LIMIT ?`).all(
-            ...args,
+          stmt("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?").all(
+            runId,
+            afterSeq,
             options.tail,
           ) as EventRow[]
         ).reverse();
       } else {
-        rows = stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq LIMIT ?`).all(
-          ...args,
+        rows = stmt("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(
+          runId,
+          afterSeq,
           options.limit ?? -1,
         ) as EventRow[];
       }
-      return rows.map(toEvent);
+      return rows.map((row) => toEvent(row));
     },
 
     async listFeed(ws, filter) {
@@ -561,8 +305,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       return row.last ?? 0;
     },
     onEventsAppended(listener) {
-      appendListeners.add(listener);
-      return () => appendListeners.delete(listener);
+      return appends.onAppended(listener);
     },
 
     async listChainedEvents(ws, runId, options) {
@@ -572,14 +315,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         `SELECT * FROM run_events WHERE run_id = ? AND seq > ? AND created_at >= ? AND created_at < ?
          ORDER BY seq LIMIT ?`,
       ).all(runId, options.afterSeq, options.from ?? "", options.to ?? "\uffff", options.limit) as EventRow[];
-      return rows.map(
-        (row): ChainedEventRecord => ({
-          ...toEvent(row),
-          dataText: row.data,
-          prevHash: row.prev_hash,
-          hash: row.hash,
-        }),
-      );
+      return rows.map(toChainedEvent);
     },
     async listRunsInWindow(ws, options) {
       const after = options.after ?? { createdAt: "", id: "" };
@@ -623,9 +359,9 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       stmt(
         `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at,
            act_for_users, role, groups)
-         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @createdAt, @lastUsedAt, @expiresAt,
-           @actForUsers, @role, @groups)`,
-      ).run({ ...key, actForUsers: key.actForUsers ? 1 : 0, groups: JSON.stringify(key.groups) });
+         VALUES (@id, @workspace, @name, @prefix, @last4, @hash, @created_at, @last_used_at, @expires_at,
+           @act_for_users, @role, @groups)`,
+      ).run(apiKeyRow(key));
     },
     async listApiKeys(ws) {
       const rows = (
@@ -670,7 +406,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
 
     async close() {
-      flushAppends();
+      appends.flush();
       await checkpointer.stop();
       db.close();
     },

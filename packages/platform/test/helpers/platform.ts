@@ -1,6 +1,10 @@
 /**
  * Test helper: a real platform on an ephemeral port with a temporary data dir, its log lines
  * captured, and a small fetch wrapper for raw HTTP.
+ *
+ * With RUNAGENTS_TEST_STORE=postgres every platform started here keeps its store in a fresh
+ * PostgreSQL schema (test/helpers/stores.ts), dropped by `destroy()`: the suite then runs on the
+ * PostgreSQL store.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +13,7 @@ import { hashToken, issueApiKey } from "../../src/api/auth.js";
 import { loadPlatformConfig, type PlatformConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { type RunningPlatform, startPlatform } from "../../src/platform.js";
+import { freshSchema } from "./stores.js";
 
 export interface TestPlatform extends RunningPlatform {
   dataDir: string;
@@ -39,12 +44,30 @@ export interface ApiResponse {
 }
 
 const adminKeys = new Map<string, string>();
+/** Per data dir under RUNAGENTS_TEST_STORE=postgres: its schema, kept across restarts. */
+const schemas = new Map<string, Awaited<ReturnType<typeof freshSchema>>>();
+
+async function storeConfig(dataDir: string): Promise<Partial<PlatformConfig>> {
+  if (process.env.RUNAGENTS_TEST_STORE !== "postgres") return {};
+  let schema = schemas.get(dataDir);
+  if (!schema) {
+    schema = await freshSchema();
+    schemas.set(dataDir, schema);
+  }
+  return { databaseUrl: schema.url };
+}
 
 export async function startTestPlatform(
   options: { dataDir?: string; env?: Record<string, string>; config?: Partial<PlatformConfig> } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "runagents-platform-test-"));
-  const config = { ...loadPlatformConfig([], options.env ?? {}), port: 0, dataDir, ...options.config };
+  const config = {
+    ...loadPlatformConfig([], options.env ?? {}),
+    port: 0,
+    dataDir,
+    ...(await storeConfig(dataDir)),
+    ...options.config,
+  };
   const logs: string[] = [];
   const running = await startPlatform(config, {
     logger: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
@@ -74,6 +97,8 @@ export async function startTestPlatform(
     async destroy() {
       await running.close();
       rmSync(dataDir, { recursive: true, force: true });
+      await schemas.get(dataDir)?.drop();
+      schemas.delete(dataDir);
     },
   };
 }

@@ -11,7 +11,8 @@ import {
   createCheckpointer,
 } from "../../src/store/checkpointer.js";
 import { createSecretBox } from "../../src/store/crypto.js";
-import { openSqliteStore, timeOrderedUuid } from "../../src/store/sqlite.js";
+import { timeOrderedUuid } from "../../src/store/rows.js";
+import { openSqliteStore } from "../../src/store/sqlite.js";
 
 describe("WAL checkpoints off the event loop", () => {
   it("hands checkpoints to a worker once the store is busy, and gives them back when stopped", async () => {

@@ -5,18 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { canonicalEvent, verifyAuditExport } from "runagents/audit";
-import { auditExport } from "../../src/governance/audit-export.js";
+import { canonicalEvent } from "runagents/audit";
 import { createSecretBox } from "../../src/store/crypto.js";
 import { chainFields } from "../../src/store/event-chain.js";
 import { MIGRATIONS } from "../../src/store/migrations.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
-
-async function text(chunks: AsyncIterable<string>): Promise<string> {
-  let out = "";
-  for await (const chunk of chunks) out += chunk;
-  return out;
-}
+import { assertChainStartsAfterUnchained } from "../helpers/audit-chain.js";
 
 describe("the audit chain in the store", () => {
   it("keeps events from before the chain unchained, starts the chain after them, and says so when verified", async () => {
@@ -41,30 +35,7 @@ describe("the audit chain in the store", () => {
 
     const store = openSqliteStore(file, createSecretBox(randomBytes(32)));
     try {
-      await store.appendEvent("default", "run-1", {
-        type: "AGENT_MESSAGE",
-        actor: "a",
-        data: { content: "hi" },
-      });
-      await store.appendEvent("default", "run-1", { type: "COMPLETED", actor: "governance" });
-      const exported = await text(auditExport(store, "default", { runId: "run-1" }));
-      const events = exported
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l))
-        .filter((l) => l.kind === "event");
-      assert.deepEqual(
-        events.map((e) => [e.seq, e.prev_hash === "" ? "" : "linked", e.hash === "" ? "" : "hashed"]),
-        [
-          [1, "", ""],
-          [2, "", ""],
-          [3, "", "hashed"],
-          [4, "linked", "hashed"],
-        ],
-      );
-      assert.equal(events[3].prev_hash, events[2].hash);
-      const summary = verifyAuditExport(exported);
-      assert.deepEqual([summary.events, summary.unchained, summary.runs], [4, 2, 1]);
+      await assertChainStartsAfterUnchained(store, "default", "run-1");
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,154 @@
+/**
+ * @module store/event-append
+ * Event appends as both SQL stores make them. Group commit: appends made in the same turn of the
+ * event loop share one transaction (`AppendQueue`); inside it, each run's chain tip (last seq and
+ * hash) and its agent and user are read once, and every event gets the next seq and its hash
+ * (`sealAppends`). Every caller still awaits its own event; an append to an unknown run fails
+ * alone.
+ */
+import { nowIso } from "../time.js";
+import { sealEvent } from "./event-chain.js";
+import { type EventRow, timeOrderedUuid, toEvent } from "./rows.js";
+import type { NewRunEvent, RunEventRecord } from "./store.js";
+
+export interface PendingAppend {
+  ws: string;
+  runId: string;
+  event: NewRunEvent;
+}
+
+/** A run's chain tip as its transaction sees it: the last event's seq and hash, 0 and "" when none. */
+export interface ChainTip {
+  seq: number;
+  hash: string;
+  agentId: string;
+  userId: string;
+}
+
+export type AppendResult = { record: RunEventRecord } | { error: unknown };
+
+export interface SealedAppends {
+  /** The rows to insert, in order. */
+  rows: EventRow[];
+  /** Each row's workspace (the rows have none of their own): for the workspace event feed. */
+  workspaces: string[];
+  /** One per item, in the items' order. */
+  results: AppendResult[];
+  /** The runs appended to, with their new `updated_at`. */
+  touched: Map<string, string>;
+}
+
+export const runKey = (ws: string, runId: string): string => `${ws}\0${runId}`;
+
+/** Seals a batch: `tipOf` is asked once per run (undefined: no such run in that workspace). */
+export function sealAppends(
+  items: readonly PendingAppend[],
+  tipOf: (ws: string, runId: string) => ChainTip | undefined,
+): SealedAppends {
+  const tips = new Map<string, ChainTip | undefined>();
+  const rows: EventRow[] = [];
+  const workspaces: string[] = [];
+  const touched = new Map<string, string>();
+  const results = items.map((item): AppendResult => {
+    const key = runKey(item.ws, item.runId);
+    if (!tips.has(key)) {
+      const found = tipOf(item.ws, item.runId);
+      tips.set(key, found && { ...found });
+    }
+    const tip = tips.get(key);
+    if (!tip) return { error: new Error(`run ${item.runId} not found`) };
+    const data = item.event.data ?? {};
+    const row: EventRow = {
+      run_id: item.runId,
+      seq: tip.seq + 1,
+      id: timeOrderedUuid(),
+      type: item.event.type,
+      actor: item.event.actor ?? "",
+      payload_hash: item.event.payloadHash ?? "",
+      data: JSON.stringify(data),
+      created_at: nowIso(),
+      prev_hash: tip.hash,
+      hash: "",
+    };
+    row.hash = sealEvent({
+      workspace: item.ws,
+      runId: row.run_id,
+      agentId: tip.agentId,
+      userId: tip.userId,
+      seq: row.seq,
+      id: row.id,
+      type: row.type,
+      actor: row.actor,
+      payloadHash: row.payload_hash,
+      data,
+      dataText: row.data,
+      time: row.created_at,
+      prevHash: row.prev_hash,
+    });
+    rows.push(row);
+    workspaces.push(item.ws);
+    tip.seq = row.seq;
+    tip.hash = row.hash;
+    touched.set(item.runId, row.created_at);
+    return { record: toEvent(row, data) };
+  });
+  return { rows, workspaces, results, touched };
+}
+
+/**
+ * Collects the appends of one event-loop turn and commits them together with `commit` (sync for
+ * SQLite, async for PostgreSQL). A commit that throws fails every append of its batch.
+ */
+export class AppendQueue {
+  #queued: (PendingAppend & { resolve: (r: RunEventRecord) => void; reject: (e: unknown) => void })[] = [];
+  readonly #listeners = new Set<(workspaces: ReadonlySet<string>) => void>();
+
+  constructor(
+    private readonly commit: (items: PendingAppend[]) => AppendResult[] | Promise<AppendResult[]>,
+  ) {}
+
+  push(ws: string, runId: string, event: NewRunEvent): Promise<RunEventRecord> {
+    return new Promise<RunEventRecord>((resolve, reject) => {
+      if (this.#queued.length === 0) setImmediate(() => void this.flush());
+      this.#queued.push({ ws, runId, event, resolve, reject });
+    });
+  }
+
+  /** Called after each commit with the workspaces that got events; returns the unsubscribe. */
+  onAppended(listener: (workspaces: ReadonlySet<string>) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Commits what is queued now (synchronously when `commit` is synchronous). */
+  flush(): Promise<void> | undefined {
+    const items = this.#queued;
+    this.#queued = [];
+    if (items.length === 0) return undefined;
+    const settle = (results: AppendResult[]) => {
+      const workspaces = new Set<string>();
+      results.forEach((result, i) => {
+        const item = items[i];
+        if (!item) return;
+        if ("record" in result) {
+          workspaces.add(item.ws);
+          item.resolve(result.record);
+        } else item.reject(result.error);
+      });
+      if (workspaces.size > 0) for (const listener of this.#listeners) listener(workspaces);
+    };
+    const failAll = (error: unknown) => {
+      for (const item of items) item.reject(error);
+    };
+    let outcome: AppendResult[] | Promise<AppendResult[]>;
+    try {
+      outcome = this.commit(items);
+    } catch (error) {
+      failAll(error);
+      return undefined;
+    }
+    if (outcome instanceof Promise) return outcome.then(settle, failAll);
+    settle(outcome);
+    return undefined;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * @module store/postgres-migrations
+ * The PostgreSQL schema, versioned like the SQLite one (`migrations.ts`) but with its own history:
+ * version 1 is the SQLite schema as of its version 6. Append new entries; never edit one that has
+ * shipped. Columns hold the same text as in SQLite (ISO timestamps, JSON documents), so records,
+ * sort orders (`COLLATE "C"`: byte order, as SQLite's) and event hashes are identical.
+ *
+ * Writes to `resources` and `api_keys` notify the channel `runagents_store` at commit, which is
+ * how other platform processes keep their read caches current (`postgres.ts`). The payload is
+ * `<schema> <writer's runagents.instance> <what changed>`: a resource's `["workspace","kind","name"]`
+ * as JSON, or `*` for anything else (API keys, a truncation, a renamed row).
+ */
+
+export const NOTIFY_CHANNEL = "runagents_store";
+
+export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE resources (
+        workspace TEXT COLLATE "C" NOT NULL,
+        kind TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        doc TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (workspace, kind, name)
+      );
+      CREATE TABLE runs (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        workspace TEXT COLLATE "C" NOT NULL,
+        agent_id TEXT COLLATE "C" NOT NULL,
+        user_id TEXT COLLATE "C" NOT NULL,
+        conversation_id TEXT COLLATE "C" NOT NULL,
+        status TEXT COLLATE "C" NOT NULL,
+        blocked_action_id TEXT NOT NULL DEFAULT '',
+        initial_message TEXT NOT NULL DEFAULT '',
+        invoke_url TEXT NOT NULL DEFAULT '',
+        owner TEXT NOT NULL DEFAULT '',
+        user_auth TEXT NOT NULL DEFAULT '',
+        created_at TEXT COLLATE "C" NOT NULL,
+        updated_at TEXT COLLATE "C" NOT NULL
+      );
+      CREATE INDEX runs_by_agent ON runs (workspace, agent_id, updated_at);
+      CREATE INDEX runs_by_created ON runs (workspace, created_at, id);
+      CREATE INDEX runs_by_status ON runs (status);
+      CREATE TABLE run_events (
+        run_id TEXT COLLATE "C" NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        payload_hash TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT COLLATE "C" NOT NULL,
+        prev_hash TEXT NOT NULL DEFAULT '',
+        hash TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_id, seq)
+      );
+      CREATE TABLE secrets (
+        workspace TEXT COLLATE "C" NOT NULL,
+        name TEXT COLLATE "C" NOT NULL,
+        sealed TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (workspace, name)
+      );
+      CREATE TABLE api_keys (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        workspace TEXT COLLATE "C" NOT NULL,
+        name TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        last4 TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        created_at TEXT COLLATE "C" NOT NULL,
+        last_used_at TEXT NOT NULL DEFAULT '',
+        expires_at TEXT NOT NULL DEFAULT '',
+        act_for_users INTEGER NOT NULL DEFAULT 0,
+        role TEXT NOT NULL DEFAULT '',
+        groups TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE FUNCTION runagents_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        origin text := current_schema() || ' ' || coalesce(current_setting('runagents.instance', true), '');
+        changed record;
+      BEGIN
+        -- Nested, not OR-ed: plpgsql may evaluate every operand, and OLD has no fields here.
+        IF TG_LEVEL = 'STATEMENT' THEN
+          PERFORM pg_notify('${NOTIFY_CHANNEL}', origin || ' *');
+          RETURN NULL;
+        END IF;
+        IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
+        IF TG_OP = 'UPDATE' THEN
+          IF (OLD.workspace, OLD.kind, OLD.name) IS DISTINCT FROM (NEW.workspace, NEW.kind, NEW.name) THEN
+            PERFORM pg_notify('${NOTIFY_CHANNEL}', origin || ' *');
+            RETURN NULL;
+          END IF;
+        END IF;
+        PERFORM pg_notify('${NOTIFY_CHANNEL}',
+          origin || ' ' || json_build_array(changed.workspace, changed.kind, changed.name)::text);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER resources_changed AFTER INSERT OR UPDATE OR DELETE ON resources
+        FOR EACH ROW EXECUTE FUNCTION runagents_notify_change();
+      CREATE TRIGGER resources_truncated AFTER TRUNCATE ON resources
+        FOR EACH STATEMENT EXECUTE FUNCTION runagents_notify_change();
+      CREATE TRIGGER api_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON api_keys
+        FOR EACH STATEMENT EXECUTE FUNCTION runagents_notify_change();
+    `,
+  },
+  {
+    // The workspace event feed (GET /events/stream), as SQLite's version 7: one row per run event
+    // in commit order; its position is the SSE event id a client resumes from.
+    version: 2,
+    sql: `
+      CREATE TABLE event_feed (
+        position BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        workspace TEXT COLLATE "C" NOT NULL,
+        run_id TEXT COLLATE "C" NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX event_feed_by_workspace ON event_feed (workspace, position);
+    `,
+  },
+];

@@ -1,0 +1,680 @@
+/**
+ * @module store/postgres
+ * The PostgreSQL store (`RUNAGENTS_DATABASE_URL`): the same Store, records and audit chain as the
+ * SQLite one, on a database several platform processes may share.
+ *
+ * - Opening returns at once; migrations run in the background behind `pg_advisory_lock` (per
+ *   schema), once, however many processes start together, and every method waits for them. A
+ *   database that cannot be reached or migrated fails the first call with a one-line message.
+ * - Event appends are group-committed (event-append.ts). A batch locks its runs' rows (`FOR
+ *   UPDATE`, in id order, so batches never deadlock), then reads each chain tip: appends to one
+ *   run from any process are serialised, so seqs stay gapless and the chain unbroken.
+ * - Resource writes are single statements: optimistic versions are checked by the write itself
+ *   (`WHERE version = $n`, `ON CONFLICT DO NOTHING` for "must not exist").
+ * - The read cache (read-cache.ts) follows other processes' writes: triggers notify
+ *   `runagents_store` at commit with the resource written (the whole cache goes for API keys),
+ *   and a dedicated connection LISTENs. While that connection is down, nothing is served from
+ *   the cache.
+ */
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { nowIso } from "../time.js";
+import type { SecretBox } from "./crypto.js";
+import { AppendQueue, type ChainTip, type PendingAppend, runKey, sealAppends } from "./event-append.js";
+import { NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import { ReadCache } from "./read-cache.js";
+import {
+  type ApiKeyRow,
+  apiKeyRow,
+  type EventRow,
+  FrozenRecords,
+  newRunRow,
+  type ResourceRow,
+  type RunRow,
+  toApiKey,
+  toChainedEvent,
+  toEvent,
+  toResource,
+  toRun,
+} from "./rows.js";
+import {
+  type ApiKeyRecord,
+  type Doc,
+  type FeedEventRecord,
+  type ResourceKind,
+  type RunFilter,
+  type Store,
+  VersionConflictError,
+} from "./store.js";
+
+/** Connections per platform process; N replicas hold N times this (plus one listener each). */
+export const DEFAULT_POOL_SIZE = 10;
+/** How long a process waits before listening again after its listening connection broke. */
+const RELISTEN_MS = 1000;
+
+export interface PostgresStoreOptions {
+  poolSize?: number;
+}
+
+type EventsOptions = NonNullable<Parameters<Store["listEvents"]>[2]>;
+
+/** Any fixed key: held by every append transaction while it writes the workspace feed (below). */
+const FEED_LOCK = 0x72614645;
+
+export interface PostgresStore extends Store {
+  /**
+   * Resolves once every cache invalidation committed by other processes before the call has been
+   * received: a read after it sees their earlier writes.
+   */
+  synced(): Promise<void>;
+}
+
+export class PostgresStoreError extends Error {
+  override name = "PostgresStoreError";
+}
+
+export function openPostgresStore(
+  url: string,
+  box: SecretBox,
+  options: PostgresStoreOptions = {},
+): PostgresStore {
+  // Our own commits' notifications are recognised by this id: every connection of the pool sets
+  // it as `runagents.instance`, and the trigger sends it back.
+  const instance = `runagents-${randomUUID().slice(0, 8)}`;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    application_name: "runagents-platform",
+  });
+  pool.on("connect", (client) => {
+    // Queued ahead of anything the pool hands this connection out for.
+    client.query("SELECT set_config('runagents.instance', $1, false)", [instance]).catch(() => {});
+  });
+  // An idle connection that breaks is dropped by the pool; the next query opens another.
+  pool.on("error", () => {});
+
+  let schema = "";
+  let listening = false;
+  let remoteVersion = 0;
+  // Bumped by every write of ours and every notification: a read that started before a bump
+  // must not fill the cache with what it found.
+  let generation = 0;
+  let closed = false;
+  let listener: pg.Client | undefined;
+  const cache = new ReadCache(() => (listening ? remoteVersion : ++remoteVersion));
+  const invalidate = () => {
+    remoteVersion++;
+    generation++;
+  };
+  /** A notification (postgres-migrations.ts): forget what another process changed. */
+  const noticed = (payload: string) => {
+    const [from, writer, ...rest] = payload.split(" ");
+    if (from !== schema || writer === instance) return;
+    const changed = rest.join(" ");
+    const key = changed === "*" ? undefined : (JSON.parse(changed) as [string, ResourceKind, string]);
+    if (!key) return invalidate();
+    generation++;
+    cache.forgetRow(...key);
+  };
+  /** Opens the listening connection; when it breaks, caching stops until another one listens. */
+  const listen = async (): Promise<void> => {
+    const client = new pg.Client({ connectionString: url, application_name: "runagents-platform" });
+    client.on("notification", (message) => noticed(message.payload ?? ""));
+    let lost = false;
+    const lose = () => {
+      if (lost) return;
+      lost = true;
+      listening = false;
+      client.end().catch(() => {});
+      if (!closed) setTimeout(() => void listen().catch(() => {}), RELISTEN_MS).unref();
+    };
+    client.on("error", lose);
+    client.on("end", lose);
+    listener = client;
+    await client.connect();
+    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    if (lost || closed) return;
+    // Whatever was written while nobody listened is unknown: start from an empty cache.
+    invalidate();
+    listening = true;
+  };
+
+  const ready = (async () => {
+    try {
+      schema = await migratePostgres(pool);
+      await listen();
+    } catch (error) {
+      throw new PostgresStoreError(`PostgreSQL store: ${(error as Error).message}`);
+    }
+  })();
+  ready.catch(() => {});
+
+  const query = async <R extends object>(sql: string, params: unknown[] = []): Promise<R[]> => {
+    await ready;
+    return (await pool.query(sql, params)).rows as R[];
+  };
+  const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    await ready;
+    const client = await pool.connect();
+    try {
+      await client.query("BEGIN");
+      const result = await work(client);
+      await client.query("COMMIT");
+      client.release();
+      return result;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      client.release(true);
+      throw error;
+    }
+  };
+  const wrote = () => {
+    generation++;
+  };
+
+  const inFlight = new Set<Promise<unknown>>();
+  const appends = new AppendQueue((items) => {
+    const batch = transaction((client) => appendBatch(client, items));
+    inFlight.add(batch);
+    const done = () => inFlight.delete(batch);
+    batch.then(done, done);
+    return batch;
+  });
+
+  const readRow = async (ws: string, kind: ResourceKind, name: string): Promise<ResourceRow | null> => {
+    await ready;
+    const cached = cache.getRow(ws, kind, name) as ResourceRow | null | undefined;
+    if (cached !== undefined) return cached;
+    const seen = generation;
+    const [row = null] = await query<ResourceRow>(
+      "SELECT * FROM resources WHERE workspace = $1 AND kind = $2 AND name = $3",
+      [ws, kind, name],
+    );
+    if (seen === generation) cache.setRow(ws, kind, name, row);
+    return row;
+  };
+  const frozen = new FrozenRecords();
+  /** Drops the row before a write of ours; returns the generation to hand to `afterWrite`. */
+  const beforeWrite = async (ws: string, kind: ResourceKind, name: string): Promise<number> => {
+    await ready;
+    wrote();
+    cache.forgetRow(ws, kind, name);
+    return generation;
+  };
+  /**
+   * Caches what our write stored, unless another write (ours or another process's) came in
+   * meanwhile: then the row is only dropped, and the next read fetches the winner.
+   */
+  const afterWrite = (
+    seen: number,
+    ws: string,
+    kind: ResourceKind,
+    name: string,
+    row: ResourceRow | null,
+  ) => {
+    const fresh = seen === generation;
+    wrote();
+    cache.forgetRow(ws, kind, name);
+    if (fresh) cache.setRow(ws, kind, name, row);
+  };
+
+  const ownedRun = async (ws: string, runId: string) =>
+    (await query("SELECT 1 FROM runs WHERE id = $1 AND workspace = $2", [runId, ws])).length > 0;
+
+  return {
+    async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
+      const row = await readRow(ws, kind, name);
+      return row ? toResource<T>(row) : undefined;
+    },
+    async readResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
+      const row = await readRow(ws, kind, name);
+      return row ? frozen.of<T>(row) : undefined;
+    },
+    async listResources<T extends Doc>(ws: string, kind: ResourceKind) {
+      await ready;
+      let rows = cache.getList(ws, kind) as readonly ResourceRow[] | undefined;
+      if (!rows) {
+        const seen = generation;
+        rows = await query<ResourceRow>(
+          "SELECT * FROM resources WHERE workspace = $1 AND kind = $2 ORDER BY name",
+          [ws, kind],
+        );
+        if (seen === generation) cache.setList(ws, kind, rows);
+      }
+      return rows.map((row) => toResource<T>(row));
+    },
+    async putResource<T extends Doc>(
+      ws: string,
+      kind: ResourceKind,
+      name: string,
+      doc: T,
+      options: { expectedVersion?: number } = {},
+    ) {
+      const seen = await beforeWrite(ws, kind, name);
+      const key = [ws, kind, name, JSON.stringify(doc), nowIso()];
+      const expected = options.expectedVersion;
+      let written: (ResourceRow & { created?: boolean }) | undefined;
+      if (expected === undefined) {
+        [written] = await query<ResourceRow & { created: boolean }>(
+          `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 1, $5, $5)
+           ON CONFLICT (workspace, kind, name) DO UPDATE SET
+             doc = excluded.doc, version = resources.version + 1, updated_at = excluded.updated_at
+           RETURNING *, (xmax = 0) AS created`,
+          key,
+        );
+      } else if (expected === 0) {
+        [written] = await query<ResourceRow>(
+          `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 1, $5, $5) ON CONFLICT DO NOTHING RETURNING *, true AS created`,
+          key,
+        );
+      } else {
+        [written] = await query<ResourceRow>(
+          `UPDATE resources SET doc = $4, version = version + 1, updated_at = $5
+           WHERE workspace = $1 AND kind = $2 AND name = $3 AND version = $6 RETURNING *, false AS created`,
+          [...key, expected],
+        );
+      }
+      if (!written) {
+        const [current] = await query<{ version: number }>(
+          "SELECT version FROM resources WHERE workspace = $1 AND kind = $2 AND name = $3",
+          [ws, kind, name],
+        );
+        throw new VersionConflictError(expected as number, current?.version ?? 0);
+      }
+      const { created, ...row } = written;
+      afterWrite(seen, ws, kind, name, row);
+      return { record: toResource<T>(row), created: created === true };
+    },
+    async deleteResource(ws, kind, name) {
+      const seen = await beforeWrite(ws, kind, name);
+      const { rowCount } = await pool.query(
+        "DELETE FROM resources WHERE workspace = $1 AND kind = $2 AND name = $3",
+        [ws, kind, name],
+      );
+      afterWrite(seen, ws, kind, name, null);
+      return (rowCount ?? 0) > 0;
+    },
+
+    async createRun(run) {
+      const row = newRunRow(run);
+      await query(
+        `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
+           initial_message, invoke_url, owner, user_auth, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [
+          row.id,
+          row.workspace,
+          row.agent_id,
+          row.user_id,
+          row.conversation_id,
+          row.status,
+          row.blocked_action_id,
+          row.initial_message,
+          row.invoke_url,
+          row.owner,
+          row.user_auth,
+          row.created_at,
+          row.updated_at,
+        ],
+      );
+      return toRun(row);
+    },
+    async getRun(ws, id) {
+      const [row] = await query<RunRow>("SELECT * FROM runs WHERE id = $1 AND workspace = $2", [id, ws]);
+      return row ? toRun(row) : undefined;
+    },
+    async listRuns(ws, filter: RunFilter = {}) {
+      const args: unknown[] = [ws];
+      const clauses = ["workspace = $1"];
+      const where = (column: string, value: unknown, many = false) => {
+        args.push(value);
+        clauses.push(many ? `${column} = ANY($${args.length})` : `${column} = $${args.length}`);
+      };
+      if (filter.agentId) where("agent_id", filter.agentId);
+      if (filter.status && filter.status.length > 0) where("status", filter.status, true);
+      if (filter.userId) where("user_id", filter.userId);
+      if (filter.conversationId) where("conversation_id", filter.conversationId);
+      args.push(filter.limit ?? null);
+      const rows = await query<RunRow>(
+        `SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id LIMIT $${args.length}`,
+        args,
+      );
+      return rows.map(toRun);
+    },
+    async listRunsWithStatus(status) {
+      if (status.length === 0) return [];
+      const rows = await query<RunRow>("SELECT * FROM runs WHERE status = ANY($1) ORDER BY created_at, id", [
+        status,
+      ]);
+      return rows.map(toRun);
+    },
+    async updateRun(ws, id, patch, ifStatus) {
+      const [row] = await query<RunRow>(
+        `UPDATE runs SET status = COALESCE($3, status), blocked_action_id = COALESCE($4, blocked_action_id),
+           initial_message = COALESCE($5, initial_message), invoke_url = COALESCE($6, invoke_url),
+           owner = COALESCE($7, owner), updated_at = $8
+         WHERE id = $1 AND workspace = $2 AND ($9::text[] IS NULL OR status = ANY($9::text[]))
+         RETURNING *`,
+        [
+          id,
+          ws,
+          patch.status ?? null,
+          patch.blockedActionId ?? null,
+          patch.initialMessage ?? null,
+          patch.invokeUrl ?? null,
+          patch.owner ?? null,
+          nowIso(),
+          ifStatus ?? null,
+        ],
+      );
+      return row ? toRun(row) : undefined;
+    },
+    appendEvent(ws, runId, event) {
+      return appends.push(ws, runId, event);
+    },
+    async listEvents(ws, runId, options: EventsOptions = {}) {
+      if (!(await ownedRun(ws, runId))) return [];
+      const args: unknown[] = [runId, options.afterSeq ?? 0];
+      let where = "run_id = $1 AND seq > $2";
+      if (options.type) {
+        args.push(options.type);
+        where += ` AND type = $${args.length}`;
+      }
+      if (options.tail !== undefined) {
+        args.push(options.tail);
+        const rows = await query<EventRow>(
+          `SELECT * FROM run_events WHERE ${where} ORDER BY seq DESC LIMIT $${args.length}`,
+          args,
+        );
+        return rows.reverse().map((row) => toEvent(row));
+      }
+      args.push(options.limit ?? null);
+      const rows = await query<EventRow>(
+        `SELECT * FROM run_events WHERE ${where} ORDER BY seq LIMIT $${args.length}`,
+        args,
+      );
+      return rows.map((row) => toEvent(row));
+    },
+    async listFeed(ws, filter) {
+      const where = ["f.workspace = $1", "f.position > $2"];
+      const args: unknown[] = [ws, filter.after];
+      if (filter.runId) {
+        args.push(filter.runId);
+        where.push(`f.run_id = $${args.length}`);
+      }
+      if (filter.agentId) {
+        args.push(filter.agentId);
+        where.push(`r.agent_id = $${args.length}`);
+      }
+      if (filter.types && filter.types.length > 0) {
+        args.push(filter.types);
+        where.push(`e.type = ANY($${args.length})`);
+      }
+      args.push(filter.limit);
+      const rows = await query<EventRow & { position: string; agent_id: string }>(
+        `SELECT f.position, r.agent_id, e.* FROM event_feed f
+         JOIN run_events e ON e.run_id = f.run_id AND e.seq = f.seq
+         JOIN runs r ON r.id = f.run_id
+         WHERE ${where.join(" AND ")} ORDER BY f.position LIMIT $${args.length}`,
+        args,
+      );
+      return rows.map(
+        (row): FeedEventRecord => ({
+          ...toEvent(row),
+          position: Number(row.position),
+          agentId: row.agent_id,
+        }),
+      );
+    },
+    async lastFeedPosition() {
+      const [row] = await query<{ last: string | null }>("SELECT MAX(position) AS last FROM event_feed");
+      return Number(row?.last ?? 0);
+    },
+    onEventsAppended(listener) {
+      return appends.onAppended(listener);
+    },
+    async listChainedEvents(ws, runId, options) {
+      if (!(await ownedRun(ws, runId))) return [];
+      const rows = await query<EventRow>(
+        `SELECT * FROM run_events WHERE run_id = $1 AND seq > $2 AND created_at >= $3 AND created_at < $4
+         ORDER BY seq LIMIT $5`,
+        [runId, options.afterSeq, options.from ?? "", options.to ?? "\uffff", options.limit],
+      );
+      return rows.map(toChainedEvent);
+    },
+    async listRunsInWindow(ws, options) {
+      const after = options.after ?? { createdAt: "", id: "" };
+      const rows = await query<RunRow>(
+        `SELECT * FROM runs WHERE workspace = $1 AND (created_at, id) > ($2, $3) AND created_at < $4
+           AND updated_at >= $5
+         ORDER BY created_at, id LIMIT $6`,
+        [ws, after.createdAt, after.id, options.to ?? "\uffff", options.from ?? "", options.limit],
+      );
+      return rows.map(toRun);
+    },
+
+    async putSecret(ws, name, values) {
+      await query(
+        `INSERT INTO secrets (workspace, name, sealed, updated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (workspace, name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+        [ws, name, box.seal(JSON.stringify(values)), nowIso()],
+      );
+    },
+    async getSecret(ws, name) {
+      const [row] = await query<{ sealed: string }>(
+        "SELECT sealed FROM secrets WHERE workspace = $1 AND name = $2",
+        [ws, name],
+      );
+      return row ? (JSON.parse(box.open(row.sealed)) as Record<string, string>) : undefined;
+    },
+    async deleteSecretsWithPrefix(ws, prefix) {
+      await ready;
+      const { rowCount } = await pool.query(
+        "DELETE FROM secrets WHERE workspace = $1 AND starts_with(name, $2)",
+        [ws, prefix],
+      );
+      return rowCount ?? 0;
+    },
+    async deleteSecret(ws, name) {
+      await query("DELETE FROM secrets WHERE workspace = $1 AND name = $2", [ws, name]);
+    },
+
+    async createApiKey(key) {
+      const row = apiKeyRow(key);
+      await changeApiKeys(
+        `INSERT INTO api_keys (id, workspace, name, prefix, last4, hash, created_at, last_used_at, expires_at,
+           act_for_users, role, groups)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [
+          row.id,
+          row.workspace,
+          row.name,
+          row.prefix,
+          row.last4,
+          row.hash,
+          row.created_at,
+          row.last_used_at,
+          row.expires_at,
+          row.act_for_users,
+          row.role,
+          row.groups,
+        ],
+      );
+    },
+    async listApiKeys(ws) {
+      const rows =
+        ws === undefined
+          ? await query<ApiKeyRow>("SELECT * FROM api_keys ORDER BY created_at")
+          : await query<ApiKeyRow>("SELECT * FROM api_keys WHERE workspace = $1 ORDER BY created_at", [ws]);
+      return rows.map(toApiKey);
+    },
+    async countApiKeys() {
+      await ready;
+      let count = cache.apiKeyCount;
+      if (count === undefined) {
+        const seen = generation;
+        const [row] = await query<{ n: number }>("SELECT COUNT(*)::int AS n FROM api_keys");
+        count = row?.n ?? 0;
+        if (seen === generation) cache.apiKeyCount = count;
+      }
+      return count;
+    },
+    async findApiKeyByHash(hash) {
+      await ready;
+      let key = cache.getApiKey(hash) as ApiKeyRecord | null | undefined;
+      if (key === undefined) {
+        const seen = generation;
+        const [row] = await query<ApiKeyRow>("SELECT * FROM api_keys WHERE hash = $1", [hash]);
+        key = row ? toApiKey(row) : null;
+        if (seen === generation) cache.setApiKey(hash, key);
+      }
+      return key ? { ...key, groups: [...key.groups] } : undefined;
+    },
+    async updateApiKey(id, patch) {
+      await changeApiKeys(
+        `UPDATE api_keys SET hash = COALESCE($2, hash), last4 = COALESCE($3, last4),
+           last_used_at = COALESCE($4, last_used_at), expires_at = COALESCE($5, expires_at)
+         WHERE id = $1`,
+        [id, patch.hash ?? null, patch.last4 ?? null, patch.lastUsedAt ?? null, patch.expiresAt ?? null],
+      );
+    },
+    async deleteApiKey(ws, id) {
+      return (await changeApiKeys("DELETE FROM api_keys WHERE id = $1 AND workspace = $2", [id, ws])) > 0;
+    },
+
+    async synced() {
+      await ready;
+      // Notifications arrive on the listening connection ahead of the answer to a later query.
+      if (listening) await listener?.query("SELECT 1");
+    },
+
+    async close() {
+      await appends.flush();
+      await Promise.allSettled([...inFlight]);
+      closed = true;
+      listening = false;
+      await Promise.allSettled([listener?.end(), pool.end()]);
+    },
+  };
+
+  /** A write to API keys: drops the cached keys before and after it. Returns the rows changed. */
+  async function changeApiKeys(sql: string, params: unknown[]): Promise<number> {
+    await ready;
+    wrote();
+    cache.forgetApiKeys();
+    try {
+      return (await pool.query(sql, params)).rowCount ?? 0;
+    } finally {
+      wrote();
+      cache.forgetApiKeys();
+    }
+  }
+}
+
+/** One batch of appends in one transaction: lock the runs, read their tips, insert, touch. */
+async function appendBatch(client: pg.PoolClient, items: PendingAppend[]) {
+  const ids = [...new Set(items.map((item) => item.runId))].sort();
+  const runs = await client.query<{ id: string; workspace: string; agent_id: string; user_id: string }>(
+    "SELECT id, workspace, agent_id, user_id FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+    [ids],
+  );
+  // A statement of its own, after the locks: it sees every append committed before them.
+  const lasts = await client.query<{ id: string; seq: number | null; hash: string | null }>(
+    `SELECT r.id, e.seq, e.hash FROM unnest($1::text[]) AS r (id)
+     LEFT JOIN LATERAL (SELECT seq, hash FROM run_events WHERE run_id = r.id ORDER BY seq DESC LIMIT 1) e ON true`,
+    [ids],
+  );
+  const tips = new Map<string, ChainTip>();
+  for (const run of runs.rows) {
+    const last = lasts.rows.find((row) => row.id === run.id);
+    tips.set(runKey(run.workspace, run.id), {
+      seq: last?.seq ?? 0,
+      hash: last?.hash ?? "",
+      agentId: run.agent_id,
+      userId: run.user_id,
+    });
+  }
+  const sealed = sealAppends(items, (ws, runId) => tips.get(runKey(ws, runId)));
+  if (sealed.rows.length > 0) {
+    const column = <K extends keyof EventRow>(name: K) => sealed.rows.map((row) => row[name]);
+    await client.query(
+      `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+         $8::text[], $9::text[], $10::text[])`,
+      [
+        column("run_id"),
+        column("seq"),
+        column("id"),
+        column("type"),
+        column("actor"),
+        column("payload_hash"),
+        column("data"),
+        column("created_at"),
+        column("prev_hash"),
+        column("hash"),
+      ],
+    );
+    // Feed positions come from a sequence, taken at insert: under this lock (held to commit) they
+    // are also committed in order, so a reader past position N never misses a later-committed
+    // lower one. It serialises appends' last step across processes.
+    await client.query("SELECT pg_advisory_xact_lock($1)", [FEED_LOCK]);
+    await client.query(
+      `INSERT INTO event_feed (workspace, run_id, seq)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[])`,
+      [sealed.workspaces, column("run_id"), column("seq")],
+    );
+    await client.query(
+      `UPDATE runs SET updated_at = touched.at FROM unnest($1::text[], $2::text[]) AS touched (id, at)
+       WHERE runs.id = touched.id`,
+      [[...sealed.touched.keys()], [...sealed.touched.values()]],
+    );
+  }
+  return sealed.results;
+}
+
+/**
+ * Runs the migrations not yet applied to the connection's schema (its `current_schema()`, from
+ * the search_path), holding an advisory lock on that schema meanwhile. Returns the schema.
+ */
+export async function migratePostgres(pool: pg.Pool): Promise<string> {
+  const client = await pool.connect();
+  try {
+    const [found] = (await client.query<{ schema: string | null }>("SELECT current_schema() AS schema")).rows;
+    const schema = found?.schema;
+    if (!schema) throw new Error("no schema to use: the search_path names no existing schema");
+    const lock = `runagents_migrations:${schema}`;
+    await client.query("SELECT pg_advisory_lock(hashtext($1))", [lock]);
+    try {
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+      );
+      const applied = new Set(
+        (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map(
+          (row) => row.version,
+        ),
+      );
+      for (const migration of POSTGRES_MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        await client.query("BEGIN");
+        try {
+          await client.query(migration.sql);
+          await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [
+            migration.version,
+            nowIso(),
+          ]);
+          await client.query("COMMIT");
+        } catch (error) {
+          await client.query("ROLLBACK");
+          throw error;
+        }
+      }
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [lock]);
+    }
+    return schema;
+  } finally {
+    client.release();
+  }
+}

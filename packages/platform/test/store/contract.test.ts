@@ -1,0 +1,294 @@
+/**
+ * The Store contract, on every backend (test/helpers/stores.ts): what the platform relies on from
+ * any store, asserted the same way on SQLite and PostgreSQL.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import type { Store } from "../../src/store/store.js";
+import { assertChainStartsAfterUnchained } from "../helpers/audit-chain.js";
+import { type StoreFixture, storeBackends } from "../helpers/stores.js";
+
+const key = (id: string, hash: string, workspace = "default", second = 1) => ({
+  id,
+  workspace,
+  name: id,
+  prefix: "ra_ws_",
+  last4: "abcd",
+  hash,
+  createdAt: `2026-01-01T00:00:0${second}.000Z`,
+  lastUsedAt: "",
+  expiresAt: "",
+  role: "operator",
+  groups: ["finance"],
+});
+
+for (const backend of await storeBackends()) {
+  describe(`the store contract on ${backend.name}`, { skip: backend.skip }, () => {
+    let fixture: StoreFixture;
+    let store: Store;
+    before(async () => {
+      fixture = await backend.fixture();
+      store = fixture.open();
+    });
+    after(() => fixture?.dispose());
+
+    it("versions resources: created at 1, one more per write, conflicts named with the current version", async () => {
+      const first = await store.putResource("ws", "agent", "a", { n: 1 });
+      assert.deepEqual([first.created, first.record.version, first.record.doc], [true, 1, { n: 1 }]);
+      const second = await store.putResource("ws", "agent", "a", { n: 2 });
+      assert.deepEqual([second.created, second.record.version], [false, 2]);
+      assert.equal(second.record.createdAt, first.record.createdAt);
+      await assert.rejects(store.putResource("ws", "agent", "a", { n: 3 }, { expectedVersion: 1 }), {
+        name: "VersionConflictError",
+        message: "version conflict: expected 1, current is 2",
+      });
+      await assert.rejects(store.putResource("ws", "agent", "a", { n: 3 }, { expectedVersion: 0 }), {
+        message: "version conflict: expected 0, current is 2",
+      });
+      await assert.rejects(store.putResource("ws", "agent", "none", {}, { expectedVersion: 4 }), {
+        message: "version conflict: expected 4, current is 0",
+      });
+      const third = await store.putResource("ws", "agent", "a", { n: 3 }, { expectedVersion: 2 });
+      assert.deepEqual([third.created, third.record.version], [false, 3]);
+      assert.deepEqual((await store.getResource("ws", "agent", "a"))?.doc, { n: 3 });
+      assert.equal(await store.getResource("other", "agent", "a"), undefined);
+    });
+
+    it("lets exactly one of many concurrent create-only writes win (idempotency keys)", async () => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          store.putResource("ws", "idempotency", "key-1", { attempt: i }, { expectedVersion: 0 }),
+        ),
+      );
+      assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+      assert.equal((await store.getResource("ws", "idempotency", "key-1"))?.version, 1);
+    });
+
+    it("reads the last of several concurrent writes to one resource, not an earlier one", async () => {
+      const writes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => store.putResource("ws", "setting", "hot", { i })),
+      );
+      const last = writes.reduce((a, b) => (b.record.version > a.record.version ? b : a));
+      assert.equal(last.record.version, 6);
+      const read = await store.readResource("ws", "setting", "hot");
+      assert.deepEqual([read?.version, read?.doc], [6, last.record.doc]);
+    });
+
+    it("lists resources of one kind in a workspace by name, in byte order", async () => {
+      for (const name of ["b", "B", "a-2", "a"]) await store.putResource("ws", "tool", name, { name });
+      await store.putResource("ws2", "tool", "zz", {});
+      assert.deepEqual(
+        (await store.listResources("ws", "tool")).map((r) => r.name),
+        ["B", "a", "a-2", "b"],
+      );
+      assert.equal(await store.deleteResource("ws", "tool", "B"), true);
+      assert.deepEqual(
+        (await store.listResources("ws", "tool")).map((r) => r.name),
+        ["a", "a-2", "b"],
+      );
+    });
+
+    it("creates, filters and conditionally updates runs", async () => {
+      const one = await store.createRun({ workspace: "ws", agentId: "a1", userId: "u", conversationId: "c" });
+      const two = await store.createRun({
+        workspace: "ws",
+        agentId: "a2",
+        userId: "u",
+        status: "PAUSED_APPROVAL",
+      });
+      await store.createRun({ workspace: "elsewhere", agentId: "a1", userId: "u" });
+      assert.deepEqual(await store.getRun("ws", one.id), one);
+      assert.equal(await store.getRun("elsewhere", one.id), undefined);
+      assert.deepEqual(
+        (await store.listRuns("ws", { agentId: "a1" })).map((r) => r.id),
+        [one.id],
+      );
+      assert.deepEqual(
+        (await store.listRuns("ws", { status: ["PAUSED_APPROVAL"] })).map((r) => r.id),
+        [two.id],
+      );
+      assert.equal((await store.listRunsWithStatus(["PAUSED_APPROVAL"])).length, 1);
+      assert.deepEqual(await store.listRunsWithStatus([]), []);
+      assert.equal(
+        await store.updateRun("ws", one.id, { status: "COMPLETED" }, ["PAUSED_APPROVAL"]),
+        undefined,
+      );
+      const resumed = await store.updateRun("ws", two.id, { status: "RUNNING", owner: "boot-1" }, [
+        "PAUSED_APPROVAL",
+      ]);
+      assert.deepEqual(
+        [resumed?.status, resumed?.owner, resumed?.blockedActionId],
+        ["RUNNING", "boot-1", ""],
+      );
+      assert.equal((await store.getRun("ws", two.id))?.owner, "boot-1");
+      assert.equal(await store.updateRun("ws", "no-such-run", { status: "FAILED" }), undefined);
+    });
+
+    it("appends events with gapless seqs, reads them by window, and refuses unknown runs", async () => {
+      const run = await store.createRun({ workspace: "ws", agentId: "a", userId: "u" });
+      const appended = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.appendEvent("ws", run.id, { type: "TOOL_REQUEST", data: { i } }),
+        ),
+      );
+      assert.deepEqual(
+        appended.map((e) => e.seq),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      await assert.rejects(store.appendEvent("other", run.id, { type: "X" }), {
+        message: `run ${run.id} not found`,
+      });
+      await assert.rejects(store.appendEvent("ws", "missing", { type: "X" }), {
+        message: "run missing not found",
+      });
+      const events = await store.listEvents("ws", run.id);
+      assert.deepEqual(
+        events.map((e) => (e.data as { i: number }).i),
+        Array.from({ length: 20 }, (_, i) => i),
+      );
+      assert.deepEqual(
+        (await store.listEvents("ws", run.id, { afterSeq: 5, limit: 3 })).map((e) => e.seq),
+        [6, 7, 8],
+      );
+      assert.deepEqual(
+        (await store.listEvents("ws", run.id, { tail: 2 })).map((e) => e.seq),
+        [19, 20],
+      );
+      assert.deepEqual(await store.listEvents("other", run.id), []);
+      const chained = await store.listChainedEvents("ws", run.id, { afterSeq: 0, limit: 100 });
+      assert.equal(chained.length, 20);
+      for (const [i, event] of chained.entries()) {
+        assert.equal(event.prevHash, i === 0 ? "" : chained[i - 1]?.hash);
+        assert.equal(event.dataText, JSON.stringify({ i }));
+      }
+      assert.ok(((await store.getRun("ws", run.id))?.updatedAt ?? "") >= (appended[19]?.timestamp ?? "~"));
+    });
+
+    it("feeds a workspace's events in commit order with growing positions, filtered, and tells listeners", async () => {
+      const start = await store.lastFeedPosition();
+      const told: string[][] = [];
+      const unsubscribe = store.onEventsAppended((workspaces) => told.push([...workspaces]));
+      const a = await store.createRun({ workspace: "feed", agentId: "agent-a", userId: "u" });
+      const b = await store.createRun({ workspace: "feed", agentId: "agent-b", userId: "u" });
+      const elsewhere = await store.createRun({ workspace: "feed-other", agentId: "agent-a", userId: "u" });
+      await store.appendEvent("feed", a.id, { type: "USER_MESSAGE" });
+      await Promise.all([
+        store.appendEvent("feed", b.id, { type: "TOOL_REQUEST" }),
+        store.appendEvent("feed-other", elsewhere.id, { type: "TOOL_REQUEST" }),
+      ]);
+      await store.appendEvent("feed", a.id, { type: "COMPLETED" });
+      unsubscribe();
+      await store.appendEvent("feed", a.id, { type: "AFTER_UNSUBSCRIBE" });
+
+      const all = await store.listFeed("feed", { after: start, limit: 100 });
+      assert.deepEqual(
+        all.map((e) => [e.runId, e.seq, e.type, e.agentId]),
+        [
+          [a.id, 1, "USER_MESSAGE", "agent-a"],
+          [b.id, 1, "TOOL_REQUEST", "agent-b"],
+          [a.id, 2, "COMPLETED", "agent-a"],
+          [a.id, 3, "AFTER_UNSUBSCRIBE", "agent-a"],
+        ],
+      );
+      const positions = all.map((e) => e.position);
+      assert.deepEqual(
+        [...positions].sort((x, y) => x - y),
+        positions,
+      );
+      assert.equal(new Set(positions).size, positions.length);
+      assert.ok((positions[0] ?? 0) > start);
+      assert.equal(await store.lastFeedPosition(), positions.at(-1));
+      const [first] = all;
+      assert.deepEqual(
+        (await store.listFeed("feed", { after: first?.position ?? 0, limit: 1 })).map((e) => e.type),
+        ["TOOL_REQUEST"],
+      );
+      assert.deepEqual(
+        (
+          await store.listFeed("feed", { after: start, limit: 10, agentId: "agent-a", types: ["COMPLETED"] })
+        ).map((e) => e.seq),
+        [2],
+      );
+      assert.deepEqual(
+        (await store.listFeed("feed", { after: start, limit: 10, runId: b.id })).map((e) => e.type),
+        ["TOOL_REQUEST"],
+      );
+      // One call per commit; appends made together commit together. Nothing after the unsubscribe.
+      assert.deepEqual(
+        told.map((workspaces) => workspaces.sort()),
+        [["feed"], ["feed", "feed-other"], ["feed"]],
+      );
+    });
+
+    it("keeps events stored before the chain unchained and chains the ones after them", async () => {
+      await fixture.sql(
+        `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, created_at, updated_at)
+         VALUES ('run-old', 'audit', 'a', 'u', '', 'RUNNING', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z')`,
+      );
+      for (const seq of [1, 2]) {
+        await fixture.sql(
+          `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at)
+           VALUES ('run-old', $1, $2, 'USER_MESSAGE', 'u', '', '{}', $3)`,
+          [seq, `id-${seq}`, `2026-01-01T00:00:0${seq - 1}.000Z`],
+        );
+      }
+      await assertChainStartsAfterUnchained(store, "audit", "run-old");
+    });
+
+    it("pages runs in a time window in creation order", async () => {
+      const made = [];
+      for (let i = 0; i < 3; i++)
+        made.push(await store.createRun({ workspace: "window", agentId: "a", userId: "u" }));
+      const first = await store.listRunsInWindow("window", { limit: 2 });
+      assert.equal(first.length, 2);
+      const last = first[1] as (typeof first)[number];
+      const rest = await store.listRunsInWindow("window", { limit: 2, after: last });
+      assert.deepEqual([...first, ...rest].map((r) => r.id).sort(), made.map((r) => r.id).sort());
+      assert.deepEqual(
+        await store.listRunsInWindow("window", { limit: 5, to: "2000-01-01T00:00:00.000Z" }),
+        [],
+      );
+    });
+
+    it("encrypts secrets at rest, opens them with the same key in another process, and not with another", async () => {
+      await store.putSecret("ws", "tool:pay", { token: "s3cr3t-value" });
+      await store.putSecret("ws", "tool:pay-2", { token: "x" });
+      await store.putSecret("ws", "tool_pay", { token: "y" });
+      const [row] = await fixture.sql("SELECT sealed FROM secrets WHERE name = $1", ["tool:pay"]);
+      assert.match(String(row?.sealed), /^v1\./);
+      assert.ok(!String(row?.sealed).includes("s3cr3t"));
+      assert.deepEqual(await store.getSecret("ws", "tool:pay"), { token: "s3cr3t-value" });
+      assert.equal(await store.getSecret("other", "tool:pay"), undefined);
+      await assert.rejects(
+        fixture.open(randomBytes(32)).getSecret("ws", "tool:pay"),
+        /cannot decrypt a stored secret/,
+      );
+      assert.equal(await store.deleteSecretsWithPrefix("ws", "tool:pay"), 2);
+      assert.deepEqual(await store.getSecret("ws", "tool_pay"), { token: "y" });
+      await store.deleteSecret("ws", "tool_pay");
+      assert.equal(await store.getSecret("ws", "tool_pay"), undefined);
+    });
+
+    it("stores API keys with their role and groups, finds them by hash and updates them", async () => {
+      await store.createApiKey(key("k-one", "hash-1"));
+      await store.createApiKey({ ...key("k-two", "hash-2", "team", 2), actForUsers: true });
+      assert.deepEqual(
+        (await store.listApiKeys()).map((k) => k.id),
+        ["k-one", "k-two"],
+      );
+      assert.deepEqual(
+        (await store.listApiKeys("team")).map((k) => [k.id, k.actForUsers]),
+        [["k-two", true]],
+      );
+      const found = await store.findApiKeyByHash("hash-1");
+      assert.deepEqual([found?.role, found?.groups, found?.actForUsers], ["operator", ["finance"], false]);
+      await store.updateApiKey("k-one", { hash: "hash-1b", lastUsedAt: "2026-02-02T00:00:00.000Z" });
+      assert.equal(await store.findApiKeyByHash("hash-1"), undefined);
+      assert.equal((await store.findApiKeyByHash("hash-1b"))?.lastUsedAt, "2026-02-02T00:00:00.000Z");
+      assert.equal(await store.deleteApiKey("default", "k-two"), false);
+      assert.equal(await store.deleteApiKey("team", "k-two"), true);
+      assert.equal(await store.countApiKeys(), 1);
+    });
+  });
+}
