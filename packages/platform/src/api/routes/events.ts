@@ -121,7 +121,8 @@ function follow(
               await drained(res);
             }
           }
-          position = page.length < PAGE ? Math.max(head, position) : (page.at(-1)?.position ?? position);
+          const last = page.at(-1)?.position ?? position;
+          position = page.length < PAGE ? Math.max(head, last) : last;
         } while (page.length === PAGE && !gone());
       } while (again && !gone());
     } catch (err) {
@@ -135,7 +136,11 @@ function follow(
     res.flushHeaders();
     // The client waits 2 s before it reconnects after the platform went away.
     res.write("retry: 2000\n\n");
-    const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
+    // Each beat also reads: events another platform process appended (one database) arrive then.
+    const heartbeat = setInterval(() => {
+      res.write(": keep-alive\n\n");
+      void pump();
+    }, HEARTBEAT_MS);
     heartbeat.unref();
     const remove = ctx.services.eventStreams.add({ workspace, res, wake: () => void pump() });
     res.once("close", () => {
