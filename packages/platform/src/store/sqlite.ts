@@ -230,9 +230,19 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         clauses.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
         args.push(...filter.status);
       }
-      const rows = stmt(`SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id`).all(
-        ...args,
-      ) as RunRow[];
+      if (filter.userId) {
+        clauses.push("user_id = ?");
+        args.push(filter.userId);
+      }
+      if (filter.conversationId) {
+        clauses.push("conversation_id = ?");
+        args.push(filter.conversationId);
+      }
+      const limit = filter.limit === undefined ? "" : " LIMIT ?";
+      if (filter.limit !== undefined) args.push(filter.limit);
+      const rows = stmt(
+        `SELECT * FROM runs WHERE ${clauses.join(" AND ")} ORDER BY updated_at DESC, id${limit}`,
+      ).all(...args) as RunRow[];
       return rows.map(toRun);
     },
     async listRunsWithStatus(status) {
@@ -254,19 +264,19 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       const owned = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
       if (!owned) return [];
       const afterSeq = options.afterSeq ?? 0;
+      const where = `run_id = ? AND seq > ?${options.type ? " AND type = ?" : ""}`;
+      const args: unknown[] = options.type ? [runId, afterSeq, options.type] : [runId, afterSeq];
       let rows: EventRow[];
       if (options.tail !== undefined) {
         rows = (
-          stmt("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?").all(
-            runId,
-            afterSeq,
+          stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq DESC LIMIT ?`).all(
+            ...args,
             options.tail,
           ) as EventRow[]
         ).reverse();
       } else {
-        rows = stmt("SELECT * FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(
-          runId,
-          afterSeq,
+        rows = stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq LIMIT ?`).all(
+          ...args,
           options.limit ?? -1,
         ) as EventRow[];
       }

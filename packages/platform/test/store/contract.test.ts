@@ -108,6 +108,13 @@ for (const backend of await storeBackends()) {
         (await store.listRuns("ws", { status: ["PAUSED_APPROVAL"] })).map((r) => r.id),
         [two.id],
       );
+      const ids = async (filter: Parameters<Store["listRuns"]>[1]) =>
+        (await store.listRuns("ws", filter)).map((r) => r.id);
+      assert.deepEqual(await ids({ conversationId: "c" }), [one.id]);
+      assert.deepEqual((await ids({ userId: "u" })).sort(), [one.id, two.id].sort());
+      assert.deepEqual(await ids({ userId: "nobody" }), []);
+      assert.deepEqual(await ids({ limit: 1 }), (await ids({})).slice(0, 1));
+      assert.equal((await ids({ limit: 1 })).length, 1);
       assert.equal((await store.listRunsWithStatus(["PAUSED_APPROVAL"])).length, 1);
       assert.deepEqual(await store.listRunsWithStatus([]), []);
       assert.equal(
@@ -135,6 +142,13 @@ for (const backend of await storeBackends()) {
       assert.deepEqual(
         appended.map((e) => e.seq),
         Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      const typed = await store.createRun({ workspace: "ws", agentId: "a", userId: "u" });
+      for (const type of ["USER_MESSAGE", "TOOL_REQUEST", "COMPLETED"])
+        await store.appendEvent("ws", typed.id, { type });
+      assert.deepEqual(
+        (await store.listEvents("ws", typed.id, { type: "TOOL_REQUEST" })).map((e) => [e.seq, e.type]),
+        [[2, "TOOL_REQUEST"]],
       );
       await assert.rejects(store.appendEvent("other", run.id, { type: "X" }), {
         message: `run ${run.id} not found`,
