@@ -136,4 +136,30 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX event_feed_by_workspace ON event_feed (workspace, position);
     `,
   },
+  {
+    // Agent placement across replicas on one database (store/placement.ts). Version 8 is another
+    // change's: versions are applied by number, whichever are missing, so their order of arrival
+    // does not matter. Times are epoch milliseconds.
+    version: 9,
+    sql: `
+      CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        heartbeat_at INTEGER NOT NULL,
+        load INTEGER NOT NULL DEFAULT 0,
+        draining INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE agent_placements (
+        workspace TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        replica TEXT NOT NULL,
+        lease_until INTEGER NOT NULL,
+        running_version INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (workspace, agent)
+      );
+      CREATE INDEX agent_placements_by_replica ON agent_placements (replica);
+    `,
+  },
 ];

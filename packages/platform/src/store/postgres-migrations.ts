@@ -122,4 +122,48 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
       CREATE INDEX event_feed_by_workspace ON event_feed (workspace, position);
     `,
   },
+  {
+    // Agent placement across replicas (store/placement.ts), as SQLite's version 9 (version 3 is
+    // another change's; versions are applied by number, whichever are missing). Times are epoch
+    // milliseconds on the database's clock. A placement that changes owner, version or running
+    // version notifies "<schema> <instance> placement": every replica reconciles at once.
+    version: 4,
+    sql: `
+      CREATE TABLE replicas (
+        id TEXT COLLATE "C" PRIMARY KEY,
+        url TEXT NOT NULL,
+        heartbeat_at BIGINT NOT NULL,
+        load INTEGER NOT NULL DEFAULT 0,
+        draining BOOLEAN NOT NULL DEFAULT false
+      );
+      CREATE TABLE agent_placements (
+        workspace TEXT COLLATE "C" NOT NULL,
+        agent TEXT COLLATE "C" NOT NULL,
+        version INTEGER NOT NULL,
+        replica TEXT COLLATE "C" NOT NULL,
+        lease_until BIGINT NOT NULL,
+        running_version INTEGER NOT NULL DEFAULT 0,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (workspace, agent)
+      );
+      CREATE INDEX agent_placements_by_replica ON agent_placements (replica);
+      CREATE FUNCTION runagents_notify_placement() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${NOTIFY_CHANNEL}', current_schema() || ' '
+          || coalesce(current_setting('runagents.instance', true), '') || ' placement');
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER agent_placements_added AFTER INSERT OR DELETE ON agent_placements
+        FOR EACH ROW EXECUTE FUNCTION runagents_notify_placement();
+      CREATE TRIGGER agent_placements_moved AFTER UPDATE ON agent_placements
+        FOR EACH ROW WHEN ((OLD.replica, OLD.version, OLD.running_version, OLD.lease_until = 0)
+          IS DISTINCT FROM (NEW.replica, NEW.version, NEW.running_version, NEW.lease_until = 0))
+        EXECUTE FUNCTION runagents_notify_placement();
+      CREATE TRIGGER replicas_changed AFTER INSERT OR DELETE ON replicas
+        FOR EACH ROW EXECUTE FUNCTION runagents_notify_placement();
+      CREATE TRIGGER replicas_draining AFTER UPDATE ON replicas
+        FOR EACH ROW WHEN (OLD.draining IS DISTINCT FROM NEW.draining)
+        EXECUTE FUNCTION runagents_notify_placement();
+    `,
+  },
 ];

@@ -21,6 +21,8 @@ import pg from "pg";
 import { nowIso } from "../time.js";
 import type { SecretBox } from "./crypto.js";
 import { AppendQueue, type ChainTip, type PendingAppend, runKey, sealAppends } from "./event-append.js";
+import { PlacementListeners } from "./placement.js";
+import { postgresPlacement } from "./placement-postgres.js";
 import { NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import { ReadCache } from "./read-cache.js";
 import {
@@ -107,10 +109,14 @@ export function openPostgresStore(
     generation++;
   };
   /** A notification (postgres-migrations.ts): forget what another process changed. */
+  const placements = new PlacementListeners();
   const noticed = (payload: string) => {
     const [from, writer, ...rest] = payload.split(" ");
-    if (from !== schema || writer === instance) return;
+    if (from !== schema) return;
     const changed = rest.join(" ");
+    // Placement changes are everyone's news, this process's own included.
+    if (changed === "placement") return placements.changed();
+    if (writer === instance) return;
     const key = changed === "*" ? undefined : (JSON.parse(changed) as [string, ResourceKind, string]);
     if (!key) return invalidate();
     generation++;
@@ -222,6 +228,7 @@ export function openPostgresStore(
     (await query("SELECT 1 FROM runs WHERE id = $1 AND workspace = $2", [runId, ws])).length > 0;
 
   return {
+    ...postgresPlacement(query, placements),
     async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
       const row = await readRow(ws, kind, name);
       return row ? toResource<T>(row) : undefined;

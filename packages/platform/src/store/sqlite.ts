@@ -14,6 +14,7 @@ import { createCheckpointer } from "./checkpointer.js";
 import type { SecretBox } from "./crypto.js";
 import { AppendQueue, type PendingAppend, sealAppends } from "./event-append.js";
 import { MIGRATIONS } from "./migrations.js";
+import { sqlitePlacement } from "./placement-sqlite.js";
 import { ReadCache } from "./read-cache.js";
 import {
   type ApiKeyRow,
@@ -158,6 +159,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   const frozen = new FrozenRecords();
 
   return {
+    ...sqlitePlacement(db, stmt),
     async getResource<T extends Doc>(ws: string, kind: ResourceKind, name: string) {
       const row = readRow(ws, kind, name);
       return row ? toResource<T>(row) : undefined;

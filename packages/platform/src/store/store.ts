@@ -5,6 +5,7 @@
  * (workspace, kind, name); runs and their events have tables of their own because they are
  * filtered, ordered and appended to concurrently.
  */
+import type { PlacementStore } from "./placement.js";
 
 export type ResourceKind =
   | "agent"
@@ -153,7 +154,8 @@ export interface RunFilter {
   limit?: number;
 }
 
-export interface Store {
+/** Placement (`placement.ts`): which replica supervises which agent. */
+export interface Store extends PlacementStore {
   getResource<T extends Doc = Doc>(
     ws: string,
     kind: ResourceKind,
