@@ -53,6 +53,12 @@ export interface PlatformConfig {
   metricsPublic?: boolean | undefined;
   /** Run webhook retries (tests shorten the backoff). */
   runWebhooks?: RunWebhookOptions | undefined;
+  /**
+   * Where the other replicas of a fleet reach this one (docs/scaling.md): an http(s) origin
+   * without path, query or credentials. @default http://127.0.0.1:<port>
+   * (RUNAGENTS_ADVERTISE_URL, --advertise-url)
+   */
+  advertiseUrl?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +82,8 @@ Options, each also an environment variable (the flag wins):
                                                        (default ~/.runagents/platform)
   --log-level <level>       RUNAGENTS_LOG_LEVEL        debug, info, warn, error (default info)
   --agent-isolation <mode>  RUNAGENTS_AGENT_ISOLATION  auto, sandbox, node-permission, none
+  --advertise-url <url>     RUNAGENTS_ADVERTISE_URL    where other replicas reach this one
+                                                       (default http://127.0.0.1:<port>)
   --no-seed                                            do not seed the starter kit
   --create-api-key <name>                              create an admin API key, print it, exit
   -h, --help                                           show this help
@@ -139,9 +147,12 @@ export function loadPlatformConfig(
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError("invalid database URL: expected postgres://user@host:port/database");
   }
+  const advertiseUrl = flags["advertise-url"] ?? env.RUNAGENTS_ADVERTISE_URL ?? "";
+  if (advertiseUrl) checkAdvertiseUrl(advertiseUrl);
   return {
     host,
     port,
+    ...(advertiseUrl ? { advertiseUrl: advertiseUrl.replace(/\/+$/, "") } : {}),
     agentIsolation: isolation as IsolationSetting,
     dataDir: flags["data-dir"] ?? env.RUNAGENTS_DATA_DIR ?? join(homedir(), ".runagents", "platform"),
     maxBodyBytes,
@@ -156,6 +167,29 @@ export function loadPlatformConfig(
   };
 }
 
+/** An http(s) origin (a trailing slash is allowed): what other replicas can send requests to. */
+function checkAdvertiseUrl(text: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  const bad =
+    !url ||
+    !["http:", "https:"].includes(url.protocol) ||
+    url.username !== "" ||
+    url.password !== "" ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.pathname !== "/";
+  if (bad) {
+    throw new ConfigError(
+      `invalid advertise URL "${text}": expected http(s)://host[:port] with no path, query or credentials`,
+    );
+  }
+}
+
 function parseFlags(argv: string[]) {
   return parseArgs({
     args: argv,
@@ -168,6 +202,7 @@ function parseFlags(argv: string[]) {
       "no-seed": { type: "boolean" },
       "agent-isolation": { type: "string" },
       "database-url": { type: "string" },
+      "advertise-url": { type: "string" },
     },
   }).values;
 }

@@ -60,10 +60,14 @@ async function main(argv: string[]): Promise<void> {
 
   const stop = (signal: string) => {
     log.info("shutting down", { signal });
-    platform.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    // SIGTERM (an orchestrator's stop) drains first: on a fleet the agents move to other replicas.
+    const drained = signal === "SIGTERM" ? platform.drain() : Promise.resolve();
+    drained
+      .then(() => platform.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));

@@ -17,6 +17,8 @@ import { createRequestListener } from "./api/server.js";
 import { ConfigError, type PlatformConfig } from "./config.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isolation/mode.js";
+import { FleetBackend } from "./deploy/placement/fleet-backend.js";
+import { ReplicaAuth } from "./deploy/placement/replica-auth.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { reconcileRuns } from "./governance/reconcile.js";
@@ -43,8 +45,22 @@ export interface RunningPlatform {
    * platform keeps only its hash); undefined when keys already existed.
    */
   bootstrapKey?: string;
+  /**
+   * Graceful shutdown's first half (SIGTERM): runs the drain steps in order — on a fleet, "hand
+   * over agents" to the other replicas. `close()` is the second half.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** One step of a graceful shutdown, run by `drain()` before the platform closes. */
+export interface DrainStep {
+  name: string;
+  run(): Promise<void>;
+}
+
+/** How long a replica not heard of is alive still (docs/scaling.md). */
+const REPLICA_DEAD_AFTER_MS = 6000;
 
 /** The admin key a platform creates for itself when it starts with none. */
 export const BOOTSTRAP_KEY_NAME = "local-admin";
@@ -134,18 +150,49 @@ async function startLocked(
   if (warning) log.warn(warning, { isolation: isolation.mode });
   registerApiRoutes(api);
   registerRootRoutes(root);
-  // Before listening: whatever is in flight now was left behind by a previous process.
-  await reconcileRuns(store, services.bootId, log);
+  // A shared store (PostgreSQL) may have other replicas: they forward to each other, signed.
+  const shared = Boolean(config.databaseUrl);
+  if (shared) {
+    services.replicaAuth = new ReplicaAuth(loadSecretKey(config.dataDir, config.secretKey), services.bootId);
+  }
+  // Before listening: whatever is in flight now was left behind by a previous process — on a
+  // fleet, only what replicas that are gone left behind.
+  const live = shared
+    ? new Set((await store.listReplicas()).filter((r) => r.ageMs < REPLICA_DEAD_AFTER_MS).map((r) => r.id))
+    : undefined;
+  await reconcileRuns(store, services.bootId, log, live ? { only: (owner) => !live.has(owner) } : {});
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
-  services.agents = localProcessBackend({
+  const local = localProcessBackend({
     ...services,
     isolation,
     acceptAgentConnection: (socket, token) => {
       tagAgentChannel(socket, token);
       server.emit("connection", socket);
     },
+    ...(shared ? { replica: services.bootId } : {}),
   });
+  services.agents =
+    shared && services.replicaAuth
+      ? new FleetBackend({
+          store,
+          log,
+          local,
+          replicaId: services.bootId,
+          advertiseUrl: () => config.advertiseUrl ?? baseUrl,
+          auth: services.replicaAuth,
+          deadAfterMs: REPLICA_DEAD_AFTER_MS,
+          reconcileGone: async (owners) => {
+            await reconcileRuns(store, services.bootId, log, {
+              only: (owner) => owners.has(owner),
+              why: "the replica driving the run stopped",
+            });
+          },
+        })
+      : local;
+  const drainSteps: DrainStep[] = [
+    { name: "hand over agents", run: async () => await services.agents?.handOver?.() },
+  ];
   const inFlight = new Set<ServerResponse>();
   server.on("request", (_req, res: ServerResponse) => {
     inFlight.add(res);
@@ -162,12 +209,25 @@ async function startLocked(
   if (bootstrapKey) log.info("created the first admin API key", { name: BOOTSTRAP_KEY_NAME });
 
   let closing: Promise<void> | undefined;
+  let draining: Promise<void> | undefined;
   return {
     url: baseUrl,
     port,
     store,
     services,
     ...(bootstrapKey ? { bootstrapKey } : {}),
+    drain() {
+      draining ??= (async () => {
+        for (const step of drainSteps) {
+          try {
+            await step.run();
+          } catch (error) {
+            log.warn("a drain step failed", { step: step.name, error: String(error) });
+          }
+        }
+      })();
+      return draining;
+    },
     close() {
       closing ??= (async () => {
         stopping.abort();

@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { PlatformConfig } from "../config.js";
+import type { ReplicaAuth } from "../deploy/placement/replica-auth.js";
 import type { AgentBackend } from "../deploy/supervisor/types.js";
 import type { ApprovalEvents } from "../governance/approvals.js";
 import type { RunWebhooks } from "../governance/run-webhooks.js";
@@ -34,6 +35,11 @@ export interface Services {
    * worker's `AgentLocator`), their status and logs.
    */
   agents?: AgentBackend;
+  /**
+   * Signs and checks requests between the replicas of a fleet (`deploy/placement/replica-auth`);
+   * set when the store is shared (PostgreSQL).
+   */
+  replicaAuth?: ReplicaAuth;
   /** End-user tokens: the workspace's identity providers and JWT verification (ingress/). */
   endUsers: EndUsers;
   /** The Prometheus registry behind `GET /metrics` (observability/). */

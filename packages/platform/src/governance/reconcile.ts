@@ -13,8 +13,10 @@
  * - resume jobs leased by an earlier boot are released, so they run now rather than when the
  *   dead lease runs out.
  *
- * The store is one SQLite file owned by one process, so every other boot is gone. Several
- * replicas on one database would need the owners' liveness (a heartbeat per boot) first.
+ * On SQLite the store is one file owned by one process, so every other boot is gone. Replicas on
+ * one PostgreSQL database pass `only`: the owners known to be gone (replicas whose heartbeat
+ * stopped, `deploy/placement`); runs of live replicas and their resume jobs are left alone, and
+ * a dead replica's leased resume jobs become free when their lease runs out.
  */
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
@@ -28,13 +30,18 @@ export interface Reconciled {
   resuming: string[];
 }
 
-export async function reconcileRuns(store: Store, bootId: string, log: Logger): Promise<Reconciled> {
+export async function reconcileRuns(
+  store: Store,
+  bootId: string,
+  log: Logger,
+  options: { only?: (owner: string) => boolean; why?: string } = {},
+): Promise<Reconciled> {
   const done: Reconciled = { outcomeUnknown: [], interrupted: [], resuming: [] };
   const jobs = await store.listResources<ResumeJob>(RESUME_QUEUE, "resume_job");
   const queued = new Set<string>();
   for (const job of jobs) {
     queued.add(`${job.doc.workspace}\0${job.doc.run_id}`);
-    if (job.doc.owner) {
+    if (job.doc.owner && !options.only) {
       await store.putResource(RESUME_QUEUE, "resume_job", job.name, {
         ...job.doc,
         owner: "",
@@ -43,10 +50,17 @@ export async function reconcileRuns(store: Store, bootId: string, log: Logger): 
     }
   }
   for (const run of await store.listRunsWithStatus(["RUNNING", ...PAUSED_STATUSES])) {
+    if (options.only && !options.only(run.owner)) continue;
     try {
       const unanswered = unansweredCalls(await store.listEvents(run.workspace, run.id));
       if (unanswered.length > 0) {
-        await failOutcomeUnknown(store, run.workspace, run.id, unanswered, "the platform stopped");
+        await failOutcomeUnknown(
+          store,
+          run.workspace,
+          run.id,
+          unanswered,
+          options.why ?? "the platform stopped",
+        );
         done.outcomeUnknown.push(run.id);
       } else if (run.status === "RUNNING" && run.owner && run.owner !== bootId) {
         if (queued.has(`${run.workspace}\0${run.id}`)) {
@@ -66,11 +80,16 @@ export async function reconcileRuns(store: Store, bootId: string, log: Logger): 
     }
   }
   if (done.outcomeUnknown.length + done.interrupted.length + done.resuming.length > 0) {
-    log.warn("runs left behind by the previous platform process were reconciled", {
-      tool_outcome_unknown: done.outcomeUnknown,
-      interrupted: done.interrupted,
-      resuming: done.resuming,
-    });
+    log.warn(
+      options.why
+        ? `runs were reconciled: ${options.why}`
+        : "runs left behind by the previous platform process were reconciled",
+      {
+        tool_outcome_unknown: done.outcomeUnknown,
+        interrupted: done.interrupted,
+        resuming: done.resuming,
+      },
+    );
   }
   return done;
 }

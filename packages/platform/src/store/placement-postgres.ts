@@ -66,7 +66,7 @@ export function postgresPlacement(query: Query, listeners: PlacementListeners): 
          VALUES ($1, $2, $3, $4, ${NOW_MS} + $5, 0, ${NOW_MS})
          ON CONFLICT (workspace, agent) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at,
            replica = CASE WHEN p.lease_until > ${NOW_MS} THEN p.replica ELSE excluded.replica END,
-           running_version = CASE WHEN p.lease_until > ${NOW_MS} THEN p.running_version ELSE 0 END,
+           running_version = 0,
            lease_until = CASE WHEN p.lease_until > ${NOW_MS} THEN p.lease_until ELSE excluded.lease_until END
          RETURNING ${COLUMNS}`,
         [ws, agent, version, replica, leaseMs],

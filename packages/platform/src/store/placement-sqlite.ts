@@ -30,12 +30,9 @@ export function sqlitePlacement(
       const now = Date.now();
       const current = get(ws, agent);
       if (current && !current.expired) {
-        stmt("UPDATE agent_placements SET version = ?, updated_at = ? WHERE workspace = ? AND agent = ?").run(
-          version,
-          now,
-          ws,
-          agent,
-        );
+        stmt(
+          "UPDATE agent_placements SET version = ?, running_version = 0, updated_at = ? WHERE workspace = ? AND agent = ?",
+        ).run(version, now, ws, agent);
       } else {
         stmt(
           `INSERT INTO agent_placements (workspace, agent, version, replica, lease_until, running_version, updated_at)

@@ -54,8 +54,9 @@ export interface PlacementStore {
   getPlacement(ws: string, agent: string): Promise<PlacementRecord | undefined>;
   /**
    * A (re)deploy of `version`: an agent without a placement, or whose lease ran out, goes to
-   * `replica`; one placed on a live lease keeps its replica and gets the new version. Returns the
-   * placement as it now is.
+   * `replica`; one placed on a live lease keeps its replica and gets the new version. Either way
+   * its running version goes back to 0: the owner starts it (again). Returns the placement as it
+   * now is.
    */
   placeAgent(
     ws: string,

@@ -9,8 +9,13 @@
  * too — and a comment (`: keep-alive`) every 15 s. It ends with
  * `data: {"type": "end", "reason": "..."}` when the agent is deleted, when the platform shuts
  * down, or when the reader falls more than 4 MiB behind.
+ *
+ * On a fleet of replicas the log lives with the replica that supervises the agent: another
+ * replica forwards the request there (`api/routes/fleet.ts`) and relays the answer, a followed
+ * log too.
  */
 import type { ServerResponse } from "node:http";
+import { fleetPath, forwardReply } from "../../deploy/placement/forward.js";
 import { HttpError, notFound } from "../../errors.js";
 import { queryInt } from "../../validate.js";
 import { ok, type Reply, type RequestContext } from "../context.js";
@@ -18,13 +23,31 @@ import { ok, type Reply, type RequestContext } from "../context.js";
 const KEEP_ALIVE_MS = 15_000;
 const MAX_BEHIND_BYTES = 4 * 1024 * 1024;
 
-export async function agentLogs(ctx: RequestContext): Promise<Reply> {
+/** `here`: answer from this replica's supervisor, wherever the agent is placed (a forwarded call). */
+export async function agentLogs(ctx: RequestContext, here = false): Promise<Reply> {
   const name = ctx.params.name as string;
   if (!(await ctx.store.getResource(ctx.workspace, "agent", name))) throw notFound(`agent ${name} not found`);
   const tail = Math.min(queryInt(ctx.query, "tail", 100, 0) ?? 100, 2000);
   const follow = ["true", "1"].includes(ctx.query.get("follow") ?? "");
   const ref = { workspace: ctx.workspace, name };
   const backend = ctx.services.agents;
+  const where = here ? undefined : await backend?.locate?.(ref);
+  if (where && !where.local) {
+    const auth = ctx.services.replicaAuth;
+    if (!auth) throw new HttpError(503, "this replica cannot forward requests (no replica key)");
+    const query = new URLSearchParams({ tail: String(tail), ...(follow ? { follow: "true" } : {}) });
+    return forwardReply(
+      auth,
+      {
+        url: where.url,
+        method: "GET",
+        path: `${fleetPath(ctx.workspace, name, "logs")}?${query}`,
+        requestId: ctx.requestId,
+        timeoutMs: 30_000,
+      },
+      ctx.res,
+    );
+  }
   if (!follow) return ok({ agent: name, namespace: ctx.workspace, lines: backend?.logs(ref, tail) ?? [] });
   if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
   return {

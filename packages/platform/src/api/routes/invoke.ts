@@ -23,6 +23,10 @@
  * (<phase>: <why>)` when no process serves it (no run is created); then, with `run_id` in the
  * body and the run FAILED: 502 `failed to reach agent <name>: ...`, 504 when it does not answer
  * within 5 minutes, the agent's own 4xx as is, and 502 `agent <name> failed: ...` for its 5xx.
+ * On a fleet of replicas (docs/scaling.md) an invoke for an agent another replica supervises is
+ * checked here, then forwarded to that replica (`api/routes/fleet.ts`), which runs it exactly as
+ * above; its answer (a stream too) comes back as is. While the agent moves between replicas: 503
+ * with `Retry-After: 1`.
  * A tool call the agent did not catch comes back in the agent's error answer: a denial is 403
  * `{error, code: POLICY_DENIED | CAPABILITY_DENIED, tool, reason, rule?, method, url, run_id}`
  * (403, the status the API documents for governance refusals, with the egress's own codes, so a
@@ -32,6 +36,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { AgentHttpError, dispatchToAgent, readText } from "../../deploy/agent-http.js";
+import { fleetPath, forwardReply } from "../../deploy/placement/forward.js";
 import type { AgentLease } from "../../deploy/supervisor/types.js";
 import { HttpError, notFound } from "../../errors.js";
 import { runUsage } from "../../gateway/gateway.js";
@@ -66,7 +71,11 @@ export function registerInvokeRoutes(api: Router<RouteDef>): void {
     handler: (ctx) => invoke(ctx, true),
     endUsers: true,
   });
-  api.add("GET", "/agents/:name/logs", { schema: AGENT_ROUTES.logs, permission: "read", handler: agentLogs });
+  api.add("GET", "/agents/:name/logs", {
+    schema: AGENT_ROUTES.logs,
+    permission: "read",
+    handler: (ctx) => agentLogs(ctx),
+  });
 }
 
 interface Prepared {
@@ -82,8 +91,24 @@ interface Prepared {
   webhook: RunWebhook | undefined;
 }
 
-/** Checks the request and claims the agent's process; nothing is recorded yet. */
-async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> {
+/**
+ * An invoke as the caller's replica admitted it: who it is for, what to send. It is all the
+ * agent's replica needs to run it (`/_fleet/v1/.../invoke`, `api/routes/fleet.ts`).
+ */
+export interface AdmittedInvoke {
+  agent: string;
+  userId: string;
+  userAuth: string;
+  message: string;
+  history: unknown;
+  /** The caller's body without `webhook` (sent to the agent, with the run's fields set). */
+  forwardable: Record<string, unknown>;
+  conversationId: string;
+  webhook?: RunWebhook | undefined;
+}
+
+/** Checks the request: the caller, the agent, the body. Nothing is claimed or recorded yet. */
+async function admit(ctx: RequestContext): Promise<AdmittedInvoke> {
   const name = ctx.params.name as string;
   // Who the run is for is settled first: an unauthenticated caller learns nothing about agents.
   const { userId, userAuth } = await invokeUser(ctx);
@@ -105,18 +130,25 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
   if (!/^[\x20-\x7e]*$/.test(userId)) {
     throw new HttpError(400, "user_id must be printable ASCII (it is sent in the X-End-User-Id header)");
   }
-  const backend = ctx.services.agents;
-  if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
+  if (!ctx.services.agents) throw new HttpError(503, "no agent backend is running on this platform");
   const history =
     body.history ??
     (givenConversation ? await conversationHistory(ctx.store, ctx.workspace, name, givenConversation) : []);
+  const { webhook: _webhook, ...forwardable } = body;
+  return { agent: name, userId, userAuth, message, history, forwardable, conversationId, webhook };
+}
+
+/** Claims the agent's process on this replica. */
+function prepare(ctx: RequestContext, admitted: AdmittedInvoke, stream: boolean): Prepared {
+  const { agent: name, userId, message, conversationId } = admitted;
+  const backend = ctx.services.agents;
+  if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
   const lease = backend.acquire({ workspace: ctx.workspace, name });
   const runId = randomUUID();
-  const { webhook: _webhook, ...forwardable } = body;
   const forwarded = {
-    ...forwardable,
+    ...admitted.forwardable,
     message,
-    history,
+    history: admitted.history,
     conversation_id: conversationId,
     run_id: runId,
     user_id: userId,
@@ -141,18 +173,49 @@ async function prepare(ctx: RequestContext, stream: boolean): Promise<Prepared> 
     runId,
     agent: name,
     userId,
-    userAuth,
+    userAuth: admitted.userAuth,
     message,
     lease,
     body: JSON.stringify(forwarded),
     headers,
     conversationId,
-    webhook,
+    webhook: admitted.webhook,
   };
 }
 
+/** The public invoke: run here when the agent is here, else forward to its replica. */
 async function invoke(ctx: RequestContext, stream: boolean): Promise<Reply> {
-  const p = await prepare(ctx, stream);
+  const admitted = await admit(ctx);
+  const backend = ctx.services.agents;
+  const where = (await backend?.locate?.({ workspace: ctx.workspace, name: admitted.agent })) ?? {
+    local: true,
+  };
+  if (!where.local) {
+    const auth = ctx.services.replicaAuth;
+    if (!auth) throw new HttpError(503, "this replica cannot forward requests (no replica key)");
+    return forwardReply(
+      auth,
+      {
+        url: where.url,
+        method: "POST",
+        path: fleetPath(ctx.workspace, admitted.agent, stream ? "invoke/stream" : "invoke"),
+        body: JSON.stringify(admitted),
+        requestId: ctx.requestId,
+        timeoutMs: INVOKE_TIMEOUT_MS,
+      },
+      ctx.res,
+    );
+  }
+  return runInvoke(ctx, admitted, stream);
+}
+
+/** Runs an admitted invoke on this replica's process for the agent. */
+export async function runInvoke(
+  ctx: RequestContext,
+  admitted: AdmittedInvoke,
+  stream: boolean,
+): Promise<Reply> {
+  const p = prepare(ctx, admitted, stream);
   const name = p.agent;
   const abort = new AbortController();
   const onClose = () => {

@@ -3,10 +3,12 @@
  * Routes at the platform root: health, the web console (`/` for browsers, `/assets/*`), the
  * starter kit's echo tool, and the OAuth consent callback.
  */
+
 import { consoleAsset, consolePage, wantsHtml } from "../console-assets.js";
 import { ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { registerEgressRoutes } from "./egress.js";
+import { registerFleetRoutes } from "./fleet.js";
 import { registerGatewayRoutes } from "./gateway.js";
 import { registerInternalRoutes } from "./internal.js";
 import { registerMetricsRoute } from "./metrics.js";
@@ -21,6 +23,7 @@ export function registerRootRoutes(root: Router<RouteDef>): void {
   registerEgressRoutes(root);
   registerGatewayRoutes(root);
   registerInternalRoutes(root);
+  registerFleetRoutes(root);
   registerMetricsRoute(root);
   registerOAuthCallbackRoute(root);
 }

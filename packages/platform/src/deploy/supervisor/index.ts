@@ -11,7 +11,14 @@ import { locateRuntime, type RuntimeLocation } from "../runtime-location.js";
 import { LocalProcessBackend } from "./local-process.js";
 
 export { LocalProcessBackend } from "./local-process.js";
-export type { AgentBackend, AgentLease, AgentPhase, AgentRef, AgentStatus } from "./types.js";
+export type {
+  AgentBackend,
+  AgentLease,
+  AgentLocation,
+  AgentPhase,
+  AgentRef,
+  AgentStatus,
+} from "./types.js";
 
 /** The local backend for a platform: its store, log, data dir, runtime and root URL. */
 export function localProcessBackend(platform: {
@@ -22,6 +29,8 @@ export function localProcessBackend(platform: {
   isolation: Isolation;
   acceptAgentConnection: AcceptAgentConnection;
   metrics?: { observeAgentRestart(): void };
+  /** This replica's id, on a platform of several replicas. */
+  replica?: string;
 }): LocalProcessBackend {
   let runtime: RuntimeLocation | undefined;
   return new LocalProcessBackend({
@@ -32,6 +41,7 @@ export function localProcessBackend(platform: {
     isolation: platform.isolation,
     acceptAgentConnection: platform.acceptAgentConnection,
     ...(platform.metrics ? { metrics: platform.metrics } : {}),
+    ...(platform.replica ? { replica: platform.replica } : {}),
     runtime: () => {
       runtime ??= locateRuntime(platform.config);
       return runtime;

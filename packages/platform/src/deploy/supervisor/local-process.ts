@@ -35,6 +35,8 @@ export interface LocalBackendOptions extends Omit<LaunchContext, "startTimeoutMs
   drainTimeoutMs?: number;
   stopGraceMs?: number;
   backoff?: { initialMs: number; maxMs: number; resetAfterMs: number };
+  /** This replica's id, recorded in every status it writes (a platform of several replicas). */
+  replica?: string;
 }
 
 export class LocalProcessBackend implements AgentBackend {
@@ -44,6 +46,7 @@ export class LocalProcessBackend implements AgentBackend {
   readonly #graceMs: number;
   readonly #backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   #closed = false;
+  readonly #replica: string | undefined;
   /** Agents served by a process the platform did not start (`runagents dev --governed`). */
   readonly #external = new Map<string, string>();
   /** Who follows each agent's log (`followLogs`), by agent key. */
@@ -52,6 +55,7 @@ export class LocalProcessBackend implements AgentBackend {
   constructor(options: LocalBackendOptions) {
     this.#ctx = { startTimeoutMs: 30_000, npmTimeoutMs: 180_000, ...options };
     this.#drainMs = options.drainTimeoutMs ?? 30_000;
+    this.#replica = options.replica;
     this.#graceMs = options.stopGraceMs ?? 5_000;
     this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000, resetAfterMs: 60_000 };
   }
@@ -97,7 +101,7 @@ export class LocalProcessBackend implements AgentBackend {
 
   status(ref: AgentRef): AgentStatus | undefined {
     const slot = this.#slots.get(key(ref));
-    return slot ? statusOf(slot, this.#ctx.isolation.mode) : undefined;
+    return slot ? this.#statusOf(slot) : undefined;
   }
 
   logs(ref: AgentRef, tail: number): string[] {
@@ -166,7 +170,7 @@ export class LocalProcessBackend implements AgentBackend {
     const slot = this.#slots.get(key(ref));
     const proc = slot?.active;
     if (!slot || !proc || proc.hasExited) {
-      const status = slot ? statusOf(slot, this.#ctx.isolation.mode) : undefined;
+      const status = slot ? this.#statusOf(slot) : undefined;
       const why = status ? `${status.phase}: ${status.message.split("\n")[0]}` : "it has no running process";
       throw new HttpError(503, `agent ${ref.name} is not running (${why})`, {
         headers: status?.phase === "Failed" ? {} : { "Retry-After": "1" },
@@ -189,6 +193,11 @@ export class LocalProcessBackend implements AgentBackend {
     }
   }
 
+  /** Kills processes a crashed earlier platform left behind for the agent (before a start). */
+  clearLeftovers(ref: AgentRef): void {
+    if (!this.#slots.has(key(ref))) killLeftovers(agentDirOf(this.#ctx.dataDir, ref));
+  }
+
   async stopAll(): Promise<void> {
     this.#closed = true;
     this.#external.clear();
@@ -202,6 +211,11 @@ export class LocalProcessBackend implements AgentBackend {
       }),
     );
     this.#slots.clear();
+  }
+
+  #statusOf(slot: Slot): AgentStatus {
+    const status = statusOf(slot, this.#ctx.isolation.mode);
+    return this.#replica ? { ...status, replica: this.#replica } : status;
   }
 
   #slot(ref: AgentRef): Slot {
@@ -234,7 +248,7 @@ export class LocalProcessBackend implements AgentBackend {
 
   /** Writes the current status (in order) and returns it. */
   #publish(slot: Slot): Promise<AgentStatus> {
-    const status = statusOf(slot, this.#ctx.isolation.mode);
+    const status = this.#statusOf(slot);
     if (slot.removed || this.#closed) return Promise.resolve(status);
     slot.writes = slot.writes
       .then(() => writeAgentStatus(this.#ctx.store, slot.ref, status))

@@ -1,8 +1,15 @@
 /**
  * @module deploy/supervisor/types
  * What runs agents, as the rest of the platform sees it. The local backend
- * (`local-process.ts`) runs each agent as a child process; a Kubernetes backend would implement
- * the same interface with Deployments.
+ * (`local-process.ts`) runs each agent as a child process; the fleet backend
+ * (`deploy/placement/fleet-backend.ts`) wraps it when several replicas share a PostgreSQL
+ * database, placing each agent on one replica; a Kubernetes backend would implement the same
+ * interface with Deployments (docs/scaling.md).
+ *
+ * Requests for an agent go where {@link AgentBackend.locate} says: here (then {@link
+ * AgentBackend.acquire} gives the process), or another replica, to which the API forwards them
+ * (`/_fleet/v1`). A backend whose agents every replica can reach (Kubernetes Services) always
+ * answers "here" and returns the workload's address from `acquire`.
  */
 import type { AgentLocator } from "../../governance/resume-worker.js";
 import type { AgentEndpoint } from "../agent-http.js";
@@ -29,7 +36,12 @@ export interface AgentStatus {
   isolation?: IsolationMode;
   /** Crash restarts since the version started. */
   restarts: number;
+  /** The replica that supervises the agent (its id), on a platform of several replicas. */
+  replica?: string;
 }
+
+/** Where an agent's requests are served: by this replica, or by another one at `url`. */
+export type AgentLocation = { local: true } | { local: false; replica: string; url: string };
 
 export interface LogFollower {
   line(text: string): void;
@@ -78,4 +90,14 @@ export interface AgentBackend extends AgentLocator {
   restoreAll(): Promise<void>;
   /** Stops every process (platform shutdown); identities and files stay. */
   stopAll(): Promise<void>;
+  /**
+   * Where the agent's requests are served. Optional: a backend without it serves every agent
+   * here. Throws an HttpError 503 with `Retry-After` while the agent moves between replicas.
+   */
+  locate?(ref: AgentRef): Promise<AgentLocation>;
+  /**
+   * Graceful shutdown, before {@link stopAll}: hands this replica's agents to other replicas and
+   * resolves once they serve them (or there is no replica to take them). Optional.
+   */
+  handOver?(): Promise<void>;
 }
