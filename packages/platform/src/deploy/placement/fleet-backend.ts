@@ -86,6 +86,7 @@ export class FleetBackend implements AgentBackend {
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
   #quick: NodeJS.Timeout | undefined;
+  #expiry: NodeJS.Timeout | undefined;
   /** One sync at a time; a kick during one runs another after it. */
   #syncing: Promise<void> | undefined;
   #again = false;
@@ -105,6 +106,7 @@ export class FleetBackend implements AgentBackend {
   async start(ref: AgentRef): Promise<AgentStatus> {
     const deployment = await getDeployment(this.#o.store, ref);
     const version = deployment?.version ?? 0;
+    await this.#refresh();
     const placed = await this.#o.store.placeAgent(
       ref.workspace,
       ref.name,
@@ -282,6 +284,7 @@ export class FleetBackend implements AgentBackend {
     this.#closed = true;
     clearInterval(this.#timer);
     clearTimeout(this.#quick);
+    clearTimeout(this.#expiry);
     this.#unsubscribe?.();
     await this.#syncing?.catch(() => undefined);
     try {
@@ -403,11 +406,22 @@ export class FleetBackend implements AgentBackend {
         }
       }
     }
-    if (unreported && !this.#closed) {
-      clearTimeout(this.#quick);
-      this.#quick = setTimeout(() => this.#kick(), 250);
-      this.#quick.unref();
-    }
+    if (unreported) this.#kickSoon();
+    this.#watchLeases();
+  }
+
+  /**
+   * Wakes up when the first other replica's leases would run out if it stopped heartbeating now:
+   * a replica that died is noticed then, not at the next heartbeat. Every sync sets it again.
+   */
+  #watchLeases(): void {
+    clearTimeout(this.#expiry);
+    if (this.#closed || this.#draining) return;
+    const others = this.#replicas.filter((r) => r.id !== this.#o.replicaId && this.#alive(r));
+    if (others.length === 0) return;
+    const left = Math.min(...others.map((r) => this.#deadAfterMs - r.ageMs - (Date.now() - this.#fetchedAt)));
+    this.#expiry = setTimeout(() => this.#kick(), Math.max(0, left) + 50);
+    this.#expiry.unref();
   }
 
   async #takeOver(): Promise<void> {
