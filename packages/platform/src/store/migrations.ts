@@ -136,4 +136,16 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
       CREATE INDEX event_feed_by_workspace ON event_feed (workspace, position);
     `,
   },
+  {
+    // Claims (docs/scaling.md): a process takes a resource (a resume job, an approval window) for
+    // a lease, so among several processes on one database exactly one works on it; `due_at`
+    // (epoch ms) is when it may be taken. A claim leaves the document and its version alone.
+    version: 8,
+    sql: `
+      ALTER TABLE resources ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';
+      ALTER TABLE resources ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE resources ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX resources_due ON resources (workspace, kind, due_at);
+    `,
+  },
 ];
