@@ -135,7 +135,7 @@ async function startLocked(
   registerApiRoutes(api);
   registerRootRoutes(root);
   // Before listening: whatever is in flight now was left behind by a previous process.
-  await reconcileRuns(store, services.bootId, log);
+  await reconcileRuns(store, services.bootId, log, { soleProcess: !config.databaseUrl });
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
   services.agents = localProcessBackend({

@@ -385,10 +385,10 @@ export function openPostgresStore(
       );
     },
     async releaseClaims(owner) {
-      if (!owner) return 0;
+      if (owner === "") return 0;
       await ready;
       const { rowCount } = await pool.query(
-        "UPDATE resources SET claim_owner = '', claim_until = 0 WHERE claim_owner = $1",
+        "UPDATE resources SET claim_owner = '', claim_until = 0 WHERE claim_owner <> '' AND ($1::text IS NULL OR claim_owner = $1)",
         [owner],
       );
       return rowCount ?? 0;

@@ -287,9 +287,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       ).run(options.dueAt ?? null, ws, kind, name, owner);
     },
     async releaseClaims(owner) {
-      if (!owner) return 0;
-      return stmt("UPDATE resources SET claim_owner = '', claim_until = 0 WHERE claim_owner = ?").run(owner)
-        .changes;
+      if (owner === "") return 0;
+      return stmt(
+        "UPDATE resources SET claim_owner = '', claim_until = 0 WHERE claim_owner <> '' AND (? IS NULL OR claim_owner = ?)",
+      ).run(owner, owner).changes;
     },
     async deleteResource(ws, kind, name) {
       cache.forgetRow(ws, kind, name);

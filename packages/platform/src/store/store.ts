@@ -227,8 +227,11 @@ export interface Store {
     owner: string,
     options?: { dueAt?: number },
   ): Promise<void>;
-  /** Ends every claim `owner` holds (a draining process); returns how many. */
-  releaseClaims(owner: string): Promise<number>;
+  /**
+   * Ends every claim `owner` holds (a draining process), or with `null` every claim of anyone (a
+   * process that knows it is the only one: SQLite at start-up). Returns how many.
+   */
+  releaseClaims(owner: string | null): Promise<number>;
   deleteResource(ws: string, kind: ResourceKind, name: string): Promise<boolean>;
 
   createRun(run: NewRun): Promise<RunRecord>;
