@@ -358,10 +358,11 @@ export function openPostgresStore(
         `UPDATE resources r SET claim_owner = $3, claim_until = $4::bigint + $5::bigint
          FROM (SELECT workspace, kind, name FROM resources
                WHERE workspace = $1 AND kind = $2 AND due_at <= $4 AND claim_until <= $4
+                 AND ($7::text IS NULL OR name = $7)
                ORDER BY due_at, name LIMIT $6 FOR UPDATE SKIP LOCKED) c
          WHERE r.workspace = c.workspace AND r.kind = c.kind AND r.name = c.name
          RETURNING r.workspace, r.kind, r.name, r.doc, r.version, r.created_at, r.updated_at, r.due_at`,
-        [ws, kind, owner, now, options.leaseMs, options.limit],
+        [ws, kind, owner, now, options.leaseMs, options.limit, options.name ?? null],
       );
       return rows
         .sort(

@@ -169,15 +169,16 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   );
 
   const claimResources = db.transaction(
-    (ws: string, kind: ResourceKind, owner: string, limit: number, leaseMs: number, now: number) => {
+    (ws: string, kind: ResourceKind, owner: string, options: ClaimOptions, now: number) => {
       const rows = stmt(
         `SELECT * FROM resources WHERE workspace = ? AND kind = ? AND due_at <= ? AND claim_until <= ?
+           AND (? IS NULL OR name = ?)
          ORDER BY due_at, name LIMIT ?`,
-      ).all(ws, kind, now, now, limit) as ResourceRow[];
+      ).all(ws, kind, now, now, options.name ?? null, options.name ?? null, options.limit) as ResourceRow[];
       const claim = stmt(
         "UPDATE resources SET claim_owner = ?, claim_until = ? WHERE workspace = ? AND kind = ? AND name = ?",
       );
-      for (const row of rows) claim.run(owner, now + leaseMs, ws, kind, row.name);
+      for (const row of rows) claim.run(owner, now + options.leaseMs, ws, kind, row.name);
       return rows;
     },
   );
@@ -270,7 +271,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       options: ClaimOptions,
     ) {
       const now = options.now ?? Date.now();
-      const rows = claimResources.immediate(ws, kind, owner, options.limit, options.leaseMs, now);
+      const rows = claimResources.immediate(ws, kind, owner, options, now);
       return rows.map((row) => toResource<T>(row));
     },
     async renewClaim(ws, kind, name, owner, leaseMs) {

@@ -153,6 +153,8 @@ export interface ClaimOptions {
   leaseMs: number;
   /** Epoch ms taken as "now" (tests move the clock). @default Date.now() */
   now?: number;
+  /** Only this resource (a lease on one thing, e.g. one token's refresh). */
+  name?: string;
 }
 
 export interface RunFilter {
