@@ -1,6 +1,7 @@
 /**
  * @module platform
- * The composition root: open the store, wire services and routes, listen, shut down cleanly.
+ * The composition root: open the store, wire services and routes, listen, shut down cleanly
+ * (the ordered drain of `drain.ts`).
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -18,6 +19,7 @@ import { ConfigError, type PlatformConfig } from "./config.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isolation/mode.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, Drain, type DrainStep } from "./drain.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { reconcileRuns } from "./governance/reconcile.js";
 import { RunWebhooks } from "./governance/run-webhooks.js";
@@ -43,6 +45,12 @@ export interface RunningPlatform {
    * platform keeps only its hash); undefined when keys already existed.
    */
   bootstrapKey?: string;
+  /**
+   * Adds a step to the graceful shutdown (`drain.ts`), e.g. `hand-over` for agent placement;
+   * returns its removal.
+   */
+  addDrainStep(step: DrainStep): () => void;
+  /** Drains (`drain.ts`): ordered steps within `config.drainTimeoutMs`; once. */
   close(): Promise<void>;
 }
 
@@ -52,7 +60,11 @@ export const BOOTSTRAP_KEY_NAME = "local-admin";
 export function openStore(config: PlatformConfig): Store {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const box = createSecretBox(loadSecretKey(config.dataDir, config.secretKey));
-  if (config.databaseUrl) return openPostgresStore(config.databaseUrl, box);
+  if (config.databaseUrl) {
+    return openPostgresStore(config.databaseUrl, box, {
+      ...(config.databasePoolSize ? { poolSize: config.databasePoolSize } : {}),
+    });
+  }
   return openSqliteStore(join(config.dataDir, "platform.db"), box);
 }
 
@@ -112,7 +124,12 @@ async function startLocked(
     ),
     closing: stopping.signal,
     eventStreams: new EventStreams(store),
+    drain: new Drain(),
   };
+  let serverClosedResolve = () => {};
+  const serverClosed = new Promise<void>((resolve) => {
+    serverClosedResolve = resolve;
+  });
   observeStore(store, {
     event(ws, event, seconds) {
       metrics.observeEventAppend(seconds);
@@ -161,39 +178,84 @@ async function startLocked(
 
   if (bootstrapKey) log.info("created the first admin API key", { name: BOOTSTRAP_KEY_NAME });
 
-  let closing: Promise<void> | undefined;
+  const drain = services.drain as Drain;
+  drain.add({
+    phase: "stop-accepting",
+    name: "close the listener; end live feeds",
+    run() {
+      stopping.abort();
+      // Open live feeds never end by themselves: end them so the server can close.
+      services.eventStreams.close();
+      server.close(() => serverClosedResolve());
+      server.closeIdleConnections();
+      // Keep-alive connections whose last request is still in flight become idle when it ends;
+      // close them then rather than after the keep-alive timeout.
+      server.on("request", (_req, res: ServerResponse) => res.setHeader("Connection", "close"));
+      for (const res of inFlight) res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
+    },
+  });
+  drain.add({
+    phase: "finish-requests",
+    name: "answer requests in flight",
+    async run(deadline) {
+      const cut = setTimeout(
+        () => {
+          if (inFlight.size > 0)
+            log.warn("drain timeout: cutting requests in flight", { requests: inFlight.size });
+          server.closeAllConnections();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      try {
+        await serverClosed;
+      } finally {
+        clearTimeout(cut);
+      }
+    },
+  });
+  drain.add({
+    phase: "stop-workers",
+    name: "stop the background workers",
+    async run() {
+      await background.stop();
+      await services.webhooks.stop();
+    },
+  });
+  drain.add({
+    phase: "release-claims",
+    name: "release this process's claims",
+    async run() {
+      await store.releaseClaims(services.bootId);
+    },
+  });
+  drain.add({
+    phase: "stop-agents",
+    name: "flush traces; stop agents",
+    async run() {
+      await tracing?.flush();
+      await services.agents?.stopAll();
+    },
+  });
+  drain.add({
+    phase: "close-store",
+    name: "close the store",
+    async run() {
+      try {
+        await store.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  });
+
   return {
     url: baseUrl,
     port,
     store,
     services,
     ...(bootstrapKey ? { bootstrapKey } : {}),
-    close() {
-      closing ??= (async () => {
-        stopping.abort();
-        // Open live feeds never end by themselves: end them so the server can close.
-        services.eventStreams.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          // Keep-alive connections whose last request is still in flight become idle when it
-          // ends; close them then rather than after the keep-alive timeout.
-          server.on("request", (_req, res: ServerResponse) => res.setHeader("Connection", "close"));
-          for (const res of inFlight)
-            res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
-        });
-        try {
-          await background.stop();
-          await services.webhooks.stop();
-          await tracing?.flush();
-          await services.agents?.stopAll();
-          await store.close();
-        } finally {
-          lock?.release();
-        }
-      })();
-      return closing;
-    },
+    addDrainStep: (step) => drain.add(step),
+    close: () => drain.run(log, config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS),
   };
 }
 
