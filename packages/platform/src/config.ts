@@ -51,6 +51,16 @@ export interface PlatformConfig {
   jwksRefreshCooldownMs?: number | undefined;
   /** Serve `GET /metrics` without an API key (RUNAGENTS_METRICS_PUBLIC=1). @default false */
   metricsPublic?: boolean | undefined;
+  /**
+   * Connections this process opens to PostgreSQL (N replicas hold N times this, plus one
+   * listener each). 1–1000. @default 10 (RUNAGENTS_DATABASE_POOL_SIZE)
+   */
+  databasePoolSize?: number | undefined;
+  /**
+   * How long a graceful shutdown may take before requests still in flight are cut, in ms.
+   * @default 20 000 (RUNAGENTS_DRAIN_TIMEOUT, in seconds)
+   */
+  drainTimeoutMs?: number | undefined;
   /** Run webhook retries (tests shorten the backoff). */
   runWebhooks?: RunWebhookOptions | undefined;
   /**
@@ -97,6 +107,9 @@ Environment only:
   RUNAGENTS_PACKAGE_DIR     the runagents package agents run on (default: the installed one)
   RUNAGENTS_RUNTIME_ENTRY   the agent runtime's entry file (default: its runagents-runtime bin)
   RUNAGENTS_METRICS_PUBLIC  1: GET /metrics answers without an API key
+  RUNAGENTS_DATABASE_POOL_SIZE  PostgreSQL connections per process, 1-1000 (default 10)
+  RUNAGENTS_DRAIN_TIMEOUT   seconds a graceful shutdown waits for requests in flight
+                            (default 20); a second SIGTERM/SIGINT exits at once
   OTEL_EXPORTER_OTLP_ENDPOINT  send traces to this OTLP/HTTP collector (default: tracing off)
 `;
 
@@ -149,9 +162,25 @@ export function loadPlatformConfig(
   }
   const advertiseUrl = flags["advertise-url"] ?? env.RUNAGENTS_ADVERTISE_URL ?? "";
   if (advertiseUrl) checkAdvertiseUrl(advertiseUrl);
+  const poolText = env.RUNAGENTS_DATABASE_POOL_SIZE || "10";
+  const databasePoolSize = Number(poolText);
+  if (!/^\d+$/.test(poolText) || databasePoolSize < 1 || databasePoolSize > 1000) {
+    throw new ConfigError(
+      `invalid RUNAGENTS_DATABASE_POOL_SIZE "${poolText}": expected a whole number from 1 to 1000`,
+    );
+  }
+  const drainText = env.RUNAGENTS_DRAIN_TIMEOUT || "20";
+  const drainSeconds = Number(drainText);
+  if (!/^\d+(\.\d+)?$/.test(drainText) || drainSeconds > 3600) {
+    throw new ConfigError(
+      `invalid RUNAGENTS_DRAIN_TIMEOUT "${drainText}": expected seconds, a number from 0 to 3600`,
+    );
+  }
   return {
     host,
     port,
+    databasePoolSize,
+    drainTimeoutMs: Math.round(drainSeconds * 1000),
     ...(advertiseUrl ? { advertiseUrl: advertiseUrl.replace(/\/+$/, "") } : {}),
     agentIsolation: isolation as IsolationSetting,
     dataDir: flags["data-dir"] ?? env.RUNAGENTS_DATA_DIR ?? join(homedir(), ".runagents", "platform"),

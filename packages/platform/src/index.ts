@@ -6,6 +6,7 @@
 export { ConfigError, loadPlatformConfig, type PlatformConfig } from "./config.js";
 export { DataDirLockedError } from "./data-dir-lock.js";
 export { seedStarterKit } from "./deploy/starter-kit.js";
+export { DRAIN_PHASES, type DrainPhase, type DrainStep } from "./drain.js";
 export { HttpError } from "./errors.js";
 export {
   type KeyHandOff,

@@ -2,7 +2,8 @@
 /**
  * @module main
  * `runagents-platform` / `npm start`: start the control plane with its embedded store, seed the
- * starter kit, print the endpoint, stop cleanly on SIGINT/SIGTERM.
+ * starter kit, print the endpoint, drain on SIGINT/SIGTERM (`drain.ts`; a second signal exits 1
+ * at once).
  *
  * At every start this entry records the platform's endpoint (and, at first start, the admin key
  * `local-admin`) in the local configuration the CLI and the Client read (`local-config.ts`), or
@@ -58,19 +59,22 @@ async function main(argv: string[]): Promise<void> {
   process.stderr.write(`${endpointLine}\n`);
   process.stderr.write(`Console: ${consoleLink(platform.url, platform.bootstrapKey)}\n`);
 
+  let draining = false;
   const stop = (signal: string) => {
-    log.info("shutting down", { signal });
-    // SIGTERM (an orchestrator's stop) drains first: on a fleet the agents move to other replicas.
-    const drained = signal === "SIGTERM" ? platform.drain() : Promise.resolve();
-    drained
-      .then(() => platform.close())
-      .then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+    if (draining) {
+      // A second signal: the operator does not want to wait.
+      log.warn("second signal: exiting now", { signal });
+      process.exit(1);
+    }
+    draining = true;
+    log.info("draining", { signal, timeout_ms: config.drainTimeoutMs });
+    platform.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

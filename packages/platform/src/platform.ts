@@ -1,6 +1,7 @@
 /**
  * @module platform
- * The composition root: open the store, wire services and routes, listen, shut down cleanly.
+ * The composition root: open the store, wire services and routes, listen, shut down cleanly
+ * (the ordered drain of `drain.ts`).
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -20,6 +21,7 @@ import { chooseIsolation, type Isolation, isolationWarning } from "./deploy/isol
 import { FleetBackend } from "./deploy/placement/fleet-backend.js";
 import { ReplicaAuth } from "./deploy/placement/replica-auth.js";
 import { localProcessBackend } from "./deploy/supervisor/index.js";
+import { DEFAULT_DRAIN_TIMEOUT_MS, Drain, type DrainStep } from "./drain.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { reconcileRuns } from "./governance/reconcile.js";
 import { RunWebhooks } from "./governance/run-webhooks.js";
@@ -46,17 +48,12 @@ export interface RunningPlatform {
    */
   bootstrapKey?: string;
   /**
-   * Graceful shutdown's first half (SIGTERM): runs the drain steps in order — on a fleet, "hand
-   * over agents" to the other replicas. `close()` is the second half.
+   * Adds a step to the graceful shutdown (`drain.ts`), e.g. `hand-over` for agent placement;
+   * returns its removal.
    */
-  drain(): Promise<void>;
+  addDrainStep(step: DrainStep): () => void;
+  /** Drains (`drain.ts`): ordered steps within `config.drainTimeoutMs`; once. */
   close(): Promise<void>;
-}
-
-/** One step of a graceful shutdown, run by `drain()` before the platform closes. */
-export interface DrainStep {
-  name: string;
-  run(): Promise<void>;
 }
 
 /** How long a replica not heard of is alive still (docs/scaling.md). */
@@ -68,7 +65,11 @@ export const BOOTSTRAP_KEY_NAME = "local-admin";
 export function openStore(config: PlatformConfig): Store {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const box = createSecretBox(loadSecretKey(config.dataDir, config.secretKey));
-  if (config.databaseUrl) return openPostgresStore(config.databaseUrl, box);
+  if (config.databaseUrl) {
+    return openPostgresStore(config.databaseUrl, box, {
+      ...(config.databasePoolSize ? { poolSize: config.databasePoolSize } : {}),
+    });
+  }
   return openSqliteStore(join(config.dataDir, "platform.db"), box);
 }
 
@@ -128,7 +129,12 @@ async function startLocked(
     ),
     closing: stopping.signal,
     eventStreams: new EventStreams(store),
+    drain: new Drain(),
   };
+  let serverClosedResolve = () => {};
+  const serverClosed = new Promise<void>((resolve) => {
+    serverClosedResolve = resolve;
+  });
   observeStore(store, {
     event(ws, event, seconds) {
       metrics.observeEventAppend(seconds);
@@ -156,11 +162,14 @@ async function startLocked(
     services.replicaAuth = new ReplicaAuth(loadSecretKey(config.dataDir, config.secretKey), services.bootId);
   }
   // Before listening: whatever is in flight now was left behind by a previous process — on a
-  // fleet, only what replicas that are gone left behind.
+  // fleet, only what replicas that are gone (no recent heartbeat) left behind.
   const live = shared
     ? new Set((await store.listReplicas()).filter((r) => r.ageMs < REPLICA_DEAD_AFTER_MS).map((r) => r.id))
     : undefined;
-  await reconcileRuns(store, services.bootId, log, live ? { only: (owner) => !live.has(owner) } : {});
+  await reconcileRuns(store, services.bootId, log, {
+    soleProcess: !shared,
+    ...(live ? { gone: (owner: string) => !live.has(owner) } : {}),
+  });
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
   const local = localProcessBackend({
@@ -184,15 +193,12 @@ async function startLocked(
           deadAfterMs: REPLICA_DEAD_AFTER_MS,
           reconcileGone: async (owners) => {
             await reconcileRuns(store, services.bootId, log, {
-              only: (owner) => owners.has(owner),
-              why: "the replica driving the run stopped",
+              soleProcess: false,
+              gone: (owner) => owners.has(owner),
             });
           },
         })
       : local;
-  const drainSteps: DrainStep[] = [
-    { name: "hand over agents", run: async () => await services.agents?.handOver?.() },
-  ];
   const inFlight = new Set<ServerResponse>();
   server.on("request", (_req, res: ServerResponse) => {
     inFlight.add(res);
@@ -208,52 +214,91 @@ async function startLocked(
 
   if (bootstrapKey) log.info("created the first admin API key", { name: BOOTSTRAP_KEY_NAME });
 
-  let closing: Promise<void> | undefined;
-  let draining: Promise<void> | undefined;
+  const drain = services.drain as Drain;
+  drain.add({
+    phase: "stop-accepting",
+    name: "close the listener; end live feeds",
+    run() {
+      stopping.abort();
+      // Open live feeds never end by themselves: end them so the server can close.
+      services.eventStreams.close();
+      server.close(() => serverClosedResolve());
+      server.closeIdleConnections();
+      // Keep-alive connections whose last request is still in flight become idle when it ends;
+      // close them then rather than after the keep-alive timeout.
+      server.on("request", (_req, res: ServerResponse) => res.setHeader("Connection", "close"));
+      for (const res of inFlight) res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
+    },
+  });
+  drain.add({
+    phase: "finish-requests",
+    name: "answer requests in flight",
+    async run(deadline) {
+      const cut = setTimeout(
+        () => {
+          if (inFlight.size > 0)
+            log.warn("drain timeout: cutting requests in flight", { requests: inFlight.size });
+          server.closeAllConnections();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      try {
+        await serverClosed;
+      } finally {
+        clearTimeout(cut);
+      }
+    },
+  });
+  drain.add({
+    phase: "stop-workers",
+    name: "stop the background workers",
+    async run() {
+      await background.stop();
+      await services.webhooks.stop();
+    },
+  });
+  drain.add({
+    phase: "hand-over",
+    name: "hand over agents",
+    async run(deadline) {
+      await services.agents?.handOver?.(deadline);
+    },
+  });
+  drain.add({
+    phase: "release-claims",
+    name: "release this process's claims",
+    async run() {
+      await store.releaseClaims(services.bootId);
+    },
+  });
+  drain.add({
+    phase: "stop-agents",
+    name: "flush traces; stop agents",
+    async run() {
+      await tracing?.flush();
+      await services.agents?.stopAll();
+    },
+  });
+  drain.add({
+    phase: "close-store",
+    name: "close the store",
+    async run() {
+      try {
+        await store.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  });
+
   return {
     url: baseUrl,
     port,
     store,
     services,
     ...(bootstrapKey ? { bootstrapKey } : {}),
-    drain() {
-      draining ??= (async () => {
-        for (const step of drainSteps) {
-          try {
-            await step.run();
-          } catch (error) {
-            log.warn("a drain step failed", { step: step.name, error: String(error) });
-          }
-        }
-      })();
-      return draining;
-    },
-    close() {
-      closing ??= (async () => {
-        stopping.abort();
-        // Open live feeds never end by themselves: end them so the server can close.
-        services.eventStreams.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          // Keep-alive connections whose last request is still in flight become idle when it
-          // ends; close them then rather than after the keep-alive timeout.
-          server.on("request", (_req, res: ServerResponse) => res.setHeader("Connection", "close"));
-          for (const res of inFlight)
-            res.once("finish", () => setImmediate(() => server.closeIdleConnections()));
-        });
-        try {
-          await background.stop();
-          await services.webhooks.stop();
-          await tracing?.flush();
-          await services.agents?.stopAll();
-          await store.close();
-        } finally {
-          lock?.release();
-        }
-      })();
-      return closing;
-    },
+    addDrainStep: (step) => drain.add(step),
+    close: () => drain.run(log, config.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS),
   };
 }
 

@@ -2,10 +2,12 @@
  * @module api/context
  * What a route handler receives and returns.
  */
+
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { PlatformConfig } from "../config.js";
 import type { ReplicaAuth } from "../deploy/placement/replica-auth.js";
 import type { AgentBackend } from "../deploy/supervisor/types.js";
+import type { Drain } from "../drain.js";
 import type { ApprovalEvents } from "../governance/approvals.js";
 import type { RunWebhooks } from "../governance/run-webhooks.js";
 import type { EndUsers } from "../ingress/end-users.js";
@@ -52,6 +54,8 @@ export interface Services {
   closing?: AbortSignal;
   /** The live feed's one-use tickets and open streams (`GET /events/stream`). */
   eventStreams: EventStreams;
+  /** The ordered shutdown (`drain.ts`): a component adds its own step (e.g. handing agents over). */
+  drain?: Drain;
 }
 
 export type Principal =

@@ -8,20 +8,28 @@
  * an authenticated `POST /events/stream-ticket` returns a random ticket valid for one connection
  * within `TICKET_TTL_MS`, bound to the caller and the workspace. Unlike an API key in the query
  * string, a ticket that lands in a proxy log or the browser history is worthless a moment later.
+ * Tickets live in the store (hashed), so one issued by one platform replica is redeemed on any
+ * other; open streams are woken by the store, which on PostgreSQL includes other replicas' commits.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
-import type { Store } from "../store/store.js";
+import type { Doc, Store } from "../store/store.js";
 import type { Principal, Services } from "./context.js";
 
 export const TICKET_TTL_MS = 30_000;
 
-interface Ticket {
+/** Where tickets are kept: `setting` resources named by the ticket's SHA-256. */
+export const TICKETS = "_stream-tickets";
+
+interface StoredTicket extends Doc {
   workspace: string;
   principal: Principal;
-  expiresAt: number;
+  /** Epoch ms. */
+  expires_at: number;
 }
+
+const ticketKey = (ticket: string): string => createHash("sha256").update(ticket).digest("hex");
 
 /** An open stream: `wake` asks it to read the feed again. */
 export interface OpenStream {
@@ -31,35 +39,43 @@ export interface OpenStream {
 }
 
 export class EventStreams {
-  readonly #tickets = new Map<string, Ticket>();
   readonly #open = new Set<OpenStream>();
   readonly #unsubscribe: () => void;
 
-  constructor(store: Store) {
+  constructor(private readonly store: Store) {
     this.#unsubscribe = store.onEventsAppended((workspaces) => {
       for (const stream of this.#open) if (workspaces.has(stream.workspace)) stream.wake();
     });
   }
 
-  issueTicket(
+  /**
+   * A new ticket, stored hashed (SHA-256) in the store, so any platform process on the same
+   * database redeems it, and the stored form is worthless to a reader of the database.
+   */
+  async issueTicket(
     workspace: string,
     principal: Principal,
     now = Date.now(),
-  ): { ticket: string; expiresAt: Date } {
-    for (const [id, t] of this.#tickets) if (t.expiresAt <= now) this.#tickets.delete(id);
+  ): Promise<{ ticket: string; expiresAt: Date }> {
+    for (const old of await this.store.listResources<StoredTicket>(TICKETS, "setting")) {
+      if (old.doc.expires_at <= now) await this.store.deleteResource(TICKETS, "setting", old.name);
+    }
     const ticket = `ra_st_${randomBytes(24).toString("base64url")}`;
     const expiresAt = now + TICKET_TTL_MS;
-    this.#tickets.set(ticket, { workspace, principal, expiresAt });
+    const stored: StoredTicket = { workspace, principal, expires_at: expiresAt };
+    await this.store.putResource(TICKETS, "setting", ticketKey(ticket), stored, { expectedVersion: 0 });
     return { ticket, expiresAt: new Date(expiresAt) };
   }
 
   /** The ticket's principal, once: a second use, another workspace or a late use get undefined. */
-  redeemTicket(ticket: string, workspace: string, now = Date.now()): Principal | undefined {
-    const found = this.#tickets.get(ticket);
-    if (!found) return undefined;
-    this.#tickets.delete(ticket);
-    if (found.expiresAt <= now || found.workspace !== workspace) return undefined;
-    return found.principal;
+  async redeemTicket(ticket: string, workspace: string, now = Date.now()): Promise<Principal | undefined> {
+    if (!/^ra_st_[A-Za-z0-9_-]{32}$/.test(ticket)) return undefined;
+    const key = ticketKey(ticket);
+    const found = await this.store.getResource<StoredTicket>(TICKETS, "setting", key);
+    // Whoever deletes it redeems it: among processes redeeming at once, exactly one.
+    if (!found || !(await this.store.deleteResource(TICKETS, "setting", key))) return undefined;
+    if (found.doc.expires_at <= now || found.doc.workspace !== workspace) return undefined;
+    return found.doc.principal;
   }
 
   add(stream: OpenStream): () => void {
@@ -76,12 +92,15 @@ export class EventStreams {
     this.#unsubscribe();
     for (const stream of this.#open) stream.res.end();
     this.#open.clear();
-    this.#tickets.clear();
   }
 }
 
-export function redeemStreamTicket(services: Services, ticket: string, workspace: string): Principal {
-  const principal = services.eventStreams.redeemTicket(ticket, workspace);
+export async function redeemStreamTicket(
+  services: Services,
+  ticket: string,
+  workspace: string,
+): Promise<Principal> {
+  const principal = await services.eventStreams.redeemTicket(ticket, workspace);
   if (!principal) {
     throw new HttpError(
       401,

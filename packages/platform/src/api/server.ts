@@ -99,7 +99,7 @@ async function handle(
     principal =
       ticket === null
         ? await authenticateCaller(services, req, target.workspace, route)
-        : redeemStreamTicket(services, ticket, target.workspace);
+        : await redeemStreamTicket(services, ticket, target.workspace);
     // An end user is admitted only on routes made for end users (`authenticateCaller`).
     if (principal.kind !== "user") authorize(principal, route.permission ?? "admin");
   }

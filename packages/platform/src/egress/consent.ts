@@ -9,16 +9,19 @@
  * "authorization_url", ...}` for the agent.
  *
  * An access token is used until shortly before it expires, or until the tool answers 401; it is
- * then refreshed with the refresh token (once for concurrent callers). A refresh the token
+ * then refreshed with the refresh token — once for concurrent callers, in this process and across
+ * every platform process on the store (a lease; the others use the token it stores). A refresh the token
  * endpoint refuses (400/401, e.g. `invalid_grant`) deletes the token, so consent is asked again.
  * A call with no end user and no shared token is refused (`END_USER_REQUIRED`): nobody could
  * consent for it, and a consent made anonymously must not become everybody's token.
  */
+import { randomUUID } from "node:crypto";
 import type { OutgoingHttpHeaders } from "node:http";
 import { HttpError } from "../errors.js";
 import { requestConsent } from "../governance/consents.js";
 import type { ToolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
+import { tryLease } from "../store/lease.js";
 import type { Store } from "../store/store.js";
 import { unavailable } from "./credentials.js";
 import { signState } from "./oauth-state.js";
@@ -56,8 +59,15 @@ export async function oauthCallbackUrl(store: Store, ws: string, baseUrl: string
   return typeof configured === "string" && configured !== "" ? configured : `${baseUrl}/oauth/callback`;
 }
 
+/** How long a refresh holds its lease, how long others wait for it, and how often they look. */
+const REFRESH_LEASE_MS = 30_000;
+const REFRESH_WAIT_MS = 15_000;
+const REFRESH_POLL_MS = 100;
+
 export class DelegatedAuth {
   readonly #refreshing = new Map<string, Promise<string | undefined>>();
+  /** Holds this process's refresh leases. */
+  readonly #owner = `oauth-${randomUUID()}`;
   /** Refresh-grant requests made, for tests. */
   refreshes = 0;
 
@@ -128,11 +138,56 @@ export class DelegatedAuth {
     return refreshing;
   }
 
+  /**
+   * Refreshes under a lease shared by every platform process on the store (`store/lease`): one
+   * of them refreshes, the others wait for the token it stores and use that. Without this a
+   * provider that rotates refresh tokens would refuse the second refresh, and consent would be
+   * asked again for a token that is fine.
+   */
   async #refresh(ws: string, tool: ToolInfo, user: string, token: StoredToken): Promise<string | undefined> {
+    const { store } = this.deps;
+    const deadline = Date.now() + REFRESH_WAIT_MS;
+    const lease = `oauth-refresh/${ws}/${tool.name}/${user}`;
+    for (;;) {
+      const current = await readToken(store, ws, tool.name, user);
+      if (!current) return undefined; // dropped meanwhile: consent is asked again
+      if (this.#replaced(current, token)) return current.access_token;
+      const release = await tryLease(store, lease, this.#owner, REFRESH_LEASE_MS);
+      if (release) {
+        try {
+          // Refreshed by another process between the read above and the lease?
+          const latest = (await readToken(store, ws, tool.name, user)) ?? current;
+          if (this.#replaced(latest, token)) return latest.access_token;
+          return await this.#refreshGrant(ws, tool, user, latest);
+        } finally {
+          await release().catch(() => undefined);
+        }
+      }
+      if (Date.now() > deadline) {
+        throw unavailable(tool.name, "another platform process is refreshing the token; try again");
+      }
+      await new Promise((resolve) => setTimeout(resolve, REFRESH_POLL_MS));
+    }
+  }
+
+  /** `current` is another token than `used` and needs no refresh: someone refreshed it. */
+  #replaced(current: StoredToken, used: StoredToken): boolean {
+    const due = current.refresh_at !== "" && Number(current.refresh_at) <= this.now();
+    return current.access_token !== "" && current.access_token !== used.access_token && !due;
+  }
+
+  async #refreshGrant(
+    ws: string,
+    tool: ToolInfo,
+    user: string,
+    token: StoredToken,
+  ): Promise<string | undefined> {
     const { store, log } = this.deps;
     const auth = tool.auth as OAuth2Auth;
     const drop = async (why: string) => {
       const current = await readToken(store, ws, tool.name, user);
+      // The refresh token was rotated by a refresh that got there first: use its token.
+      if (current && this.#replaced(current, token)) return current.access_token;
       if (current?.refresh_token === token.refresh_token) await deleteToken(store, ws, tool.name, user);
       log.info("delegated oauth token dropped", { workspace: ws, tool: tool.name, reason: why });
       return undefined;

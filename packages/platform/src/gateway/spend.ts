@@ -13,7 +13,7 @@
  * of 0 blocks at once), `Near budget` at >= 80 %, otherwise `Active`.
  */
 import type { Logger } from "../log.js";
-import { type Doc, type Store, VersionConflictError } from "../store/store.js";
+import type { Doc, Store } from "../store/store.js";
 import { estimateCostUsd, type ModelPrice, priceFor, roundUsd } from "./pricing.js";
 
 export const NEAR_BUDGET_RATIO = 0.8;
@@ -330,32 +330,34 @@ export function unwrittenUsage(
   return found;
 }
 
+/**
+ * Adds the amounts to the stored record in one atomic write (`Store.incrementResource`): every
+ * platform process on the database adds to the same record, so a budget is shared by them all.
+ */
 async function writeUsage(store: Store, pending: PendingUsage): Promise<UsageDoc> {
-  for (;;) {
-    const existing = await store.readResource<UsageDoc>(pending.ws, "model_usage", pending.name);
-    const prev = existing?.doc;
-    const doc: UsageDoc = {
-      agent_name: pending.agent,
-      model_provider: pending.modelProvider,
-      provider: pending.provider ?? prev?.provider ?? "",
-      model: pending.model,
-      period: pending.period,
-      input_tokens: (prev?.input_tokens ?? 0) + pending.inputTokens,
-      output_tokens: (prev?.output_tokens ?? 0) + pending.outputTokens,
-      requests: (prev?.requests ?? 0) + pending.requests,
-      estimated_spend_usd: roundUsd((prev?.estimated_spend_usd ?? 0) + pending.cost),
-      last_used_at: pending.lastUsedAt,
-    };
-    try {
-      await store.putResource(pending.ws, "model_usage", pending.name, doc, {
-        expectedVersion: existing?.version ?? 0,
-      });
-      return doc;
-    } catch (err) {
-      if (!(err instanceof VersionConflictError)) throw err;
-    }
-  }
+  const set: Partial<UsageDoc> = {
+    agent_name: pending.agent,
+    model_provider: pending.modelProvider,
+    model: pending.model,
+    period: pending.period,
+    last_used_at: pending.lastUsedAt,
+    ...(pending.provider !== undefined ? { provider: pending.provider } : {}),
+  };
+  const record = await store.incrementResource<UsageDoc>(pending.ws, "model_usage", pending.name, set, {
+    input_tokens: pending.inputTokens,
+    output_tokens: pending.outputTokens,
+    requests: pending.requests,
+    estimated_spend_usd: pending.cost,
+  });
+  return usageDoc(record.doc);
 }
+
+/** A stored record as read: spend rounded to the micro-dollar (sums of floats drift). */
+const usageDoc = (doc: UsageDoc): UsageDoc => ({
+  ...doc,
+  provider: doc.provider ?? "",
+  estimated_spend_usd: roundUsd(doc.estimated_spend_usd),
+});
 
 /** Usage records of one month (optionally of one agent). */
 export async function listUsage(
@@ -367,7 +369,7 @@ export async function listUsage(
   await settleUsage(store);
   const records = await store.listResources<UsageDoc>(ws, "model_usage");
   return records
-    .map((r) => r.doc)
+    .map((r) => usageDoc(r.doc))
     .filter((d) => d.period === period.key && (agent === undefined || d.agent_name === agent));
 }
 

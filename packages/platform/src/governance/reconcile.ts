@@ -10,13 +10,13 @@
  *   is queued for it: the resume worker then re-sends the resume, which it does only while no
  *   call went out since the run was resumed (`resume-worker`);
  * - paused runs (and runs driven from outside the platform, `owner` "") are left as they are;
- * - resume jobs leased by an earlier boot are released, so they run now rather than when the
- *   dead lease runs out.
+ * - when this process is the only one on its store (SQLite: the data dir's lock), resume jobs
+ *   claimed by an earlier boot are released, so they run now rather than when the dead claim
+ *   lapses. On a shared database other platforms may be running theirs: their claims are kept,
+ *   and a dead process's lapse by themselves (`Store.claimResources`).
  *
- * On SQLite the store is one file owned by one process, so every other boot is gone. Replicas on
- * one PostgreSQL database pass `only`: the owners known to be gone (replicas whose heartbeat
- * stopped, `deploy/placement`); runs of live replicas and their resume jobs are left alone, and
- * a dead replica's leased resume jobs become free when their lease runs out.
+ * On a shared database (`soleProcess: false`) only runs whose owning boot `gone` says is gone are
+ * reconciled: the others may be driven by a live replica.
  */
 import type { Logger } from "../log.js";
 import type { Store } from "../store/store.js";
@@ -34,33 +34,27 @@ export async function reconcileRuns(
   store: Store,
   bootId: string,
   log: Logger,
-  options: { only?: (owner: string) => boolean; why?: string } = {},
+  options: {
+    /** No other process uses the store (SQLite): every other boot is gone. @default true */
+    soleProcess?: boolean;
+    /** On a shared store: whether the boot that owns a run is gone (a replica heartbeat). */
+    gone?: (owner: string) => boolean | Promise<boolean>;
+  } = {},
 ): Promise<Reconciled> {
+  const sole = options.soleProcess ?? true;
+  const gone = options.gone ?? (() => false);
   const done: Reconciled = { outcomeUnknown: [], interrupted: [], resuming: [] };
   const jobs = await store.listResources<ResumeJob>(RESUME_QUEUE, "resume_job");
   const queued = new Set<string>();
-  for (const job of jobs) {
-    queued.add(`${job.doc.workspace}\0${job.doc.run_id}`);
-    if (job.doc.owner && !options.only) {
-      await store.putResource(RESUME_QUEUE, "resume_job", job.name, {
-        ...job.doc,
-        owner: "",
-        lease_until: 0,
-      });
-    }
-  }
+  if (sole) await store.releaseClaims(null);
+  for (const job of jobs) queued.add(`${job.doc.workspace}\0${job.doc.run_id}`);
   for (const run of await store.listRunsWithStatus(["RUNNING", ...PAUSED_STATUSES])) {
-    if (options.only && !options.only(run.owner)) continue;
+    // On a shared store a run is another process's business unless that process is known gone.
+    if (!sole && !(run.owner && run.owner !== bootId && (await gone(run.owner)))) continue;
     try {
       const unanswered = unansweredCalls(await store.listEvents(run.workspace, run.id));
       if (unanswered.length > 0) {
-        await failOutcomeUnknown(
-          store,
-          run.workspace,
-          run.id,
-          unanswered,
-          options.why ?? "the platform stopped",
-        );
+        await failOutcomeUnknown(store, run.workspace, run.id, unanswered, "the platform stopped");
         done.outcomeUnknown.push(run.id);
       } else if (run.status === "RUNNING" && run.owner && run.owner !== bootId) {
         if (queued.has(`${run.workspace}\0${run.id}`)) {
@@ -80,16 +74,11 @@ export async function reconcileRuns(
     }
   }
   if (done.outcomeUnknown.length + done.interrupted.length + done.resuming.length > 0) {
-    log.warn(
-      options.why
-        ? `runs were reconciled: ${options.why}`
-        : "runs left behind by the previous platform process were reconciled",
-      {
-        tool_outcome_unknown: done.outcomeUnknown,
-        interrupted: done.interrupted,
-        resuming: done.resuming,
-      },
-    );
+    log.warn("runs left behind by the previous platform process were reconciled", {
+      tool_outcome_unknown: done.outcomeUnknown,
+      interrupted: done.interrupted,
+      resuming: done.resuming,
+    });
   }
   return done;
 }

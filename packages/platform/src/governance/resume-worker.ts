@@ -6,7 +6,9 @@
  * `_resume-queue`, one per action) before it records the decision (`governance/decisions`), and
  * the worker works through due jobs on every approval, on a timer, and at start-up — so a platform stopped while
  * a run waits for approval, or mid-resume, finishes the job after a restart. A job is claimed
- * with a lease (optimistic versioning), so several platforms on one database do not both run it.
+ * with a lease (`Store.claimResources`, renewed while the attempt runs), so among several
+ * platforms on one database exactly one runs it; a platform that dies leaves its claim to lapse,
+ * and one that drains releases it. A backoff is the job's due time.
  *
  * A job: the run must still be paused on this action (else the job is dropped) → `RESUMED`
  * event, run `RUNNING` → `POST <agent URL>/resume/<action_id>` with `X-Run-ID`,
@@ -25,7 +27,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
 import { traceResume } from "../observability/tracing.js";
-import { type Doc, type Store, VersionConflictError } from "../store/store.js";
+import { type Doc, type ResourceRecord, type Store, VersionConflictError } from "../store/store.js";
 import { redactAgentTokens } from "./agent-identity.js";
 import { failRun, recordAgentOutcome } from "./agent-outcome.js";
 import type { ApprovalDecision, ApprovalEvents } from "./approvals.js";
@@ -82,6 +84,8 @@ export interface ResumeOptions {
 
 export const RESUME_QUEUE = "_resume-queue";
 const LEASE_MS = 30_000;
+/** Jobs claimed per store call. */
+const CLAIM_BATCH = 16;
 
 export interface ResumeJob extends Doc {
   workspace: string;
@@ -154,7 +158,8 @@ async function approvalPending(store: Store, job: ResumeJob): Promise<boolean> {
 }
 
 export class ResumeWorker {
-  readonly #id = randomUUID();
+  /** Holds this worker's claims: the platform's boot id, so a draining platform releases them. */
+  readonly #owner: string;
   readonly #busy = new Set<string>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #abort = new AbortController();
@@ -167,6 +172,7 @@ export class ResumeWorker {
     private readonly deps: ResumeDeps,
     options: ResumeOptions = {},
   ) {
+    this.#owner = deps.bootId || `resume-${randomUUID()}`;
     this.#options = {
       pollMs: 1000,
       attempts: 12,
@@ -200,19 +206,27 @@ export class ResumeWorker {
     this.kick();
   }
 
-  /** Runs every due job not already running here; resolves when they are done. */
+  /**
+   * Claims every due job (`Store.claimResources`: among several platforms on one database each
+   * job goes to exactly one) and runs them; resolves when they are done.
+   */
   async drain(): Promise<void> {
     if (this.#stopped) return;
-    const now = Date.now();
-    const jobs = await this.deps.store.listResources<ResumeJob>(RESUME_QUEUE, "resume_job");
     const started: Promise<void>[] = [];
-    for (const job of jobs) {
-      if (this.#busy.has(job.name) || job.doc.not_before > now || job.doc.lease_until > now) continue;
-      this.#busy.add(job.name);
-      const work = this.#run(job.name).finally(() => this.#busy.delete(job.name));
-      this.#inFlight.add(work);
-      void work.finally(() => this.#inFlight.delete(work));
-      started.push(work);
+    for (;;) {
+      const jobs = await this.deps.store.claimResources<ResumeJob>(RESUME_QUEUE, "resume_job", this.#owner, {
+        limit: CLAIM_BATCH,
+        leaseMs: LEASE_MS,
+      });
+      for (const job of jobs) {
+        if (this.#busy.has(job.name)) continue;
+        this.#busy.add(job.name);
+        const work = this.#run(job).finally(() => this.#busy.delete(job.name));
+        this.#inFlight.add(work);
+        void work.finally(() => this.#inFlight.delete(work));
+        started.push(work);
+      }
+      if (jobs.length < CLAIM_BATCH || this.#stopped) break;
     }
     await Promise.all(started);
   }
@@ -228,13 +242,20 @@ export class ResumeWorker {
     if (event.decision === "approved") this.kick();
   }
 
-  /** Claims the job, runs one attempt, then deletes it or schedules the next attempt. */
-  async #run(name: string): Promise<void> {
+  /** Runs one attempt of a claimed job, then deletes it or schedules the next attempt. */
+  async #run(claimed: ResourceRecord<ResumeJob>): Promise<void> {
     const { store, log } = this.deps;
-    const claimed = await this.#claim(name);
-    if (!claimed) return;
+    const name = claimed.name;
     const job = claimed.doc;
-    const renew = setInterval(() => void this.#claim(name, true).catch(() => undefined), LEASE_MS / 3);
+    if (job.not_before > Date.now()) {
+      // Written with a backoff before claims had due times: due then.
+      await store.releaseClaim(RESUME_QUEUE, "resume_job", name, this.#owner, { dueAt: job.not_before });
+      return;
+    }
+    const renew = setInterval(
+      () => void store.renewClaim(RESUME_QUEUE, "resume_job", name, this.#owner, LEASE_MS).catch(() => false),
+      LEASE_MS / 3,
+    );
     let outcome: Outcome;
     try {
       outcome = await this.#attempt(job);
@@ -267,6 +288,7 @@ export class ResumeWorker {
     timer.unref();
   }
 
+  /** Records the attempt on the job and gives it back to the queue, due at `notBefore`. */
   async #release(name: string, attempts: number, error: string, notBefore = 0): Promise<void> {
     const { store } = this.deps;
     const current = await store.getResource<ResumeJob>(RESUME_QUEUE, "resume_job", name);
@@ -280,28 +302,7 @@ export class ResumeWorker {
       last_error: error,
     };
     await store.putResource(RESUME_QUEUE, "resume_job", name, doc);
-  }
-
-  async #claim(name: string, renewing = false) {
-    const { store } = this.deps;
-    const record = await store.getResource<ResumeJob>(RESUME_QUEUE, "resume_job", name);
-    if (!record) return undefined;
-    const now = Date.now();
-    const mine = record.doc.owner === this.#id;
-    if (renewing ? !mine : record.doc.lease_until > now && !mine) return undefined;
-    try {
-      const { record: claimed } = await store.putResource(
-        RESUME_QUEUE,
-        "resume_job",
-        name,
-        { ...record.doc, owner: this.#id, lease_until: now + LEASE_MS },
-        { expectedVersion: record.version },
-      );
-      return claimed;
-    } catch (error) {
-      if (error instanceof VersionConflictError) return undefined;
-      throw error;
-    }
+    await store.releaseClaim(RESUME_QUEUE, "resume_job", name, this.#owner, { dueAt: notBefore });
   }
 
   /**

@@ -137,9 +137,21 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
     `,
   },
   {
-    // Agent placement across replicas on one database (store/placement.ts). Version 8 is another
-    // change's: versions are applied by number, whichever are missing, so their order of arrival
-    // does not matter. Times are epoch milliseconds.
+    // Claims (docs/scaling.md): a process takes a resource (a resume job, an approval window) for
+    // a lease, so among several processes on one database exactly one works on it; `due_at`
+    // (epoch ms) is when it may be taken. A claim leaves the document and its version alone.
+    version: 8,
+    sql: `
+      ALTER TABLE resources ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';
+      ALTER TABLE resources ADD COLUMN claim_until INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE resources ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX resources_due ON resources (workspace, kind, due_at);
+    `,
+  },
+  {
+    // Agent placement across replicas on one database (store/placement.ts). Times are epoch
+    // milliseconds. (Versions are applied by number, whichever are missing: a database that got 9
+    // before 8 gets 8 next.)
     version: 9,
     sql: `
       CREATE TABLE replicas (

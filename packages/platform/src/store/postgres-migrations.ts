@@ -12,6 +12,11 @@
  */
 
 export const NOTIFY_CHANNEL = "runagents_store";
+/**
+ * Event appends notify this channel in their transaction (`postgres.ts`), with
+ * `<schema> <writer's instance> <JSON array of workspaces>`: every process's live feeds wake.
+ */
+export const EVENTS_CHANNEL = "runagents_events";
 
 export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = [
   {
@@ -123,8 +128,43 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
     `,
   },
   {
-    // Agent placement across replicas (store/placement.ts), as SQLite's version 9 (version 3 is
-    // another change's; versions are applied by number, whichever are missing). Times are epoch
+    // Claims, as SQLite's version 8 (`postgres.ts`: FOR UPDATE SKIP LOCKED). The change trigger
+    // now notifies only on a real change (key, document or version): taking or renewing a claim
+    // leaves other processes' caches alone, so N replicas polling for work cause no notify storm.
+    version: 3,
+    sql: `
+      ALTER TABLE resources ADD COLUMN claim_owner TEXT NOT NULL DEFAULT '';
+      ALTER TABLE resources ADD COLUMN claim_until BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE resources ADD COLUMN due_at BIGINT NOT NULL DEFAULT 0;
+      CREATE INDEX resources_due ON resources (workspace, kind, due_at);
+      CREATE OR REPLACE FUNCTION runagents_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        origin text := current_schema() || ' ' || coalesce(current_setting('runagents.instance', true), '');
+        changed record;
+      BEGIN
+        IF TG_LEVEL = 'STATEMENT' THEN
+          PERFORM pg_notify('${NOTIFY_CHANNEL}', origin || ' *');
+          RETURN NULL;
+        END IF;
+        IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
+        IF TG_OP = 'UPDATE' THEN
+          IF (OLD.workspace, OLD.kind, OLD.name) IS DISTINCT FROM (NEW.workspace, NEW.kind, NEW.name) THEN
+            PERFORM pg_notify('${NOTIFY_CHANNEL}', origin || ' *');
+            RETURN NULL;
+          END IF;
+          IF OLD.doc = NEW.doc AND OLD.version = NEW.version THEN
+            RETURN NULL;
+          END IF;
+        END IF;
+        PERFORM pg_notify('${NOTIFY_CHANNEL}',
+          origin || ' ' || json_build_array(changed.workspace, changed.kind, changed.name)::text);
+        RETURN NULL;
+      END $$;
+    `,
+  },
+  {
+    // Agent placement across replicas (store/placement.ts), as SQLite's version 9 (versions are
+    // applied by number, whichever are missing). Times are epoch
     // milliseconds on the database's clock. A placement that changes owner, version or running
     // version notifies "<schema> <instance> placement": every replica reconciles at once.
     version: 4,

@@ -15,6 +15,10 @@
  *   `runagents_store` at commit with the resource written (the whole cache goes for API keys),
  *   and a dedicated connection LISTENs. While that connection is down, nothing is served from
  *   the cache.
+ * - Event appends notify `runagents_events` in their transaction: the same listening connection
+ *   wakes this process's live feeds (`onEventsAppended`) for events other processes committed.
+ * - Claims (`claimResources`) take due rows `FOR UPDATE SKIP LOCKED`, so concurrent claimers on
+ *   any number of processes each get different rows; a claim changes no document and notifies no one.
  */
 import { randomUUID } from "node:crypto";
 import pg from "pg";
@@ -23,7 +27,7 @@ import type { SecretBox } from "./crypto.js";
 import { AppendQueue, type ChainTip, type PendingAppend, runKey, sealAppends } from "./event-append.js";
 import { PlacementListeners } from "./placement.js";
 import { postgresPlacement } from "./placement-postgres.js";
-import { NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import { EVENTS_CHANNEL, NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import { ReadCache } from "./read-cache.js";
 import {
   type ApiKeyRow,
@@ -41,6 +45,7 @@ import {
 } from "./rows.js";
 import {
   type ApiKeyRecord,
+  type ClaimOptions,
   type Doc,
   type FeedEventRecord,
   type ResourceKind,
@@ -108,6 +113,19 @@ export function openPostgresStore(
     remoteVersion++;
     generation++;
   };
+  const remoteAppends = new Set<(workspaces: ReadonlySet<string>) => void>();
+  /** Another process committed events: wake this one's live feeds of those workspaces. */
+  const eventsNoticed = (payload: string) => {
+    const [from, writer, ...rest] = payload.split(" ");
+    if (from !== schema || writer === instance) return;
+    let workspaces: ReadonlySet<string>;
+    try {
+      workspaces = new Set(JSON.parse(rest.join(" ")) as string[]);
+    } catch {
+      return;
+    }
+    for (const listener of remoteAppends) listener(workspaces);
+  };
   /** A notification (postgres-migrations.ts): forget what another process changed. */
   const placements = new PlacementListeners();
   const noticed = (payload: string) => {
@@ -125,7 +143,11 @@ export function openPostgresStore(
   /** Opens the listening connection; when it breaks, caching stops until another one listens. */
   const listen = async (): Promise<void> => {
     const client = new pg.Client({ connectionString: url, application_name: "runagents-platform" });
-    client.on("notification", (message) => noticed(message.payload ?? ""));
+    client.on("notification", (message) =>
+      message.channel === EVENTS_CHANNEL
+        ? eventsNoticed(message.payload ?? "")
+        : noticed(message.payload ?? ""),
+    );
     let lost = false;
     const lose = () => {
       if (lost) return;
@@ -139,8 +161,10 @@ export function openPostgresStore(
     listener = client;
     await client.connect();
     await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
     if (lost || closed) return;
-    // Whatever was written while nobody listened is unknown: start from an empty cache.
+    // Whatever was written while nobody listened is unknown: start from an empty cache. (Live
+    // feeds that missed a wake-up meanwhile read again at their next keep-alive.)
     invalidate();
     listening = true;
   };
@@ -180,7 +204,7 @@ export function openPostgresStore(
 
   const inFlight = new Set<Promise<unknown>>();
   const appends = new AppendQueue((items) => {
-    const batch = transaction((client) => appendBatch(client, items));
+    const batch = transaction((client) => appendBatch(client, items, `${schema} ${instance}`));
     inFlight.add(batch);
     const done = () => inFlight.delete(batch);
     batch.then(done, done);
@@ -255,7 +279,7 @@ export function openPostgresStore(
       kind: ResourceKind,
       name: string,
       doc: T,
-      options: { expectedVersion?: number } = {},
+      options: { expectedVersion?: number; dueAt?: number } = {},
     ) {
       const seen = await beforeWrite(ws, kind, name);
       const key = [ws, kind, name, JSON.stringify(doc), nowIso()];
@@ -291,8 +315,91 @@ export function openPostgresStore(
         throw new VersionConflictError(expected as number, current?.version ?? 0);
       }
       const { created, ...row } = written;
+      if (options.dueAt !== undefined) {
+        await query("UPDATE resources SET due_at = $4 WHERE workspace = $1 AND kind = $2 AND name = $3", [
+          ws,
+          kind,
+          name,
+          options.dueAt,
+        ]);
+      }
       afterWrite(seen, ws, kind, name, row);
       return { record: toResource<T>(row), created: created === true };
+    },
+    async incrementResource<T extends Doc>(
+      ws: string,
+      kind: ResourceKind,
+      name: string,
+      doc: Partial<T>,
+      add: Record<string, number>,
+    ) {
+      const seen = await beforeWrite(ws, kind, name);
+      // One statement: the row lock it takes serialises increments from every process.
+      const [row] = await query<ResourceRow>(
+        `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
+         VALUES ($1, $2, $3, ($4::jsonb || $5::jsonb)::text, 1, $6, $6)
+         ON CONFLICT (workspace, kind, name) DO UPDATE SET
+           doc = (resources.doc::jsonb || $4::jsonb || COALESCE((
+             SELECT jsonb_object_agg(a.key, COALESCE(
+               CASE WHEN jsonb_typeof(resources.doc::jsonb -> a.key) = 'number'
+                 THEN (resources.doc::jsonb ->> a.key)::numeric END, 0) + a.value::numeric)
+             FROM jsonb_each_text($5::jsonb) AS a), '{}'::jsonb))::text,
+           version = resources.version + 1, updated_at = excluded.updated_at
+         RETURNING workspace, kind, name, doc, version, created_at, updated_at`,
+        [ws, kind, name, JSON.stringify(doc), JSON.stringify(add), nowIso()],
+      );
+      if (!row) throw new PostgresStoreError(`PostgreSQL store: increment of ${kind} ${name} wrote nothing`);
+      afterWrite(seen, ws, kind, name, row);
+      return toResource<T>(row);
+    },
+    async claimResources<T extends Doc>(
+      ws: string,
+      kind: ResourceKind,
+      owner: string,
+      options: ClaimOptions,
+    ) {
+      const now = options.now ?? Date.now();
+      // SKIP LOCKED: a row another process is claiming right now is left to it, not waited for;
+      // once its claim commits, the re-checked condition (claim_until <= now) excludes it here.
+      const rows = await query<ResourceRow & { due_at: string }>(
+        `UPDATE resources r SET claim_owner = $3, claim_until = $4::bigint + $5::bigint
+         FROM (SELECT workspace, kind, name FROM resources
+               WHERE workspace = $1 AND kind = $2 AND due_at <= $4 AND claim_until <= $4
+                 AND ($7::text IS NULL OR name = $7)
+               ORDER BY due_at, name LIMIT $6 FOR UPDATE SKIP LOCKED) c
+         WHERE r.workspace = c.workspace AND r.kind = c.kind AND r.name = c.name
+         RETURNING r.workspace, r.kind, r.name, r.doc, r.version, r.created_at, r.updated_at, r.due_at`,
+        [ws, kind, owner, now, options.leaseMs, options.limit, options.name ?? null],
+      );
+      return rows
+        .sort(
+          (a, b) => Number(a.due_at) - Number(b.due_at) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+        )
+        .map((row) => toResource<T>(row));
+    },
+    async renewClaim(ws, kind, name, owner, leaseMs) {
+      const rows = await query(
+        `UPDATE resources SET claim_until = $5 WHERE workspace = $1 AND kind = $2 AND name = $3
+           AND claim_owner = $4 RETURNING 1`,
+        [ws, kind, name, owner, Date.now() + leaseMs],
+      );
+      return rows.length > 0;
+    },
+    async releaseClaim(ws, kind, name, owner, options = {}) {
+      await query(
+        `UPDATE resources SET claim_owner = '', claim_until = 0, due_at = COALESCE($5::bigint, due_at)
+         WHERE workspace = $1 AND kind = $2 AND name = $3 AND claim_owner = $4`,
+        [ws, kind, name, owner, options.dueAt ?? null],
+      );
+    },
+    async releaseClaims(owner) {
+      if (owner === "") return 0;
+      await ready;
+      const { rowCount } = await pool.query(
+        "UPDATE resources SET claim_owner = '', claim_until = 0 WHERE claim_owner <> '' AND ($1::text IS NULL OR claim_owner = $1)",
+        [owner],
+      );
+      return rowCount ?? 0;
     },
     async deleteResource(ws, kind, name) {
       const seen = await beforeWrite(ws, kind, name);
@@ -440,7 +547,12 @@ export function openPostgresStore(
       return Number(row?.last ?? 0);
     },
     onEventsAppended(listener) {
-      return appends.onAppended(listener);
+      const local = appends.onAppended(listener);
+      remoteAppends.add(listener);
+      return () => {
+        local();
+        remoteAppends.delete(listener);
+      };
     },
     async listChainedEvents(ws, runId, options) {
       if (!(await ownedRun(ws, runId))) return [];
@@ -581,7 +693,7 @@ export function openPostgresStore(
 }
 
 /** One batch of appends in one transaction: lock the runs, read their tips, insert, touch. */
-async function appendBatch(client: pg.PoolClient, items: PendingAppend[]) {
+async function appendBatch(client: pg.PoolClient, items: PendingAppend[], origin: string) {
   const ids = [...new Set(items.map((item) => item.runId))].sort();
   const runs = await client.query<{ id: string; workspace: string; agent_id: string; user_id: string }>(
     "SELECT id, workspace, agent_id, user_id FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE",
@@ -637,6 +749,11 @@ async function appendBatch(client: pg.PoolClient, items: PendingAppend[]) {
        WHERE runs.id = touched.id`,
       [[...sealed.touched.keys()], [...sealed.touched.values()]],
     );
+    // Delivered at commit, to every process's listener: their live feeds read again.
+    await client.query("SELECT pg_notify($1, $2)", [
+      EVENTS_CHANNEL,
+      `${origin} ${JSON.stringify([...new Set(sealed.workspaces)])}`,
+    ]);
   }
   return sealed.results;
 }

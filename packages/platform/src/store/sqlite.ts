@@ -35,6 +35,7 @@ import {
 } from "./rows.js";
 import {
   type ApiKeyRecord,
+  type ClaimOptions,
   type Doc,
   type FeedEventRecord,
   type NewRun,
@@ -108,7 +109,14 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   });
 
   const putResource = db.transaction(
-    (ws: string, kind: ResourceKind, name: string, doc: Doc, expectedVersion: number | undefined) => {
+    (
+      ws: string,
+      kind: ResourceKind,
+      name: string,
+      doc: Doc,
+      expectedVersion: number | undefined,
+      dueAt: number | undefined,
+    ) => {
       const existing = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
         ws,
         kind,
@@ -125,7 +133,54 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
          ON CONFLICT (workspace, kind, name) DO UPDATE SET
            doc = excluded.doc, version = excluded.version, updated_at = excluded.updated_at`,
       ).run(row);
+      if (dueAt !== undefined) {
+        stmt("UPDATE resources SET due_at = ? WHERE workspace = ? AND kind = ? AND name = ?").run(
+          dueAt,
+          ws,
+          kind,
+          name,
+        );
+      }
       return { row, created: !existing };
+    },
+  );
+
+  const incrementResource = db.transaction(
+    (ws: string, kind: ResourceKind, name: string, doc: Doc, add: Record<string, number>) => {
+      const existing = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
+        ws,
+        kind,
+        name,
+      ) as ResourceRow | undefined;
+      const stored = existing ? (JSON.parse(existing.doc) as Doc) : {};
+      const next: Doc = { ...stored, ...doc };
+      for (const [field, amount] of Object.entries(add)) {
+        const before = stored[field];
+        next[field] = (typeof before === "number" ? before : 0) + amount;
+      }
+      const row = nextResourceRow(ws, kind, name, next, existing);
+      stmt(
+        `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
+         VALUES (@workspace, @kind, @name, @doc, @version, @created_at, @updated_at)
+         ON CONFLICT (workspace, kind, name) DO UPDATE SET
+           doc = excluded.doc, version = excluded.version, updated_at = excluded.updated_at`,
+      ).run(row);
+      return row;
+    },
+  );
+
+  const claimResources = db.transaction(
+    (ws: string, kind: ResourceKind, owner: string, options: ClaimOptions, now: number) => {
+      const rows = stmt(
+        `SELECT * FROM resources WHERE workspace = ? AND kind = ? AND due_at <= ? AND claim_until <= ?
+           AND (? IS NULL OR name = ?)
+         ORDER BY due_at, name LIMIT ?`,
+      ).all(ws, kind, now, now, options.name ?? null, options.name ?? null, options.limit) as ResourceRow[];
+      const claim = stmt(
+        "UPDATE resources SET claim_owner = ?, claim_until = ? WHERE workspace = ? AND kind = ? AND name = ?",
+      );
+      for (const row of rows) claim.run(owner, now + options.leaseMs, ws, kind, row.name);
+      return rows;
     },
   );
 
@@ -184,11 +239,11 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       kind: ResourceKind,
       name: string,
       doc: T,
-      options: { expectedVersion?: number } = {},
+      options: { expectedVersion?: number; dueAt?: number } = {},
     ) {
       let outcome: { row: ResourceRow; created: boolean };
       try {
-        outcome = putResource.immediate(ws, kind, name, doc, options.expectedVersion);
+        outcome = putResource.immediate(ws, kind, name, doc, options.expectedVersion, options.dueAt);
       } catch (error) {
         cache.forgetRow(ws, kind, name);
         throw error;
@@ -197,6 +252,48 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       cache.setRow(ws, kind, name, outcome.row);
       checkpointer.committed();
       return { record: toResource<T>(outcome.row), created: outcome.created };
+    },
+    async incrementResource<T extends Doc>(
+      ws: string,
+      kind: ResourceKind,
+      name: string,
+      doc: Partial<T>,
+      add: Record<string, number>,
+    ) {
+      cache.forgetRow(ws, kind, name);
+      const row = incrementResource.immediate(ws, kind, name, doc, add);
+      cache.setRow(ws, kind, name, row);
+      checkpointer.committed();
+      return toResource<T>(row);
+    },
+    async claimResources<T extends Doc>(
+      ws: string,
+      kind: ResourceKind,
+      owner: string,
+      options: ClaimOptions,
+    ) {
+      const now = options.now ?? Date.now();
+      const rows = claimResources.immediate(ws, kind, owner, options, now);
+      return rows.map((row) => toResource<T>(row));
+    },
+    async renewClaim(ws, kind, name, owner, leaseMs) {
+      return (
+        stmt(
+          `UPDATE resources SET claim_until = ? WHERE workspace = ? AND kind = ? AND name = ? AND claim_owner = ?`,
+        ).run(Date.now() + leaseMs, ws, kind, name, owner).changes > 0
+      );
+    },
+    async releaseClaim(ws, kind, name, owner, options = {}) {
+      stmt(
+        `UPDATE resources SET claim_owner = '', claim_until = 0, due_at = COALESCE(?, due_at)
+         WHERE workspace = ? AND kind = ? AND name = ? AND claim_owner = ?`,
+      ).run(options.dueAt ?? null, ws, kind, name, owner);
+    },
+    async releaseClaims(owner) {
+      if (owner === "") return 0;
+      return stmt(
+        "UPDATE resources SET claim_owner = '', claim_until = 0 WHERE claim_owner <> '' AND (? IS NULL OR claim_owner = ?)",
+      ).run(owner, owner).changes;
     },
     async deleteResource(ws, kind, name) {
       cache.forgetRow(ws, kind, name);

@@ -146,6 +146,18 @@ export class VersionConflictError extends Error {
   }
 }
 
+/** How {@link Store.claimResources} picks and holds items. */
+export interface ClaimOptions {
+  /** At most this many items per call. */
+  limit: number;
+  /** The claim holds until now + leaseMs unless renewed ({@link Store.renewClaim}) or released. */
+  leaseMs: number;
+  /** Epoch ms taken as "now" (tests move the clock). @default Date.now() */
+  now?: number;
+  /** Only this resource (a lease on one thing, e.g. one token's refresh). */
+  name?: string;
+}
+
 export interface RunFilter {
   agentId?: string;
   status?: string[];
@@ -177,8 +189,53 @@ export interface Store extends PlacementStore {
     kind: ResourceKind,
     name: string,
     doc: T,
-    options?: { expectedVersion?: number },
+    options?: {
+      expectedVersion?: number;
+      /**
+       * Epoch ms before which {@link claimResources} does not hand the resource out (a job's
+       * backoff, a window's end). Unset: a new resource is due at once, a replaced one keeps its time.
+       */
+      dueAt?: number;
+    },
   ): Promise<{ record: ResourceRecord<T>; created: boolean }>;
+  /**
+   * Adds `add`'s numbers to the stored document's fields of the same names (a missing field
+   * counts as 0) and sets `doc`'s fields, in one atomic write: concurrent increments from any
+   * number of processes all count. Creates the resource (from `doc` and `add`) when missing.
+   */
+  incrementResource<T extends Doc>(
+    ws: string,
+    kind: ResourceKind,
+    name: string,
+    doc: Partial<T>,
+    add: Record<string, number>,
+  ): Promise<ResourceRecord<T>>;
+  /**
+   * Claims up to `limit` resources of `kind` in `ws` that are due and not claimed (or whose
+   * claim lapsed), for `owner`, in due order. Among processes claiming at once, each resource
+   * goes to exactly one. A claim is not a write: it changes neither the document nor the version.
+   */
+  claimResources<T extends Doc = Doc>(
+    ws: string,
+    kind: ResourceKind,
+    owner: string,
+    options: ClaimOptions,
+  ): Promise<ResourceRecord<T>[]>;
+  /** Extends `owner`'s claim; false when it holds none on the resource any more. */
+  renewClaim(ws: string, kind: ResourceKind, name: string, owner: string, leaseMs: number): Promise<boolean>;
+  /** Ends `owner`'s claim; `dueAt` sets when the resource is due again (default: unchanged). */
+  releaseClaim(
+    ws: string,
+    kind: ResourceKind,
+    name: string,
+    owner: string,
+    options?: { dueAt?: number },
+  ): Promise<void>;
+  /**
+   * Ends every claim `owner` holds (a draining process), or with `null` every claim of anyone (a
+   * process that knows it is the only one: SQLite at start-up). Returns how many.
+   */
+  releaseClaims(owner: string | null): Promise<number>;
   deleteResource(ws: string, kind: ResourceKind, name: string): Promise<boolean>;
 
   createRun(run: NewRun): Promise<RunRecord>;

@@ -159,15 +159,16 @@ for (const backend of await storeBackends()) {
 
       const approve = await call("POST", `/approvals/requests/${requestId}/approve`, { scope: "once" });
       assert.equal(approve.status, 200, approve.text);
-      const done = await waitFor(
+      // The run's last event, not its status: the status may be written before that event is.
+      const events = await waitFor(
         async () => {
-          const run = (await call("GET", `/runs/${runId}`)).json as any;
-          return (run.status === "COMPLETED" || run.status === "FAILED") && run;
+          const list = (await call("GET", `/runs/${runId}/events`)).json as any[];
+          return list.some((e) => e.type === "COMPLETED" || e.type === "FAILED") && list;
         },
-        "the resumed run to finish",
+        "the resumed run's last event",
         60_000,
       );
-      const events = (await call("GET", `/runs/${runId}/events`)).json as any[];
+      const done = (await call("GET", `/runs/${runId}`)).json as any;
       assert.equal(done.status, "COMPLETED", JSON.stringify(events.map((e) => [e.type, e.data])));
       assert.equal(tool.received.length, 1, "the tool saw the approved call exactly once");
       assert.equal(tool.received[0]?.method, "POST");

@@ -304,5 +304,128 @@ for (const backend of await storeBackends()) {
       assert.equal(await store.deleteApiKey("team", "k-two"), true);
       assert.equal(await store.countApiKeys(), 1);
     });
+
+    it("claims due resources for one owner at a time, renews, releases and hands lapsed claims on", async () => {
+      const now = Date.now();
+      await store.putResource("claims", "resume_job", "a", { n: 1 });
+      await store.putResource("claims", "resume_job", "b", { n: 2 }, { dueAt: now + 60_000 });
+      await store.putResource("claims", "resume_job", "c", { n: 3 });
+      await store.putResource("claims", "setting", "not-a-job", { n: 4 });
+      const first = await store.claimResources("claims", "resume_job", "one", { limit: 10, leaseMs: 30_000 });
+      assert.deepEqual(
+        first.map((r) => [r.name, r.doc, r.version]),
+        [
+          ["a", { n: 1 }, 1],
+          ["c", { n: 3 }, 1],
+        ],
+      );
+      // Claimed: nobody else gets them; not due: nobody gets it yet.
+      assert.deepEqual(
+        await store.claimResources("claims", "resume_job", "two", { limit: 10, leaseMs: 30_000 }),
+        [],
+      );
+      assert.equal(await store.renewClaim("claims", "resume_job", "a", "one", 30_000), true);
+      assert.equal(await store.renewClaim("claims", "resume_job", "a", "two", 30_000), false);
+      // Releasing with a due time: back in the queue, once due.
+      await store.releaseClaim("claims", "resume_job", "a", "one", { dueAt: now + 1000 });
+      await store.releaseClaim("claims", "resume_job", "c", "two"); // not its claim: no effect
+      assert.deepEqual(
+        (
+          await store.claimResources("claims", "resume_job", "two", {
+            limit: 10,
+            leaseMs: 30_000,
+            now: now + 1000,
+          })
+        ).map((r) => r.name),
+        ["a"],
+      );
+      // A lapsed claim goes to the next claimer; the due one too, in due order.
+      assert.deepEqual(
+        (
+          await store.claimResources("claims", "resume_job", "three", {
+            limit: 10,
+            leaseMs: 1000,
+            now: now + 61_000,
+          })
+        ).map((r) => r.name),
+        ["c", "a", "b"],
+      );
+      // A claim is not a write: the document and version stay; a write keeps the claim.
+      const written = await store.putResource("claims", "resume_job", "c", { n: 30 });
+      assert.equal(written.record.version, 2);
+      assert.deepEqual(
+        await store.claimResources("claims", "resume_job", "four", {
+          limit: 10,
+          leaseMs: 1000,
+          now: now + 61_500,
+        }),
+        [],
+      );
+      assert.equal(await store.releaseClaims("three"), 3);
+      assert.deepEqual(
+        (
+          await store.claimResources("claims", "resume_job", "four", {
+            limit: 2,
+            leaseMs: 1000,
+            now: now + 61_500,
+          })
+        ).map((r) => [r.name, r.version]),
+        [
+          ["c", 2],
+          ["a", 1],
+        ],
+      );
+      assert.equal(await store.deleteResource("claims", "resume_job", "a"), true);
+      assert.deepEqual(await store.getResource("claims", "setting", "not-a-job").then((r) => r?.doc), {
+        n: 4,
+      });
+    });
+
+    it("gives each item to exactly one of many concurrent claimers on separate connections", async () => {
+      const names = Array.from({ length: 60 }, (_, i) => `job-${String(i).padStart(2, "0")}`);
+      for (const name of names) await store.putResource("race", "resume_job", name, { name });
+      const others = [store, fixture.open(), fixture.open(), fixture.open()];
+      const claimed: string[] = [];
+      await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const claimer = others[i % others.length] as Store;
+          for (;;) {
+            const got = await claimer.claimResources("race", "resume_job", `claimer-${i}`, {
+              limit: 3,
+              leaseMs: 60_000,
+            });
+            if (got.length === 0) return;
+            claimed.push(...got.map((r) => r.name));
+          }
+        }),
+      );
+      assert.deepEqual([...claimed].sort(), names);
+    });
+
+    it("adds concurrent increments from several processes up, creating the resource on the first", async () => {
+      const other = fixture.open();
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? store : other).incrementResource(
+            "spend",
+            "model_usage",
+            "agent|p|m|2026-01",
+            { model: "m", last_used_at: `t${i}` },
+            { requests: 1, input_tokens: 10, estimated_spend_usd: 0.1 },
+          ),
+        ),
+      );
+      await fixture.settle(store);
+      const record = await store.getResource("spend", "model_usage", "agent|p|m|2026-01");
+      assert.equal(record?.version, 20);
+      assert.equal(record?.doc.requests, 20);
+      assert.equal(record?.doc.input_tokens, 200);
+      assert.ok(Math.abs((record?.doc.estimated_spend_usd as number) - 2) < 1e-9);
+      assert.equal(record?.doc.model, "m");
+      // A field that is not a number counts as 0.
+      await store.putResource("spend", "model_usage", "odd", { requests: "many" });
+      const odd = await store.incrementResource("spend", "model_usage", "odd", {}, { requests: 2 });
+      assert.equal(odd.doc.requests, 2);
+    });
   });
 }

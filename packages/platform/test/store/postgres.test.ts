@@ -101,7 +101,7 @@ describe("the PostgreSQL store shared by several processes", { skip: postgres?.s
     const listeners = async () =>
       (
         await fixture.sql(
-          "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query IN ('LISTEN runagents_store', 'SELECT 1')",
+          "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query IN ('LISTEN runagents_store', 'LISTEN runagents_events', 'SELECT 1')",
           [name],
         )
       ).map((row) => row.pid);
@@ -127,6 +127,46 @@ describe("the PostgreSQL store shared by several processes", { skip: postgres?.s
     } finally {
       await store.close();
     }
+  });
+
+  it("tells one instance's feed listeners of events another instance appended", async () => {
+    const key = randomBytes(32);
+    const [a, b] = [fixture.open(key), fixture.open(key)] as [ReturnType<typeof openPostgresStore>, Store];
+    await a.synced(); // a listens
+    const run = await b.createRun({ workspace: "feed-fleet", agentId: "agent", userId: "u" });
+    const told = new Promise<string[]>((resolve) => {
+      const off = a.onEventsAppended((workspaces) => {
+        off();
+        resolve([...workspaces]);
+      });
+    });
+    const event = await b.appendEvent("feed-fleet", run.id, { type: "USER_MESSAGE" });
+    assert.deepEqual(await told, ["feed-fleet"]);
+    const feed = await a.listFeed("feed-fleet", { after: 0, limit: 10 });
+    assert.deepEqual(
+      feed.map((e) => e.id),
+      [event.id],
+    );
+  });
+
+  it("keeps other instances' caches when it only claims (no notification without a change)", async () => {
+    const key = randomBytes(32);
+    const [a, b] = [fixture.open(key), fixture.open(key)] as [ReturnType<typeof openPostgresStore>, Store];
+    await b.putResource("claim-ws", "resume_job", "job", { v: 1 });
+    await a.synced();
+    const cached = await a.readResource("claim-ws", "resume_job", "job");
+    assert.equal(
+      (await b.claimResources("claim-ws", "resume_job", "b", { limit: 1, leaseMs: 1000 })).length,
+      1,
+    );
+    await b.releaseClaim("claim-ws", "resume_job", "job", "b", { dueAt: Date.now() + 1000 });
+    await a.synced();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await a.readResource("claim-ws", "resume_job", "job"), cached, "still the cached record");
+    await b.putResource("claim-ws", "resume_job", "job", { v: 2 });
+    await a.synced();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual((await a.readResource("claim-ws", "resume_job", "job"))?.doc, { v: 2 });
   });
 
   it("reads secrets another instance sealed with the shared key", async () => {

@@ -137,7 +137,7 @@ for (const backend of await storeBackends()) {
           import Database from "better-sqlite3";
           const db = new Database(process.argv[1]);
           db.pragma("busy_timeout = 5000");
-          db.prepare("INSERT INTO resources VALUES ('ws', 'tool', 'from-child', '{\\"by\\":\\"child\\"}', 1, 'a', 'a')").run();
+          db.prepare("INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at) VALUES ('ws', 'tool', 'from-child', '{\\"by\\":\\"child\\"}', 1, 'a', 'a')").run();
           db.close();`;
         await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script, file], {
           cwd: new URL("../../..", import.meta.url).pathname,

@@ -30,6 +30,29 @@ describe("choosing the store", () => {
     });
   });
 
+  it("sizes the PostgreSQL pool from RUNAGENTS_DATABASE_POOL_SIZE (1-1000, default 10), refusing anything else", () => {
+    assert.equal(loadPlatformConfig([], {}).databasePoolSize, 10);
+    assert.equal(loadPlatformConfig([], { RUNAGENTS_DATABASE_POOL_SIZE: "1" }).databasePoolSize, 1);
+    assert.equal(loadPlatformConfig([], { RUNAGENTS_DATABASE_POOL_SIZE: "1000" }).databasePoolSize, 1000);
+    for (const bad of ["0", "1001", "-3", "ten", "2.5", " 5"]) {
+      assert.throws(() => loadPlatformConfig([], { RUNAGENTS_DATABASE_POOL_SIZE: bad }), {
+        name: ConfigError.name,
+        message: `invalid RUNAGENTS_DATABASE_POOL_SIZE "${bad}": expected a whole number from 1 to 1000`,
+      });
+    }
+  });
+
+  it("reads the drain timeout in seconds from RUNAGENTS_DRAIN_TIMEOUT (default 20), refusing anything else", () => {
+    assert.equal(loadPlatformConfig([], {}).drainTimeoutMs, 20_000);
+    assert.equal(loadPlatformConfig([], { RUNAGENTS_DRAIN_TIMEOUT: "0.5" }).drainTimeoutMs, 500);
+    for (const bad of ["-1", "soon", "3601", "1e3"]) {
+      assert.throws(() => loadPlatformConfig([], { RUNAGENTS_DRAIN_TIMEOUT: bad }), {
+        name: ConfigError.name,
+        message: `invalid RUNAGENTS_DRAIN_TIMEOUT "${bad}": expected seconds, a number from 0 to 3600`,
+      });
+    }
+  });
+
   it("opens PostgreSQL for a database URL: its schema is migrated and no SQLite file is made", {
     skip: postgres?.skip,
   }, async () => {

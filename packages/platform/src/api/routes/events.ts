@@ -35,8 +35,8 @@ export function registerEventRoutes(api: Router<RouteDef>): void {
   });
 }
 
-function ticket(ctx: RequestContext) {
-  const issued = ctx.services.eventStreams.issueTicket(ctx.workspace, ctx.principal);
+async function ticket(ctx: RequestContext) {
+  const issued = await ctx.services.eventStreams.issueTicket(ctx.workspace, ctx.principal);
   return {
     status: 201,
     body: { ticket: issued.ticket, expires_at: issued.expiresAt.toISOString() },

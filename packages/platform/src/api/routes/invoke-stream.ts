@@ -5,7 +5,8 @@
  * are read on the way to record the run's outcome when the stream ends — the `content` deltas
  * joined are the `AGENT_MESSAGE`, `approval_required` / `consent_required` pause the run, an
  * `error` event or a stream cut short fails it, and a caller who leaves fails it too (the agent
- * sees its request aborted).
+ * sees its request aborted). The agent's `data: [DONE]` reaches the caller only after the outcome
+ * is recorded, so a client that reads the run right after `[DONE]` sees its final state.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { StringDecoder } from "node:string_decoder";
@@ -67,7 +68,9 @@ async function relay(
     const forward = (text: string) => {
       const safe = redactAgentTokens(text);
       reader.push(safe);
-      if (!res.write(safe)) {
+      // `[DONE]` is held back until the run's outcome is recorded (below).
+      const out = safe.replace(DONE_LINE, "");
+      if (out && !res.write(out)) {
         upstream.pause();
         res.once("drain", () => upstream.resume());
       }
@@ -122,8 +125,13 @@ async function relay(
       durationMs,
     });
   }
+  // Only now: a caller that reads the run once it has seen [DONE] finds its outcome recorded.
+  if (reader.finished && !res.writableEnded) res.write("data: [DONE]\n\n");
   if (!res.writableEnded) res.end();
 }
+
+/** The agent's end-of-stream line (its blank line, if any, is an empty event: ignored). */
+const DONE_LINE = /^data: ?\[DONE\]\r?\n/gm;
 
 /** Reads `data: <json>` events; remembers what the run's outcome needs. */
 class SseReader {

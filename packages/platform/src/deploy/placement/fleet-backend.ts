@@ -233,7 +233,7 @@ export class FleetBackend implements AgentBackend {
     this.#timer.unref();
   }
 
-  async handOver(): Promise<void> {
+  async handOver(deadline?: number): Promise<void> {
     if (this.#closed || this.#draining) return;
     this.#draining = true;
     await this.#heartbeat();
@@ -258,9 +258,12 @@ export class FleetBackend implements AgentBackend {
       if (moved) handed.push({ ...placement, replica: target.id, runningVersion: 0 });
       this.#o.log.info("handing an agent over", { agent: placement.agent, to: target.id });
     }
-    const deadline = Date.now() + (this.#o.handOverTimeoutMs ?? 30_000);
+    const until = Math.min(
+      deadline ?? Number.POSITIVE_INFINITY,
+      Date.now() + (this.#o.handOverTimeoutMs ?? 30_000),
+    );
     const waiting = new Set(handed.map((p) => key(p.workspace, p.agent)));
-    while (waiting.size > 0 && Date.now() < deadline) {
+    while (waiting.size > 0 && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       for (const placement of handed) {
         const k = key(placement.workspace, placement.agent);

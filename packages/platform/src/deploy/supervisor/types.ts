@@ -97,7 +97,8 @@ export interface AgentBackend extends AgentLocator {
   locate?(ref: AgentRef): Promise<AgentLocation>;
   /**
    * Graceful shutdown, before {@link stopAll}: hands this replica's agents to other replicas and
-   * resolves once they serve them (or there is no replica to take them). Optional.
+   * resolves once they serve them, there is no replica to take them, or `deadline` (epoch ms)
+   * has passed. Optional: the drain's `hand-over` step (`drain.ts`).
    */
-  handOver?(): Promise<void>;
+  handOver?(deadline?: number): Promise<void>;
 }
