@@ -167,7 +167,15 @@ for (const backend of await storeBackends()) {
         "the resumed run to finish",
         60_000,
       );
-      const events = (await call("GET", `/runs/${runId}/events`)).json as any[];
+      // The run's status is stored a moment before its terminal event: wait for the event too.
+      const events = await waitFor(
+        async () => {
+          const list = (await call("GET", `/runs/${runId}/events`)).json as any[];
+          return list.some((e) => e.type === "COMPLETED" || e.type === "FAILED") && list;
+        },
+        "the run's terminal event",
+        10_000,
+      );
       assert.equal(done.status, "COMPLETED", JSON.stringify(events.map((e) => [e.type, e.data])));
       assert.equal(tool.received.length, 1, "the tool saw the approved call exactly once");
       assert.equal(tool.received[0]?.method, "POST");
