@@ -81,11 +81,9 @@ Options, each also an environment variable (the flag wins):
                                                        (default ~/.runagents/platform)
   --log-level <level>       RUNAGENTS_LOG_LEVEL        debug, info, warn, error (default info)
   --agent-isolation <mode>  RUNAGENTS_AGENT_ISOLATION  auto, sandbox, node-permission, none
-  --database-url <url>      RUNAGENTS_DATABASE_URL     postgres://user@host:5432/db: the store is in
-                                                       PostgreSQL (default: SQLite in the data dir)
+  --database-url <url>      RUNAGENTS_DATABASE_URL     postgres:// store URL (default: SQLite file)
   --no-seed                                            do not seed the starter kit
   --no-bootstrap-key                                   never create or print a first admin key
-                                                       (make keys with --create-api-key)
   --create-api-key <name>                              create an admin API key, print it, exit
   -h, --help                                           show this help
   -v, --version                                        print the version
