@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -31,6 +31,13 @@ import {
 } from "./kubernetes-files.js";
 
 const MAIN = fileURLToPath(new URL("../../src/main.js", import.meta.url));
+const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
+/**
+ * Settings of the fleet work (agent placement, graceful drain) the Deployment already sets:
+ * `RUNAGENTS_ADVERTISE_URL` (this replica's address) and `RUNAGENTS_DRAIN_TIMEOUT` (seconds).
+ * Drop each from here once the platform reads it, so the check above covers it too.
+ */
+const FLEET_SETTINGS = new Set(["RUNAGENTS_ADVERTISE_URL", "RUNAGENTS_DRAIN_TIMEOUT"]);
 
 /** The schema-checked model of every kind deploy/kubernetes uses. */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
@@ -153,6 +160,20 @@ describe("deploy/kubernetes: the manifests", () => {
     assert.equal(config.dataDir, env.RUNAGENTS_DATA_DIR);
     assert.equal(config.agentIsolation, "node-permission");
     assert.equal(config.databaseUrl, env.RUNAGENTS_DATABASE_URL);
+  });
+
+  it("every RUNAGENTS_ variable the Deployment sets is one the platform reads", () => {
+    const source = readdirSync(SRC, { recursive: true })
+      .filter((f) => String(f).endsWith(".js"))
+      .map((f) => readFileSync(join(SRC, String(f)), "utf8"))
+      .join("\n");
+    for (const item of platformContainer().env as Manifest[]) {
+      if (!item.name.startsWith("RUNAGENTS_") || FLEET_SETTINGS.has(item.name)) continue;
+      assert.ok(
+        source.includes(`"${item.name}"`) || source.includes(`.${item.name}`),
+        `${item.name}: read nowhere`,
+      );
+    }
   });
 
   it("the advertised URL is this pod's IP and container port", () => {
