@@ -212,6 +212,26 @@ describe("GET /readyz when the network path to PostgreSQL goes silent", { skip: 
     assert.equal(answer.body.reason, "the store did not answer within 2 s");
   });
 
+  it("a flood of probes while the store hangs makes at most one read and no new log line", async () => {
+    const store = platform.store;
+    const original = store.lastFeedPosition;
+    let reads = 0;
+    store.lastFeedPosition = () => {
+      reads++;
+      return original.call(store);
+    };
+    try {
+      const notReady = () => platform.logs.filter((l) => l.includes("not ready")).length;
+      const logged = notReady();
+      const answers = await Promise.all(Array.from({ length: 50 }, () => probe(platform, "/readyz")));
+      assert.ok(answers.every((a) => a.status === 503));
+      assert.ok(reads <= 1, `${reads} store reads for 50 probes`);
+      assert.equal(notReady(), logged, "logged once, when it became unready");
+    } finally {
+      store.lastFeedPosition = original;
+    }
+  });
+
   it("neither the answer nor the log shows the database URL, its password, host or port", async () => {
     const answer = await probe(platform, "/readyz");
     for (const secret of [password, database, `:${port}`, "postgres://"]) {
@@ -222,8 +242,9 @@ describe("GET /readyz when the network path to PostgreSQL goes silent", { skip: 
     assert.ok(!log.includes("postgres://"), "the log shows the database URL");
   });
 
-  it("is ready again once the path answers", async () => {
+  it("is ready again once the path answers, and says so in the log", async () => {
     relay.setSilent(false);
     assert.equal((await readyzBecomes(platform, 200)).status, 200);
+    assert.ok(platform.logs.some((l) => l.includes("ready again: the store answers")));
   });
 });
