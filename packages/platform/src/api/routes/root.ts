@@ -1,7 +1,7 @@
 /**
  * @module api/routes/root
- * Routes at the platform root: health (`/healthz`; readiness `/readyz`), the web console (`/` for browsers, `/assets/*`), the
- * starter kit's echo tool, and the OAuth consent callback.
+ * Routes at the platform root: health (`/healthz`) and readiness (`/readyz`), the web console
+ * (`/` for browsers, `/assets/*`), the starter kit's echo tool, and the OAuth consent callback.
  */
 import { consoleAsset, consolePage, wantsHtml } from "../console-assets.js";
 import { ok, type RequestContext, type RouteDef } from "../context.js";
