@@ -5,23 +5,26 @@
  * and env, answering its probes.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
+import { parseAllDocuments } from "yaml";
 import { READY_TIMEOUT_MS } from "../../src/api/routes/readiness.js";
 import { loadPlatformConfig } from "../../src/config.js";
 import { freePort } from "../helpers/platform-process.js";
 import { freshSchema } from "../helpers/stores.js";
 import {
   appliedResources,
+  deployDir,
   kubernetesFiles,
   type Manifest,
   plainEnv,
@@ -29,6 +32,12 @@ import {
   resource,
   selects,
 } from "./kubernetes-files.js";
+
+/** `kubectl kustomize` runs offline; without kubectl that one check is skipped (it is optional). */
+const KUSTOMIZE_SKIP =
+  spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0
+    ? false
+    : "kubectl is not installed: `kubectl kustomize` not checked";
 
 const MAIN = fileURLToPath(new URL("../../src/main.js", import.meta.url));
 const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
@@ -104,6 +113,19 @@ describe("deploy/kubernetes: the manifests", () => {
     const image = ((kustomization?.images ?? []) as Manifest[]).find((i) => i.name === "runagents-platform");
     assert.ok(image, "the kustomization sets the platform image");
     assert.equal(platformContainer().image.split(":")[0], image.name);
+  });
+
+  it("kustomize builds it: the resources above, each in the namespace, the image as set", {
+    skip: KUSTOMIZE_SKIP,
+  }, async () => {
+    const { stdout } = await promisify(execFile)("kubectl", ["kustomize", join(deployDir(), "kubernetes")]);
+    const built = parseAllDocuments(stdout).map((d) => d.toJS() as Manifest);
+    const names = (list: Manifest[]) => list.map((r) => `${r.kind}/${r.metadata.name}`).sort();
+    assert.deepEqual(names(built), names(appliedResources()));
+    for (const r of built) if (r.kind !== "Namespace") assert.equal(r.metadata.namespace, "runagents");
+    const deployed = built.find((r) => r.kind === "Deployment") as Manifest;
+    assert.equal(deployed.spec.template.spec.containers[0].image, "runagents-platform:0.1.0");
+    for (const r of built) assert.doesNotThrow(() => validate(r), `${r.kind}/${r.metadata.name}`);
   });
 
   it("the namespace enforces the restricted Pod Security Standard", () => {
