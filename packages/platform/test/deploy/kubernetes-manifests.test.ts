@@ -232,12 +232,20 @@ describe("deploy/kubernetes: the manifests", () => {
     assert.ok(5 + drain < pod.terminationGracePeriodSeconds);
   });
 
-  it("resources: requests and limits for cpu and memory", () => {
+  it("resources: requests and limits for cpu and memory; the volumes fit the storage limit", () => {
     const { requests, limits } = platformContainer().resources;
     for (const r of ["cpu", "memory"]) {
       assert.ok(requests?.[r], `requests.${r}`);
       assert.ok(limits?.[r], `limits.${r}`);
     }
+    const gib = (q: string) => Number(/^(\d+)Gi$/.exec(q)?.[1] ?? Number.NaN);
+    const volumes = deployment().spec.template.spec.volumes as Manifest[];
+    const sized = volumes.map((v) => gib(v.emptyDir.sizeLimit));
+    assert.ok(sized.every(Number.isFinite), "every emptyDir has a sizeLimit");
+    assert.ok(
+      sized.reduce((a, b) => a + b, 0) <= gib(limits["ephemeral-storage"]),
+      "the emptyDirs together fit the ephemeral-storage limit",
+    );
   });
 
   it("the security context meets the restricted standard; every path the platform writes is a volume", () => {
