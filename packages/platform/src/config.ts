@@ -22,6 +22,11 @@ export interface PlatformConfig {
   /** Seed the starter kit at start-up. @default true for `npm start` (--no-seed to skip) */
   seedStarterKit: boolean;
   /**
+   * Create (and hand out) the first admin API key when the store has none. @default true
+   * (--no-bootstrap-key: never; a fleet's operator makes keys with --create-api-key)
+   */
+  bootstrapKey?: boolean | undefined;
+  /**
    * A `postgres://` URL: the store lives in PostgreSQL (docs/scaling.md); unset keeps the SQLite
    * file in dataDir. (RUNAGENTS_DATABASE_URL, --database-url)
    */
@@ -76,7 +81,9 @@ Options, each also an environment variable (the flag wins):
                                                        (default ~/.runagents/platform)
   --log-level <level>       RUNAGENTS_LOG_LEVEL        debug, info, warn, error (default info)
   --agent-isolation <mode>  RUNAGENTS_AGENT_ISOLATION  auto, sandbox, node-permission, none
+  --database-url <url>      RUNAGENTS_DATABASE_URL     postgres:// store URL (default: SQLite file)
   --no-seed                                            do not seed the starter kit
+  --no-bootstrap-key                                   never create or print a first admin key
   --create-api-key <name>                              create an admin API key, print it, exit
   -h, --help                                           show this help
   -v, --version                                        print the version
@@ -146,6 +153,7 @@ export function loadPlatformConfig(
     dataDir: flags["data-dir"] ?? env.RUNAGENTS_DATA_DIR ?? join(homedir(), ".runagents", "platform"),
     maxBodyBytes,
     seedStarterKit: !flags["no-seed"],
+    bootstrapKey: !flags["no-bootstrap-key"],
     databaseUrl: databaseUrl || undefined,
     secretKey: env.RUNAGENTS_SECRET_KEY || undefined,
     openaiApiKey: env.OPENAI_API_KEY || undefined,
@@ -166,6 +174,7 @@ function parseFlags(argv: string[]) {
       "data-dir": { type: "string" },
       "log-level": { type: "string" },
       "no-seed": { type: "boolean" },
+      "no-bootstrap-key": { type: "boolean" },
       "agent-isolation": { type: "string" },
       "database-url": { type: "string" },
     },
