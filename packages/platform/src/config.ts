@@ -22,6 +22,11 @@ export interface PlatformConfig {
   /** Seed the starter kit at start-up. @default true for `npm start` (--no-seed to skip) */
   seedStarterKit: boolean;
   /**
+   * Create (and hand out) the first admin API key when the store has none. @default true
+   * (--no-bootstrap-key: never; a fleet's operator makes keys with --create-api-key)
+   */
+  bootstrapKey?: boolean | undefined;
+  /**
    * A `postgres://` URL: the store lives in PostgreSQL (docs/scaling.md); unset keeps the SQLite
    * file in dataDir. (RUNAGENTS_DATABASE_URL, --database-url)
    */
@@ -92,12 +97,12 @@ Options, each also an environment variable (the flag wins):
                                                        (default ~/.runagents/platform)
   --log-level <level>       RUNAGENTS_LOG_LEVEL        debug, info, warn, error (default info)
   --agent-isolation <mode>  RUNAGENTS_AGENT_ISOLATION  auto, sandbox, node-permission, none
-  --advertise-url <url>     RUNAGENTS_ADVERTISE_URL    where other replicas reach this one
-                                                       (default http://127.0.0.1:<port>)
+  --database-url <url>      RUNAGENTS_DATABASE_URL     postgres:// store URL (default: SQLite file)
+  --advertise-url <url>     RUNAGENTS_ADVERTISE_URL    where other replicas reach this one (fleet)
   --no-seed                                            do not seed the starter kit
+  --no-bootstrap-key                                   never create or print a first admin key
   --create-api-key <name>                              create an admin API key, print it, exit
-  -h, --help                                           show this help
-  -v, --version                                        print the version
+  -h, --help | -v, --version                           show this help | print the version
 
 Environment only:
   RUNAGENTS_SECRET_KEY      key for secrets at rest (default: a key file in the data dir)
@@ -108,8 +113,7 @@ Environment only:
   RUNAGENTS_RUNTIME_ENTRY   the agent runtime's entry file (default: its runagents-runtime bin)
   RUNAGENTS_METRICS_PUBLIC  1: GET /metrics answers without an API key
   RUNAGENTS_DATABASE_POOL_SIZE  PostgreSQL connections per process, 1-1000 (default 10)
-  RUNAGENTS_DRAIN_TIMEOUT   seconds a graceful shutdown waits for requests in flight
-                            (default 20); a second SIGTERM/SIGINT exits at once
+  RUNAGENTS_DRAIN_TIMEOUT   seconds SIGTERM drains for (default 20); a 2nd signal exits at once
   OTEL_EXPORTER_OTLP_ENDPOINT  send traces to this OTLP/HTTP collector (default: tracing off)
 `;
 
@@ -186,6 +190,7 @@ export function loadPlatformConfig(
     dataDir: flags["data-dir"] ?? env.RUNAGENTS_DATA_DIR ?? join(homedir(), ".runagents", "platform"),
     maxBodyBytes,
     seedStarterKit: !flags["no-seed"],
+    bootstrapKey: !flags["no-bootstrap-key"],
     databaseUrl: databaseUrl || undefined,
     secretKey: env.RUNAGENTS_SECRET_KEY || undefined,
     openaiApiKey: env.OPENAI_API_KEY || undefined,
@@ -229,6 +234,7 @@ function parseFlags(argv: string[]) {
       "data-dir": { type: "string" },
       "log-level": { type: "string" },
       "no-seed": { type: "boolean" },
+      "no-bootstrap-key": { type: "boolean" },
       "agent-isolation": { type: "string" },
       "database-url": { type: "string" },
       "advertise-url": { type: "string" },

@@ -9,7 +9,8 @@
  * `local-admin`) in the local configuration the CLI and the Client read (`local-config.ts`), or
  * prints the key once when it cannot, then prints `export RUNAGENTS_ENDPOINT=...`.
  * `--create-api-key <name>` creates another admin key in the data dir, prints the token once and
- * exits. Usage errors exit with status 2, anything else that stops the start with 1.
+ * exits. `--no-bootstrap-key` (servers, fleets) creates no first key and prints no key at all.
+ * Usage errors exit with status 2, anything else that stops the start with 1.
  */
 import { issueApiKey } from "./api/auth.js";
 import { loadPlatformConfig, PLATFORM_USAGE, platformVersion, UsageError } from "./config.js";
@@ -57,7 +58,10 @@ async function main(argv: string[]): Promise<void> {
   for (const note of notes) process.stderr.write(`${note}\n`);
   process.stderr.write(`RunAgents platform ready at ${platform.url} (API: ${platform.url}/api/v1)\n`);
   process.stderr.write(`${endpointLine}\n`);
-  process.stderr.write(`Console: ${consoleLink(platform.url, platform.bootstrapKey)}\n`);
+  // --no-bootstrap-key (a server, a fleet): no key in the output, not even a saved one.
+  const link =
+    config.bootstrapKey === false ? `${platform.url}/` : consoleLink(platform.url, platform.bootstrapKey);
+  process.stderr.write(`Console: ${link}\n`);
 
   let draining = false;
   const stop = (signal: string) => {

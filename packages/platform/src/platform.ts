@@ -103,8 +103,9 @@ async function startLocked(
     store,
     storeFiles: options.store ? [] : ["platform.db", "platform.db-wal"].map((f) => join(config.dataDir, f)),
   });
+  const keyless = (await store.countApiKeys()) === 0;
   const bootstrapKey =
-    (await store.countApiKeys()) === 0
+    keyless && config.bootstrapKey !== false
       ? (await issueApiKey(store, "default", BOOTSTRAP_KEY_NAME)).token
       : undefined;
 
@@ -213,6 +214,10 @@ async function startLocked(
   await services.agents.restoreAll();
 
   if (bootstrapKey) log.info("created the first admin API key", { name: BOOTSTRAP_KEY_NAME });
+  else if (keyless)
+    log.warn("no API key exists and --no-bootstrap-key is set: every API call is refused until one is made", {
+      create_with: "runagents-platform --create-api-key <name>",
+    });
 
   const drain = services.drain as Drain;
   drain.add({

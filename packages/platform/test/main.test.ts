@@ -74,6 +74,9 @@ describe("runagents-platform --help, --version and usage errors", () => {
       "--log-level",
       "--agent-isolation",
       "--no-seed",
+      "--no-bootstrap-key",
+      "--database-url",
+      "--advertise-url",
       "--create-api-key",
       "--version",
       "RUNAGENTS_HOST",
@@ -81,6 +84,8 @@ describe("runagents-platform --help, --version and usage errors", () => {
       "RUNAGENTS_DATA_DIR",
       "RUNAGENTS_LOG_LEVEL",
       "RUNAGENTS_AGENT_ISOLATION",
+      "RUNAGENTS_DATABASE_URL",
+      "RUNAGENTS_ADVERTISE_URL",
       "RUNAGENTS_SECRET_KEY",
       "RUNAGENTS_MAX_BODY_BYTES",
       "OPENAI_API_KEY",
@@ -223,6 +228,36 @@ describe("npm start -- --port X: the CLI follows the platform", () => {
           "(https://runagents.example.com)): run this where you use the CLI or the Client",
       );
       assert.equal(readFileSync(configFile, "utf8"), remote);
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it("--no-bootstrap-key: no key is created or printed, even where it could not be saved; --create-api-key makes one", async () => {
+    const configDir = tempDir();
+    const configFile = join(configDir, "config.json");
+    // A configuration for another platform: without the flag, the first key would be printed here.
+    const remote = `{\n  "endpoint": "https://runagents.example.com",\n  "api_key": "ra_ws_remote"\n}\n`;
+    writeFileSync(configFile, remote, { mode: 0o600 });
+    const dataDir = tempDir();
+    const port = await freePort();
+    const started = await start(
+      ["--port", String(port), "--data-dir", dataDir, "--no-seed", "--no-bootstrap-key"],
+      env(configDir),
+    );
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      assert.doesNotMatch(started.stderr, /ra_ws_|Created the admin API key/);
+      assert.match(started.stderr, new RegExp(`^Console: ${url}/\n`, "m"), "a console link without a key");
+      assert.equal(readFileSync(configFile, "utf8"), remote);
+      assert.equal((await fetch(`${url}/api/v1/agents`)).status, 401, "no key exists: nobody gets in");
+
+      const created = await run(MAIN, ["--create-api-key", "ops", "--data-dir", dataDir], env(configDir));
+      assert.equal(created.code, 0, created.stderr);
+      const token = created.stdout.trim();
+      assert.match(token, /^ra_ws_\S+$/);
+      const res = await fetch(`${url}/api/v1/agents`, { headers: { "X-RunAgents-API-Key": token } });
+      assert.equal(res.status, 200);
     } finally {
       await started.stop();
     }

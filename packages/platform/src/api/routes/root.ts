@@ -1,7 +1,7 @@
 /**
  * @module api/routes/root
- * Routes at the platform root: health, the web console (`/` for browsers, `/assets/*`), the
- * starter kit's echo tool, and the OAuth consent callback.
+ * Routes at the platform root: health (`/healthz`) and readiness (`/readyz`), the web console
+ * (`/` for browsers, `/assets/*`), the starter kit's echo tool, and the OAuth consent callback.
  */
 
 import { consoleAsset, consolePage, wantsHtml } from "../console-assets.js";
@@ -13,9 +13,11 @@ import { registerGatewayRoutes } from "./gateway.js";
 import { registerInternalRoutes } from "./internal.js";
 import { registerMetricsRoute } from "./metrics.js";
 import { registerOAuthCallbackRoute } from "./oauth.js";
+import { registerReadinessRoute } from "./readiness.js";
 
 export function registerRootRoutes(root: Router<RouteDef>): void {
   root.add("GET", "/healthz", { handler: health, public: true });
+  registerReadinessRoute(root);
   // Browsers get the console; API clients (no text/html in Accept) keep the JSON health answer.
   root.add("GET", "/", { handler: (ctx) => (wantsHtml(ctx) ? consolePage(ctx) : health()), public: true });
   root.add("GET", "/assets/:file", { handler: consoleAsset, public: true });
