@@ -6,6 +6,7 @@
 // in every setup (on three replicas, one each), so the work per invoke is the same.
 // PostgreSQL: RUNAGENTS_BENCH_DATABASE_URL (default the local server's `test` database; each
 // setup gets a fresh schema, dropped afterwards). The requests are capped at 2000 per setup.
+// BENCH_FLEET_SETUPS=sqlite_1,postgres_1,postgres_3 (the default: all) picks setups.
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -47,11 +48,13 @@ export async function run({ requests, concurrency }) {
   const toolUrl = `http://127.0.0.1:${tool.address().port}`;
   const results = {};
   try {
+    const only = (process.env.BENCH_FLEET_SETUPS ?? "").split(",").filter(Boolean);
     for (const [label, setup] of [
       ["sqlite_1", { store: "sqlite", replicas: 1 }],
       ["postgres_1", { store: "postgres", replicas: 1 }],
       ["postgres_3", { store: "postgres", replicas: 3 }],
     ]) {
+      if (only.length > 0 && !only.includes(label)) continue;
       const fleet = await startSetup(setup);
       try {
         await prepare(fleet, toolUrl);
@@ -65,11 +68,12 @@ export async function run({ requests, concurrency }) {
     tool.closeAllConnections();
     tool.close();
   }
-  printTable(`fleet: ${total} governed invokes per setup, c=${concurrency}, spread over the replicas`, [
+  const rows = [
     ["SQLite, 1 platform", results.sqlite_1],
     ["PostgreSQL, 1 replica", results.postgres_1],
     ["PostgreSQL, 3 replicas", results.postgres_3],
-  ]);
+  ].filter(([, r]) => r);
+  printTable(`fleet: ${total} governed invokes per setup, c=${concurrency}, spread over the replicas`, rows);
   return { requests: total, concurrency, ...results };
 }
 
