@@ -16,8 +16,10 @@
  * with `egress-`, and it never becomes anybody's run context (nothing pauses it, no user owns it).
  * An `X-Run-ID` that did not count is kept on the events as `claimed_run_id`.
  */
+
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
+import { whenBegun } from "../governance/invocations.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "../governance/runs.js";
 import type { Doc, Store } from "../store/store.js";
 
@@ -58,6 +60,9 @@ export class RunResolver {
 
   async resolve(ws: string, agent: string, runId: string): Promise<RunContext | undefined> {
     if (!runId || runId.length > 200 || runId.startsWith(AUDIT_RUN_PREFIX)) return undefined;
+    // An invoke calls its agent while the run's creation is still being written (on PostgreSQL it
+    // may not be committed yet): wait for it rather than take the call for one outside a run.
+    await whenBegun(runId);
     // Not cached: a run's status changes, and a finished run must stop counting at once.
     const run = await this.store.getRun(ws, runId);
     if (!run || run.agentId !== agent || isTerminal(run.status)) return undefined;
