@@ -110,6 +110,7 @@ async function startLocked(
       : undefined;
 
   let baseUrl = "";
+  const bootId = randomUUID();
   const stopping = new AbortController();
   const api = new Router<RouteDef>();
   const root = new Router<RouteDef>();
@@ -118,14 +119,20 @@ async function startLocked(
     config,
     log,
     baseUrl: () => baseUrl,
-    bootId: randomUUID(),
+    bootId,
     api,
     approvals: new ApprovalEvents(),
     endUsers: createEndUsers(store, { cooldownMs: config.jwksRefreshCooldownMs }),
     metrics,
     ...(tracing ? { tracing } : {}),
     webhooks: new RunWebhooks(
-      { store, log, baseUrl: () => baseUrl, onAttempt: (outcome) => metrics.observeWebhook(outcome) },
+      {
+        store,
+        log,
+        baseUrl: () => baseUrl,
+        onAttempt: (outcome) => metrics.observeWebhook(outcome),
+        owner: bootId,
+      },
       config.runWebhooks,
     ),
     closing: stopping.signal,
@@ -211,6 +218,7 @@ async function startLocked(
   baseUrl = `http://${displayHost === "0.0.0.0" ? "127.0.0.1" : displayHost}:${port}`;
   lock?.setEndpoint(baseUrl);
   const background = startBackground(services);
+  services.webhooks.start();
   await services.agents.restoreAll();
 
   if (bootstrapKey) log.info("created the first admin API key", { name: BOOTSTRAP_KEY_NAME });

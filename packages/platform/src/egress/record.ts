@@ -60,8 +60,8 @@ export class RunResolver {
 
   async resolve(ws: string, agent: string, runId: string): Promise<RunContext | undefined> {
     if (!runId || runId.length > 200 || runId.startsWith(AUDIT_RUN_PREFIX)) return undefined;
-    // A run this process is still recording (an invoke calls the agent meanwhile; on PostgreSQL
-    // the agent's first tool call may arrive before the run is committed) counts once it is.
+    // An invoke calls its agent while the run's creation is still being written (on PostgreSQL it
+    // may not be committed yet): wait for it rather than take the call for one outside a run.
     await whenBegun(runId);
     // Not cached: a run's status changes, and a finished run must stop counting at once.
     const run = await this.store.getRun(ws, runId);

@@ -11,10 +11,17 @@
  * doubling backoff), each bounded by its `timeout_seconds`. When none succeeds the request simply
  * waits in the approvals queue (the UI fallback). Delivery runs in the background: the blocked
  * call's 403 does not wait for it.
+ *
+ * Deliveries are durable: a new request first writes a job (a `setting` named `<ws>/<request id>`
+ * in the reserved workspace `_connector-deliveries`), which a worker claims (`Store.claimResources`:
+ * among several platforms on one database exactly one delivers it), delivers and deletes. A
+ * platform that dies mid-delivery leaves the claim to lapse, and another platform delivers the
+ * request again (at least once; the payload's `request_id` identifies it). A request decided
+ * before its job runs is not delivered.
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../log.js";
-import type { Store } from "../store/store.js";
+import type { Doc, Store } from "../store/store.js";
 import { findRequestRule } from "./approval-routing.js";
 import type { AccessRequest, ApprovalEvents, ApprovalRequested } from "./approvals.js";
 import { type ConnectorMessage, type SendResult, sendOnce } from "./connector-send.js";
@@ -31,6 +38,21 @@ export interface DeliveryDeps {
   log: Logger;
   approvals: ApprovalEvents;
   baseUrl(): string;
+  /** Holds the delivery claims (the platform's boot id). */
+  bootId?: string;
+}
+
+/** The reserved workspace of delivery jobs (kind `setting`). */
+export const DELIVERY_QUEUE = "_connector-deliveries";
+/** A claim outlives the slowest delivery (3 tries of up to 60 s each, with backoff). */
+const CLAIM_LEASE_MS = 5 * 60_000;
+const CLAIM_BATCH = 16;
+/** How often jobs other platforms left behind are looked for. */
+const POLL_MS = 5_000;
+
+interface DeliveryJob extends Doc {
+  workspace: string;
+  request_id: string;
 }
 
 export interface DeliveryOptions {
@@ -43,6 +65,11 @@ export interface DeliveryOptions {
 export class ConnectorDelivery {
   readonly #inFlight = new Set<Promise<void>>();
   #unsubscribe: (() => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #draining: Promise<void> | undefined;
+  #again = false;
+  readonly #owner: string;
   readonly #attempts: number;
   readonly #backoffMs: number;
 
@@ -52,25 +79,88 @@ export class ConnectorDelivery {
   ) {
     this.#attempts = Math.max(1, options.attempts ?? 3);
     this.#backoffMs = options.backoffMs ?? 500;
+    this.#owner = deps.bootId || `delivery-${randomUUID()}`;
   }
 
   start(): void {
     this.#unsubscribe = this.deps.approvals.onRequested((event) => {
-      const job = this.deliver(event).catch((error: unknown) =>
-        this.deps.log.error("approval delivery failed", {
-          request_id: event.request.id,
-          error: String(error),
-        }),
-      );
-      this.#inFlight.add(job);
-      void job.finally(() => this.#inFlight.delete(job));
+      const job: DeliveryJob = { workspace: event.workspace, request_id: event.request.id };
+      const queued = event.store
+        .putResource(DELIVERY_QUEUE, "setting", `${event.workspace}/${event.request.id}`, job, {
+          expectedVersion: 0,
+        })
+        .then(
+          () => this.kick(),
+          (error: unknown) =>
+            this.deps.log.error("could not queue an approval delivery", {
+              request_id: event.request.id,
+              error: String(error),
+            }),
+        );
+      this.#track(queued);
     });
+    this.#timer = setInterval(() => this.kick(), POLL_MS);
+    this.#timer.unref();
+    this.kick();
   }
 
-  /** Stops listening and waits for deliveries already under way. */
+  /** Stops claiming and waits for deliveries already under way. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#unsubscribe?.();
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#draining;
     await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /** Claims and delivers the queued jobs (once at a time; a kick meanwhile runs another round). */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = this.#drain()
+      .catch((error: unknown) => this.deps.log.error("approval delivery failed", { error: String(error) }))
+      .finally(() => {
+        this.#draining = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  async #drain(): Promise<void> {
+    const { store } = this.deps;
+    for (;;) {
+      if (this.#stopped) return;
+      const jobs = await store.claimResources<DeliveryJob>(DELIVERY_QUEUE, "setting", this.#owner, {
+        limit: CLAIM_BATCH,
+        leaseMs: CLAIM_LEASE_MS,
+      });
+      for (const job of jobs) this.#track(this.#run(job.name, job.doc));
+      if (jobs.length < CLAIM_BATCH) return;
+    }
+  }
+
+  async #run(name: string, job: DeliveryJob): Promise<void> {
+    const { store } = this.deps;
+    try {
+      const request = await store.getResource<AccessRequest>(job.workspace, "access_request", job.request_id);
+      if (request?.doc.status === "PENDING") {
+        await this.deliver({ store, workspace: job.workspace, request: request.doc });
+      }
+      await store.deleteResource(DELIVERY_QUEUE, "setting", name);
+    } catch (error) {
+      this.deps.log.error("approval delivery failed", { request_id: job.request_id, error: String(error) });
+      // Tried again once the claim lapses (by this platform or another).
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
   }
 
   async deliver(event: ApprovalRequested): Promise<void> {

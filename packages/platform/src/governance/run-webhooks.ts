@@ -9,7 +9,9 @@
  *
  * Each attempt is a run event: `WEBHOOK_DELIVERED` or `WEBHOOK_FAILED` with `event`,
  * `delivery_id`, `attempt`, `status_code` (0 when nothing answered) and, on failure, `error` and
- * `will_retry`. Network errors, timeouts, 429 and 5xx are retried with doubling backoff.
+ * `will_retry`. Network errors, timeouts, 429 and 5xx are retried with doubling backoff. Each
+ * delivery is a durable job in the store (see {@link RunWebhooks}): retries survive a restart,
+ * and with several platforms on one database each attempt is made by exactly one.
  *
  * The URL and secret are kept with the run's secrets (`run-webhook:<run id>`, encrypted at rest,
  * never in an event or a response) and dropped once the run has finished and been delivered.
@@ -17,11 +19,10 @@
  * link-local or cloud metadata address; other hosts, loopback included, are the caller's choice.
  */
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { isPlatformSelf, refusedBaseUrl } from "../egress/targets.js";
 import { HttpError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { RunRecord, Store } from "../store/store.js";
+import type { Doc, RunRecord, Store } from "../store/store.js";
 import { isObject } from "../validate.js";
 import {
   type ConnectorMessage,
@@ -52,6 +53,8 @@ export interface RunWebhookDeps {
   baseUrl(): string;
   /** Told of every attempt (metrics). */
   onAttempt?(outcome: "delivered" | "failed"): void;
+  /** Holds the delivery claims (the platform's boot id). */
+  owner?: string;
 }
 
 const secretName = (runId: string): string => `run-webhook:${runId}`;
@@ -120,16 +123,50 @@ export function parseRunWebhook(value: unknown, platformUrl: string): RunWebhook
   return { url, secret: given.secret ?? "" };
 }
 
+/** The reserved workspace of delivery jobs (kind `setting`), one per status change to deliver. */
+export const WEBHOOK_QUEUE = "_run-webhooks";
+/** A claim outlives one attempt (its timeout, 10 s by default) by far. */
+const CLAIM_LEASE_MS = 2 * 60_000;
+const CLAIM_BATCH = 16;
+/** How often jobs other platforms left behind are looked for. */
+const POLL_MS = 5_000;
+
+interface WebhookJob extends Doc {
+  workspace: string;
+  run_id: string;
+  agent: string;
+  status: string;
+  conversation_id: string;
+  action_id: string;
+  terminal: boolean;
+  event: string;
+  /** When the status changed (the payload's timestamp, the same on every attempt). */
+  timestamp: string;
+  delivery_id: string;
+  /** Attempts made so far. */
+  attempts: number;
+}
+
+/**
+ * Deliveries are durable jobs: a status change to deliver writes one (named so a run's jobs sort
+ * in the order its statuses changed), and a worker claims it (`Store.claimResources`: among
+ * several platforms on one database exactly one sends each attempt), sends one attempt, and
+ * deletes it or gives it back due after the backoff. A platform that dies leaves its claim to
+ * lapse; one that stops gives its jobs back. A run's later job waits while an earlier one is
+ * pending.
+ */
 export class RunWebhooks {
   readonly #inFlight = new Set<Promise<void>>();
-  /** Deliveries of one run go out in the order its statuses changed. */
-  readonly #queues = new Map<string, Promise<void>>();
   readonly #attempts: number;
   readonly #backoffMs: number;
   readonly #timeoutSeconds: number;
+  readonly #owner: string;
   #stopped = false;
-  /** Cuts a retry's backoff short when the platform stops. */
-  readonly #stopping = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #draining: Promise<void> | undefined;
+  #again = false;
+  /** Orders the jobs written by this process within one millisecond. */
+  #counter = 0;
 
   constructor(
     private readonly deps: RunWebhookDeps,
@@ -138,6 +175,14 @@ export class RunWebhooks {
     this.#attempts = Math.max(1, options.attempts ?? 4);
     this.#backoffMs = options.backoffMs ?? 1000;
     this.#timeoutSeconds = options.timeoutSeconds ?? 10;
+    this.#owner = deps.owner || `webhooks-${randomUUID()}`;
+  }
+
+  /** Starts looking for due jobs (this platform's, and those other platforms left). */
+  start(): void {
+    this.#timer = setInterval(() => this.kick(), POLL_MS);
+    this.#timer.unref();
+    this.kick();
   }
 
   /** Keeps `webhook` for the run (before it can change status). */
@@ -145,56 +190,132 @@ export class RunWebhooks {
     await this.deps.store.putSecret(ws, secretName(runId), { url: webhook.url, secret: webhook.secret });
   }
 
-  /** A run's status changed: deliver when it paused or finished and has a webhook. */
+  /** A run's status changed: queue a delivery when it paused or finished and has a webhook. */
   statusChanged(run: RunRecord): void {
     const terminal = TERMINAL_STATUSES.includes(run.status);
     if (this.#stopped || (!terminal && !PAUSED_STATUSES.includes(run.status))) return;
-    const key = `${run.workspace}/${run.id}`;
-    const previous = this.#queues.get(key) ?? Promise.resolve();
-    const job = previous
-      .then(() => this.#deliver(run, terminal))
-      .catch((error: unknown) =>
+    const at = new Date();
+    const name = `${run.workspace}/${run.id}/${String(at.getTime()).padStart(15, "0")}-${String(this.#counter++).padStart(9, "0")}`;
+    const job: WebhookJob = {
+      workspace: run.workspace,
+      run_id: run.id,
+      agent: run.agentId,
+      status: run.status,
+      conversation_id: run.conversationId,
+      action_id: run.blockedActionId,
+      terminal,
+      event: terminal ? `run.${run.status.toLowerCase()}` : "run.paused",
+      timestamp: at.toISOString(),
+      delivery_id: randomUUID(),
+      attempts: 0,
+    };
+    this.#track(
+      (async () => {
+        const stored = await this.deps.store.getSecret(run.workspace, secretName(run.id));
+        if (!stored?.url) return; // no webhook: nothing to deliver
+        await this.deps.store.putResource(WEBHOOK_QUEUE, "setting", name, job, { expectedVersion: 0 });
+        this.kick();
+      })().catch((error: unknown) =>
         this.deps.log.error("run webhook delivery failed", { run_id: run.id, error: String(error) }),
-      );
-    this.#queues.set(key, job);
-    this.#inFlight.add(job);
-    void job.finally(() => {
-      this.#inFlight.delete(job);
-      if (this.#queues.get(key) === job) this.#queues.delete(key);
-    });
+      ),
+    );
   }
 
-  /** Resolves when the deliveries under way now have ended. */
+  /** Resolves when the deliveries queued or under way now have ended (or wait for a retry). */
   async idle(): Promise<void> {
-    await Promise.allSettled([...this.#inFlight]);
+    for (let round = 0; round < 3; round++) {
+      await Promise.allSettled([...this.#inFlight]);
+      await this.#draining;
+      if (this.#inFlight.size === 0 && !this.#draining) return;
+    }
   }
 
-  /** Stops taking new deliveries and waits for those under way. */
+  /** Stops claiming and waits for the attempts under way (unfinished jobs stay queued). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#stopping.abort();
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#draining;
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  async #deliver(run: RunRecord, terminal: boolean): Promise<void> {
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = this.#drain()
+      .catch((error: unknown) => this.deps.log.error("run webhook delivery failed", { error: String(error) }))
+      .finally(() => {
+        this.#draining = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.kick();
+        }
+      });
+  }
+
+  async #drain(): Promise<void> {
+    for (;;) {
+      if (this.#stopped) return;
+      const jobs = await this.deps.store.claimResources<WebhookJob>(WEBHOOK_QUEUE, "setting", this.#owner, {
+        limit: CLAIM_BATCH,
+        leaseMs: CLAIM_LEASE_MS,
+      });
+      for (const job of jobs) {
+        this.#track(
+          this.#attempt(job.name, job.doc).catch(async (error: unknown) => {
+            this.deps.log.error("run webhook delivery failed", {
+              run_id: job.doc.run_id,
+              error: String(error),
+            });
+            await this.#giveBack(job.name, Date.now() + this.#backoffMs).catch(() => undefined);
+          }),
+        );
+      }
+      if (jobs.length < CLAIM_BATCH) return;
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  /** Releases the claim; the job is due again at `dueAt`, and this worker looks then. */
+  async #giveBack(name: string, dueAt: number): Promise<void> {
+    await this.deps.store.releaseClaim(WEBHOOK_QUEUE, "setting", name, this.#owner, { dueAt });
+    const wait = Math.max(0, dueAt - Date.now());
+    setTimeout(() => this.kick(), wait + 5).unref();
+  }
+
+  /** One attempt of a claimed job. */
+  async #attempt(name: string, job: WebhookJob): Promise<void> {
     const { store } = this.deps;
-    const stored = await store.getSecret(run.workspace, secretName(run.id));
-    if (!stored?.url) return;
-    const event = terminal ? `run.${run.status.toLowerCase()}` : "run.paused";
+    const prefix = `${job.workspace}/${job.run_id}/`;
+    const earlier = (await store.listResources(WEBHOOK_QUEUE, "setting")).some(
+      (other) => other.name.startsWith(prefix) && other.name < name,
+    );
+    if (earlier) return this.#giveBack(name, Date.now() + 20); // the run's earlier status goes first
+    const stored = await store.getSecret(job.workspace, secretName(job.run_id));
+    if (!stored?.url) {
+      await store.deleteResource(WEBHOOK_QUEUE, "setting", name);
+      return;
+    }
     const message: ConnectorMessage = {
-      event,
+      event: job.event,
       payload: {
-        event,
-        timestamp: new Date().toISOString(),
-        workspace: run.workspace,
-        run_id: run.id,
-        agent: run.agentId,
-        status: run.status,
-        conversation_id: run.conversationId,
-        ...(run.blockedActionId ? { action_id: run.blockedActionId } : {}),
-        run_url: `${this.deps.baseUrl()}${apiPrefix(run.workspace)}/runs/${encodeURIComponent(run.id)}`,
+        event: job.event,
+        timestamp: job.timestamp,
+        workspace: job.workspace,
+        run_id: job.run_id,
+        agent: job.agent,
+        status: job.status,
+        conversation_id: job.conversation_id,
+        ...(job.action_id ? { action_id: job.action_id } : {}),
+        run_url: `${this.deps.baseUrl()}${apiPrefix(job.workspace)}/runs/${encodeURIComponent(job.run_id)}`,
       },
-      summary: event,
+      summary: job.event,
       details: [],
     };
     const target: SendTarget = {
@@ -203,31 +324,30 @@ export class RunWebhooks {
       headers: stored.secret ? { [SIGNING_SECRET_HEADER]: stored.secret } : {},
       timeout_seconds: this.#timeoutSeconds,
     };
-    const deliveryId = randomUUID();
-    let wait = this.#backoffMs;
-    for (let attempt = 1; ; attempt++) {
-      const result = await sendOnce(target, message, deliveryId);
-      if (result.kind === "skipped") return;
-      const willRetry = !result.ok && result.retryable && attempt < this.#attempts && !this.#stopped;
+    const result = await sendOnce(target, message, job.delivery_id);
+    if (result.kind !== "skipped") {
+      const attempt = job.attempts + 1;
+      const willRetry = !result.ok && result.retryable && attempt < this.#attempts;
       this.deps.onAttempt?.(result.ok ? "delivered" : "failed");
-      await store.appendEvent(run.workspace, run.id, {
+      await store.appendEvent(job.workspace, job.run_id, {
         type: result.ok ? "WEBHOOK_DELIVERED" : "WEBHOOK_FAILED",
         actor: GOVERNANCE_ACTOR,
         data: {
-          event,
-          delivery_id: deliveryId,
+          event: job.event,
+          delivery_id: job.delivery_id,
           attempt,
           status_code: result.status,
           duration_ms: result.durationMs,
           ...(result.ok ? {} : { error: result.message, will_retry: willRetry }),
         },
       });
-      if (!willRetry) break;
-      await sleep(wait, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
-      if (this.#stopped) return;
-      wait *= 2;
+      if (willRetry) {
+        await store.putResource(WEBHOOK_QUEUE, "setting", name, { ...job, attempts: attempt });
+        return this.#giveBack(name, Date.now() + this.#backoffMs * 2 ** (attempt - 1));
+      }
     }
-    if (terminal) await store.deleteSecret(run.workspace, secretName(run.id));
+    await store.deleteResource(WEBHOOK_QUEUE, "setting", name);
+    if (job.terminal) await store.deleteSecret(job.workspace, secretName(job.run_id));
   }
 }
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { createOrReuseRequest } from "../../src/governance/access-requests.js";
-import { ConnectorDelivery } from "../../src/governance/connector-delivery.js";
+import { ConnectorDelivery, DELIVERY_QUEUE } from "../../src/governance/connector-delivery.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 import { call, governedAgent, newRun, startToolServer, type ToolServer, waitFor } from "./helpers.js";
 
@@ -171,6 +171,64 @@ describe("approval connectors: delivery of new requests", () => {
     assert.equal(flaky.message, "endpoint answered HTTP 204 (3 attempt(s))");
     assert.equal(bad.event, "dispatch_failed");
     assert.equal(bad.message, "endpoint answered HTTP 400 (1 attempt(s))");
+  });
+
+  it("delivers a queued job a dead platform left claimed, once its claim lapses, and drops the job", async () => {
+    hooks.routes.set("/left-behind", (_req, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+    await platform.call("POST", "/approval-connectors", {
+      name: "left-behind",
+      endpoint: `${hooks.url}/left-behind`,
+    });
+    await platform.call("POST", "/policies", {
+      name: "left-behind-policy",
+      spec: { approvals: [{ name: "l", delivery: { connectors: ["left-behind"], mode: "all" } }] },
+    });
+    await platform.store.putResource("default", "agent", "ledger-left", {
+      name: "ledger-left",
+      spec: { policies: ["left-behind-policy"] },
+    });
+    const { record } = await createOrReuseRequest(platform.store, "default", {
+      subject: "carol",
+      toolId: "ledger",
+      agentId: "ledger-left",
+    });
+    // The job as a platform that died mid-delivery left it: claimed, with a lease that has run out.
+    const job = `default/${record.doc.id}`;
+    await platform.store.putResource(DELIVERY_QUEUE, "setting", job, {
+      workspace: "default",
+      request_id: record.doc.id,
+    });
+    const past = Date.now() - 10 * 60_000;
+    assert.equal(
+      (
+        await platform.store.claimResources(DELIVERY_QUEUE, "setting", "dead-boot", {
+          limit: 100,
+          leaseMs: 1000,
+          now: past,
+        })
+      ).length > 0,
+      true,
+    );
+    const before = hooks.received.filter((r) => r.url === "/left-behind").length;
+    const delivery = new ConnectorDelivery(
+      { ...platform.services, bootId: "another-boot" },
+      { backoffMs: 5 },
+    );
+    delivery.start();
+    try {
+      await waitFor(
+        async () => (await platform.store.getResource(DELIVERY_QUEUE, "setting", job)) === undefined,
+        "the job to be delivered and dropped",
+      );
+    } finally {
+      await delivery.stop();
+    }
+    const sent = hooks.received.filter((r) => r.url === "/left-behind");
+    assert.equal(sent.length - before, 1, "delivered exactly once");
+    assert.equal(JSON.parse(sent.at(-1)?.body ?? "{}").request_id, record.doc.id);
   });
 
   it("POST /approval-connectors/test really delivers a signed test event and a Slack message", async () => {

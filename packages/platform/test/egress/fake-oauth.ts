@@ -3,7 +3,8 @@
  * authorization URL's parameters themselves); `/token` implements the authorization_code and
  * refresh_token grants for one confidential client (HTTP Basic), counting and recording calls.
  * Access tokens are `access-<n>`; the code exchange also issues `refresh-<n>`; a refresh token is
- * accepted when it starts with `refresh-` and has not been revoked, and is not rotated.
+ * accepted when it starts with `refresh-` and has not been revoked, and is not rotated — unless
+ * `rotate` is set: then each refresh issues a new refresh token and revokes the one it used.
  */
 import { once } from "node:events";
 import { createServer } from "node:http";
@@ -30,6 +31,10 @@ export interface FakeProvider {
   revoked: Set<string>;
   /** `expires_in` of issued access tokens. */
   expiresIn: number;
+  /** Rotate refresh tokens: a refresh answers a new one and revokes the one it used. */
+  rotate: boolean;
+  /** How long the token endpoint takes to answer (ms). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -41,6 +46,8 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     issued: [],
     revoked: new Set(),
     expiresIn: 3600,
+    rotate: false,
+    delayMs: 0,
   };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -48,11 +55,15 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     req.on("end", () => {
       const answer = (status: number, body: unknown) => {
         const text = JSON.stringify(body);
-        res.writeHead(status, {
-          "Content-Type": "application/json",
-          "Content-Length": Buffer.byteLength(text),
-        });
-        res.end(text);
+        const send = () => {
+          res.writeHead(status, {
+            "Content-Type": "application/json",
+            "Content-Length": Buffer.byteLength(text),
+          });
+          res.end(text);
+        };
+        if (provider.delayMs > 0) setTimeout(send, provider.delayMs);
+        else send();
       };
       const path = (req.url ?? "/").split("?")[0];
       if (path === "/authorize") {
@@ -89,6 +100,17 @@ export async function startFakeProvider(): Promise<FakeProvider> {
           return answer(400, { error: "invalid_grant", error_description: "token revoked" });
         }
         provider.issued.push(access);
+        if (provider.rotate) {
+          const refresh = `refresh-${counter}`;
+          provider.revoked.add(call.refresh_token);
+          provider.issued.push(refresh);
+          return answer(200, {
+            access_token: access,
+            refresh_token: refresh,
+            token_type: "Bearer",
+            expires_in: provider.expiresIn,
+          });
+        }
         return answer(200, { access_token: access, token_type: "Bearer", expires_in: provider.expiresIn });
       }
       return answer(400, { error: "unsupported_grant_type" });

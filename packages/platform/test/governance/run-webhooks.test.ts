@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { WEBHOOK_QUEUE } from "../../src/governance/run-webhooks.js";
 import { events, waitFor } from "../egress/helpers.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
@@ -177,6 +178,51 @@ describe("run webhooks", () => {
       ],
     );
     assert.match(found[2].data.error, /^network error: ECONNREFUSED$/);
+  });
+
+  it("finishes a delivery another platform left half done (claimed, one attempt made), with its delivery id", async () => {
+    const created = await platform.call("POST", "/runs", { agent_id: "hooked", user_id: "u" });
+    const runId = (created.json as { id: string }).id;
+    await platform.services.webhooks.register("default", runId, { url: receiver.url, secret: "" });
+    const name = `default/${runId}/000000000000001-000000000`;
+    await platform.store.putResource(WEBHOOK_QUEUE, "setting", name, {
+      workspace: "default",
+      run_id: runId,
+      agent: "hooked",
+      status: "COMPLETED",
+      conversation_id: "",
+      action_id: "",
+      terminal: true,
+      event: "run.completed",
+      timestamp: "2026-01-01T00:00:00.000Z",
+      delivery_id: "delivery-left-behind",
+      attempts: 1,
+    });
+    const [claimed] = await platform.store.claimResources(WEBHOOK_QUEUE, "setting", "dead-boot", {
+      limit: 10,
+      leaseMs: 1000,
+      now: Date.now() - 10 * 60_000,
+    });
+    assert.equal(claimed?.name, name, "claimed by a platform that is gone; its lease has lapsed");
+    const before = receiver.deliveries.length;
+    platform.services.webhooks.kick();
+    const [delivered] = await waitFor(async () => {
+      const found = await webhookEvents(platform, runId);
+      return found.length > 0 && found;
+    }, "the delivery");
+    assert.deepEqual(
+      [delivered.type, delivered.data.attempt, delivered.data.delivery_id],
+      ["WEBHOOK_DELIVERED", 2, "delivery-left-behind"],
+    );
+    assert.equal(receiver.deliveries.length - before, 1);
+    assert.equal(receiver.deliveries.at(-1)?.headers["x-runagents-delivery"], "delivery-left-behind");
+    await platform.services.webhooks.idle();
+    assert.equal(
+      await platform.store.getResource(WEBHOOK_QUEUE, "setting", name),
+      undefined,
+      "the job is done",
+    );
+    assert.equal(await platform.store.getSecret("default", `run-webhook:${runId}`), undefined);
   });
 
   it("posts run.paused when the run waits for an approval", async () => {

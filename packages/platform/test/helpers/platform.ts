@@ -4,7 +4,8 @@
  *
  * With RUNAGENTS_TEST_STORE=postgres every platform started here keeps its store in a fresh
  * PostgreSQL schema (test/helpers/stores.ts), dropped by `destroy()`: the suite then runs on the
- * PostgreSQL store.
+ * PostgreSQL store. `store: "postgres"` does the same for one platform (suites parameterised over
+ * `platformStores()`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { hashToken, issueApiKey } from "../../src/api/auth.js";
 import { loadPlatformConfig, type PlatformConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { type RunningPlatform, startPlatform } from "../../src/platform.js";
-import { freshSchema } from "./stores.js";
+import { type BackendName, freshSchema, storeBackends } from "./stores.js";
 
 export interface TestPlatform extends RunningPlatform {
   dataDir: string;
@@ -47,8 +48,16 @@ const adminKeys = new Map<string, string>();
 /** Per data dir under RUNAGENTS_TEST_STORE=postgres: its schema, kept across restarts. */
 const schemas = new Map<string, Awaited<ReturnType<typeof freshSchema>>>();
 
-async function storeConfig(dataDir: string): Promise<Partial<PlatformConfig>> {
-  if (process.env.RUNAGENTS_TEST_STORE !== "postgres") return {};
+/** The stores a suite can run its platform on, with why one is skipped (PostgreSQL not answering). */
+export async function platformStores(): Promise<{ name: BackendName; skip: string | undefined }[]> {
+  return (await storeBackends()).map(({ name, skip }) => ({ name, skip }));
+}
+
+async function storeConfig(
+  dataDir: string,
+  store: BackendName | undefined,
+): Promise<Partial<PlatformConfig>> {
+  if ((store ?? process.env.RUNAGENTS_TEST_STORE) !== "postgres") return {};
   let schema = schemas.get(dataDir);
   if (!schema) {
     schema = await freshSchema();
@@ -58,14 +67,20 @@ async function storeConfig(dataDir: string): Promise<Partial<PlatformConfig>> {
 }
 
 export async function startTestPlatform(
-  options: { dataDir?: string; env?: Record<string, string>; config?: Partial<PlatformConfig> } = {},
+  options: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    config?: Partial<PlatformConfig>;
+    /** The store to run on (a fresh PostgreSQL schema per data dir). @default RUNAGENTS_TEST_STORE, else SQLite */
+    store?: BackendName;
+  } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "runagents-platform-test-"));
   const config = {
     ...loadPlatformConfig([], options.env ?? {}),
     port: 0,
     dataDir,
-    ...(await storeConfig(dataDir)),
+    ...(await storeConfig(dataDir, options.store)),
     ...options.config,
   };
   const logs: string[] = [];

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
+import { type PlatformStore, startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -145,9 +145,9 @@ export class LiveCli {
   }
 }
 
-/** A real platform (port 0, temporary data dir) for the CLI to talk to. */
-export function startPlatform(): Promise<TestPlatform> {
-  return startTestPlatform();
+/** A real platform (port 0, temporary data dir; SQLite unless `store` says) for the CLI to talk to. */
+export function startPlatform(options: { store?: PlatformStore } = {}): Promise<TestPlatform> {
+  return startTestPlatform(options);
 }
 
 export type { TestPlatform };
@@ -157,11 +157,11 @@ export type { TestPlatform };
  * working directory), created before the file's tests and removed after. `cli` runs the CLI
  * against them; `ok` also asserts exit code 0 and an empty stderr, and returns stdout.
  */
-export function cliWithPlatform() {
+export function cliWithPlatform(options: { store?: PlatformStore } = {}) {
   const state: { dir: string; platform?: TestPlatform } = { dir: "" };
   before(async () => {
     state.dir = tempDir();
-    state.platform = await startPlatform();
+    state.platform = await startPlatform(options);
     await state.platform.call("POST", "/starter-kit");
   });
   after(async () => {

@@ -24,8 +24,27 @@ export interface TestPlatform {
   destroy(): Promise<void>;
 }
 
-export async function startTestPlatform(): Promise<TestPlatform> {
-  const helper = new URL("../test/helpers/platform.js", import.meta.resolve("@runagents/platform"));
-  const module = (await import(helper.href)) as { startTestPlatform: () => Promise<TestPlatform> };
-  return module.startTestPlatform();
+/** Which store the platform keeps its data in: SQLite, or a fresh PostgreSQL schema. */
+export type PlatformStore = "sqlite" | "postgres";
+
+interface PlatformHelper {
+  startTestPlatform(options?: { store?: PlatformStore }): Promise<TestPlatform>;
+  platformStores(): Promise<{ name: PlatformStore; skip: string | undefined }[]>;
+}
+
+async function helper(): Promise<PlatformHelper> {
+  const url = new URL("../test/helpers/platform.js", import.meta.resolve("@runagents/platform"));
+  return (await import(url.href)) as PlatformHelper;
+}
+
+export async function startTestPlatform(options: { store?: PlatformStore } = {}): Promise<TestPlatform> {
+  return (await helper()).startTestPlatform(options);
+}
+
+/**
+ * The stores a suite runs its platform on (for a `describe` per store), each with why it is
+ * skipped when it cannot run (PostgreSQL not answering).
+ */
+export async function platformStores(): Promise<{ name: PlatformStore; skip: string | undefined }[]> {
+  return (await helper()).platformStores();
 }
