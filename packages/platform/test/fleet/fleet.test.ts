@@ -8,14 +8,43 @@
  * use between them refuse anyone else.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { ReplicaAuth } from "../../src/deploy/placement/replica-auth.js";
 import { startToolServer, type ToolServer } from "../egress/helpers.js";
+import { type Fleet, type Replica as Process, startFleet } from "../helpers/replicas.js";
 import { TEST_DATABASE_URL } from "../helpers/stores.js";
-import { eventually, type Fleet, type Replica, startFleet } from "./fleet-replicas.js";
 
 type Json = Record<string, any>;
+
+/** A replica process with its name and the id it heartbeats with. */
+interface Replica extends Process {
+  name: string;
+  id: string;
+  alive(): boolean;
+}
+
+/** Polls `check` every 100 ms until it returns something other than undefined/false. */
+async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 const PAY_AGENT = `import { Agent } from "runagents";
 
@@ -61,14 +90,17 @@ const skip = postgres && process.env.RUNAGENTS_REQUIRE_POSTGRES !== "1" ? postgr
 
 describe("a fleet of three replicas on one PostgreSQL database", { skip }, () => {
   let fleet: Fleet;
+  let db: pg.Client;
   let tool: ToolServer;
   let replicas: Replica[];
+  const secretKey = randomBytes(24).toString("hex");
+  const sql = async (text: string, params: unknown[] = []) => (await db.query(text, params)).rows as Json[];
   /** Every invoke answered 200, with the replica that answered it. */
   const acknowledged: { runId: string; agent: string; via: string }[] = [];
 
   const live = () => replicas.filter((r) => r.alive());
   const ownerOf = async (agent: string): Promise<string> => {
-    const [row] = await fleet.sql("SELECT replica FROM agent_placements WHERE agent = $1", [agent]);
+    const [row] = await sql("SELECT replica FROM agent_placements WHERE agent = $1", [agent]);
     return String(row?.replica ?? "");
   };
   const replicaById = (id: string) => replicas.find((r) => r.id === id) as Replica;
@@ -88,8 +120,15 @@ describe("a fleet of three replicas on one PostgreSQL database", { skip }, () =>
 
   before(async () => {
     tool = await startToolServer();
-    fleet = await startFleet(3);
-    replicas = fleet.replicas;
+    fleet = await startFleet(3, { env: { RUNAGENTS_SECRET_KEY: secretKey } });
+    db = new pg.Client({ connectionString: fleet.databaseUrl });
+    await db.connect();
+    replicas = [];
+    for (const process of fleet.replicas) {
+      const [row] = await sql("SELECT id FROM replicas WHERE url = $1", [process.url]);
+      const alive = () => process.child.exitCode === null && process.child.signalCode === null;
+      replicas.push(Object.assign(process, { name: `r${process.index + 1}`, id: String(row?.id), alive }));
+    }
     const [r1, r2, r3] = replicas as [Replica, Replica, Replica];
     assert.equal((await r1.call("POST", "/tools", { name: "payments", base_url: tool.url })).status, 201);
     for (const [name, permission] of [
@@ -121,6 +160,7 @@ describe("a fleet of three replicas on one PostgreSQL database", { skip }, () =>
     for (const agent of AGENTS) await running(r1, agent);
   });
   after(async () => {
+    await db?.end();
     await fleet?.dispose();
     await tool?.close();
   });
@@ -193,7 +233,7 @@ describe("a fleet of three replicas on one PostgreSQL database", { skip }, () =>
     const unsigned = await get({});
     assert.equal(unsigned.status, 401);
     assert.match(((await unsigned.json()) as Json).error, /not signed/);
-    const key = createHash("sha256").update(fleet.secretKey).digest();
+    const key = createHash("sha256").update(secretKey).digest();
     const signed = new ReplicaAuth(key, "test-replica").sign({ method: "GET", path, body: "" });
     const forged = await get({ ...signed, "x-runagents-signature": `v1=${"0".repeat(64)}` });
     assert.equal(forged.status, 401);
@@ -318,7 +358,7 @@ describe("a fleet of three replicas on one PostgreSQL database", { skip }, () =>
       ).catch(async (error) => {
         const events = (await (survivors[1] as Replica).call("GET", `/runs/${pause.runId}/events`))
           .json as Json[];
-        const jobs = await fleet.sql("SELECT doc FROM resources WHERE kind = 'resume_job'");
+        const jobs = await sql("SELECT doc FROM resources WHERE kind = 'resume_job'");
         const run = (await (survivors[1] as Replica).call("GET", `/runs/${pause.runId}`)).json;
         throw new Error(
           `${(error as Error).message}; run ${JSON.stringify(run)}; events: ${events.map((e) => e.type).join(", ")}; jobs: ${JSON.stringify(jobs)}; replicas ${replicas.map((r) => `${r.name}=${r.id}`).join(" ")}`,
@@ -366,18 +406,16 @@ describe("a fleet of three replicas on one PostgreSQL database", { skip }, () =>
 
   it("hands a replica's agents over on SIGTERM before it exits", async () => {
     const [leaving, staying] = live() as [Replica, Replica];
-    const before = await fleet.sql("SELECT agent FROM agent_placements WHERE replica = $1", [leaving.id]);
+    const before = await sql("SELECT agent FROM agent_placements WHERE replica = $1", [leaving.id]);
     assert.ok(before.length > 0, "the leaving replica supervises agents");
-    await leaving.terminate();
-    const placements = await fleet.sql(
-      "SELECT agent, replica, version, running_version FROM agent_placements",
-    );
+    await leaving.stop();
+    const placements = await sql("SELECT agent, replica, version, running_version FROM agent_placements");
     for (const placement of placements) {
       assert.equal(placement.replica, staying.id, `${placement.agent} moved to the staying replica`);
       assert.equal(placement.running_version, placement.version, `${placement.agent} already runs there`);
     }
     assert.deepEqual(
-      (await fleet.sql("SELECT id FROM replicas")).map((r) => r.id),
+      (await sql("SELECT id FROM replicas")).map((r) => r.id),
       [staying.id],
       "the leaving replica removed itself",
     );
