@@ -277,6 +277,28 @@ describe("a fleet of three replicas on one PostgreSQL database", { skip }, () =>
     );
   });
 
+  it("deletes an agent through a replica that does not run it: its replica stops it and a log followed through a third one ends", async () => {
+    const res = await replicas[0]?.call("POST", "/deploy", {
+      agent_name: "doomed",
+      source_files: { "agent.ts": PAY_AGENT },
+      required_tools: ["payments"],
+      policies: ["pay-allow"],
+    });
+    assert.ok(res && (res.status === 200 || res.status === 201), res?.text);
+    await running(replicas[0] as Replica, "doomed");
+    const owner = await ownerOf("doomed");
+    const [follower, deleter] = replicas.filter((r) => r.id !== owner) as [Replica, Replica];
+    const logs = await fetch(`${follower.api}/agents/doomed/logs?follow=true&tail=1`, {
+      headers: { "X-RunAgents-API-Key": fleet.apiKey },
+    });
+    assert.equal(logs.status, 200);
+    const text = logs.text();
+    assert.equal((await deleter.call("DELETE", "/agents/doomed")).status, 200);
+    assert.match(await text, /"type":"end","reason":"agent doomed was deleted"/);
+    assert.deepEqual(await sql("SELECT agent FROM agent_placements WHERE agent = 'doomed'"), []);
+    assert.equal((await replicaById(owner).call("GET", "/agents/doomed")).status, 404);
+  });
+
   it("survives a replica killed with SIGKILL under load: no acknowledged write lost, no run left RUNNING, its agents run again elsewhere, approvals resume exactly once", async () => {
     const victim = replicaById(await ownerOf("gated"));
     const survivors = replicas.filter((r) => r !== victim);

@@ -392,8 +392,9 @@ export class FleetBackend implements AgentBackend {
       const [workspace = "", ...rest] = k.split("/");
       const ref = { workspace, name: rest.join("/") };
       this.#started.delete(k);
-      const removed = !placement && !(await this.#o.store.getResource(workspace, "agent", ref.name));
-      await this.#local.stop(ref, { remove: removed });
+      // A placement is deleted only with its agent (`stop` with `remove`): then the files and the
+      // log followers here go too. One that moved to another replica only stops here.
+      await this.#local.stop(ref, { remove: !placement });
     }
     // 3. Agents whose lease ran out: this replica claims its share.
     if (!this.#draining) await this.#takeOver();
