@@ -41,13 +41,6 @@ const KUSTOMIZE_SKIP =
 
 const MAIN = fileURLToPath(new URL("../../src/main.js", import.meta.url));
 const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
-/**
- * Settings of the fleet work (agent placement, graceful drain) the Deployment already sets:
- * `RUNAGENTS_ADVERTISE_URL` (this replica's address) and `RUNAGENTS_DRAIN_TIMEOUT` (seconds).
- * Drop each from here once the platform reads it, so the check above covers it too.
- */
-const FLEET_SETTINGS = new Set(["RUNAGENTS_ADVERTISE_URL", "RUNAGENTS_DRAIN_TIMEOUT"]);
-
 /** The schema-checked model of every kind deploy/kubernetes uses. */
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "v1/Namespace": Namespace,
@@ -190,7 +183,7 @@ describe("deploy/kubernetes: the manifests", () => {
       .map((f) => readFileSync(join(SRC, String(f)), "utf8"))
       .join("\n");
     for (const item of platformContainer().env as Manifest[]) {
-      if (!item.name.startsWith("RUNAGENTS_") || FLEET_SETTINGS.has(item.name)) continue;
+      if (!item.name.startsWith("RUNAGENTS_")) continue;
       assert.ok(
         source.includes(`"${item.name}"`) || source.includes(`.${item.name}`),
         `${item.name}: read nowhere`,
