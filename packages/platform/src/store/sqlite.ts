@@ -135,14 +135,20 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       tipsVersion = version;
     }
     const sealed = sealAppends(items, (ws, runId) => {
-      const known = tips.get(runId);
-      if (known) return known.ws === ws ? known : undefined;
       const run = runRow(ws, runId);
       if (!run) return undefined;
+      const known = tips.get(runId);
+      if (known) return { ...known, status: run.status };
       const last = prepared(
         "SELECT seq, hash FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1",
       ).get(runId) as { seq: number; hash: string } | undefined;
-      return { seq: last?.seq ?? 0, hash: last?.hash ?? "", agentId: run.agent_id, userId: run.user_id };
+      return {
+        seq: last?.seq ?? 0,
+        hash: last?.hash ?? "",
+        agentId: run.agent_id,
+        userId: run.user_id,
+        status: run.status,
+      };
     });
     const insert = prepared(
       `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)

@@ -262,5 +262,20 @@ for (const backend of await storeBackends()) {
         );
       });
     });
+
+    it("an append made whileActive fails with RunEndedError once the run has ended, and only then", async () => {
+      const run = await store.createRun({ workspace: "ws", agentId: "a", userId: "u" });
+      await store.appendEvent("ws", run.id, { type: "TOOL_CALLED", whileActive: true });
+      await store.updateRun("ws", run.id, { status: "FAILED" });
+      const [late, audit] = await Promise.allSettled([
+        store.appendEvent("ws", run.id, { type: "TOOL_CALLED", whileActive: true }),
+        store.appendEvent("ws", run.id, { type: "FAILED" }),
+      ]);
+      assert.equal(late.status, "rejected");
+      assert.equal((late as PromiseRejectedResult).reason.name, "RunEndedError");
+      assert.equal(audit.status, "fulfilled");
+      const types = (await store.listEvents("ws", run.id)).map((e) => e.type);
+      assert.deepEqual(types, ["TOOL_CALLED", "FAILED"]);
+    });
   });
 }
