@@ -20,7 +20,8 @@ export function nginxAvailable() {
 }
 
 /**
- * `locations`: `[{ path: "/", upstream: "127.0.0.1:1234" }]`. Resolves once nginx answers on
+ * `locations`: `[{ path: "/", upstream: "127.0.0.1:1234" }]` (`strip: true` drops the location's
+ * prefix from the path sent upstream). Resolves once nginx answers on
  * `probe` (any status). Throws with {@link INSTALL_HINT} when nginx is missing.
  */
 export async function startNginx(locations, { probe = "/", workers = 1 } = {}) {
@@ -33,7 +34,7 @@ export async function startNginx(locations, { probe = "/", workers = 1 } = {}) {
   const blocks = locations
     .map(
       (l, i) =>
-        `    location ${l.path} { proxy_pass http://u${i}; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
+        `    location ${l.path} { proxy_pass http://u${i}${l.strip ? "/" : ""}; proxy_http_version 1.1; proxy_set_header Connection ""; }`,
     )
     .join("\n");
   writeFileSync(
