@@ -44,7 +44,7 @@ export async function load(url, options) {
   return out;
 }
 
-const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
+export const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
 
 /** utime + stime of a process (and its waited-for children), in clock ticks; 0 if unreadable. */
 export function cpuTicks(pid) {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { load, printTable } from "../load.js";
+import { CLOCK_TICKS, cpuTicks, load, printTable } from "../load.js";
 import { freePort, startNginx } from "../nginx.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -49,11 +49,14 @@ export async function run() {
       PORT: String(agentPort),
     });
 
-    const { loadPlatformConfig, silentLogger, startPlatform } = await import(
-      join(ROOT, "packages/platform/dist/src/index.js")
-    );
+    // BENCH_PLATFORM_DIST picks the platform build, RUNAGENTS_RUNTIME_ENTRY the runtime agents run on.
+    const dist = process.env.BENCH_PLATFORM_DIST ?? join(ROOT, "packages/platform/dist");
+    const { loadPlatformConfig, silentLogger, startPlatform } = await import(join(dist, "src/index.js"));
+    const entry = process.env.RUNAGENTS_RUNTIME_ENTRY
+      ? { RUNAGENTS_RUNTIME_ENTRY: process.env.RUNAGENTS_RUNTIME_ENTRY }
+      : {};
     platform = await startPlatform(
-      { ...loadPlatformConfig([], {}), port: 0, dataDir, agentIsolation: "none" },
+      { ...loadPlatformConfig([], entry), port: 0, dataDir, agentIsolation: "none" },
       { logger: silentLogger },
     );
     const apiKey = platform.bootstrapKey;
@@ -116,9 +119,16 @@ export async function run() {
     const baselineRounds = [];
     for (let round = 0; round < ROUNDS; round++) {
       baselineRounds.push(await load(baselineUrl, { ...post({}), pids: [...nginx.pids, bare.pid] }));
-      governedRounds.push(
-        await load(governedUrl, { ...post({ "X-RunAgents-API-Key": apiKey }), pids: platformPids() }),
-      );
+      const agentPids = platformPids().filter((pid) => pid !== process.pid);
+      const agentBefore = agentPids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+      const result = await load(governedUrl, {
+        ...post({ "X-RunAgents-API-Key": apiKey }),
+        pids: [process.pid, ...agentPids],
+      });
+      const agentTicks = agentPids.reduce((sum, pid) => sum + cpuTicks(pid), 0) - agentBefore;
+      // The agent runtimes' share of the CPU per run (the rest is the platform process).
+      result.agent_cpu_us = Math.round((agentTicks * (1e7 / CLOCK_TICKS)) / result.requests) / 10;
+      governedRounds.push(result);
     }
     const governed = median(governedRounds);
     const baseline = median(baselineRounds);
@@ -145,16 +155,23 @@ export async function run() {
       const linked = events.every(
         (e, i) => e.seq === i + 1 && e.prevHash === (i === 0 ? "" : events[i - 1].hash),
       );
-      const last = (await platform.store.listEvents("default", r.id, { tail: 1 }))[0];
-      const dropped = last?.type === "FAILED" && /caller disconnected/.test(String(last.data.error ?? ""));
+      // A dropped caller's run FAILED while its tool call was in flight: that call's response
+      // still lands beside its request, after the outcome (nothing starts after it).
+      const tail = await platform.store.listEvents("default", r.id, { tail: 3 });
+      const end = tail.findLast((e) => e.type === "COMPLETED" || e.type === "FAILED");
+      const after = end ? tail.slice(tail.indexOf(end) + 1) : [];
+      const dropped = end?.type === "FAILED" && /caller disconnected/.test(String(end.data.error ?? ""));
       if (!linked) problems.push(`${r.id}: chain`);
-      else if (last?.type !== "COMPLETED" && !dropped)
-        problems.push(`${r.id}: ends with ${last?.type} ${JSON.stringify(last?.data)}`);
+      else if (!end || (end.type !== "COMPLETED" && !dropped))
+        problems.push(`${r.id}: outcome ${end?.type} ${JSON.stringify(end?.data)}`);
+      else if (after.some((e) => e.type !== "TOOL_RESPONSE" || !dropped))
+        problems.push(`${r.id}: ${after.map((e) => e.type).join(",")} after ${end.type}`);
     }
     const droppedRuns = runs.length - (byStatus.COMPLETED ?? 0);
     console.log(
       `\n  governed: ${governed.rps} runs/s (goal >= 1000), p50 ${governed.p50_ms} ms, p99 ${governed.p99_ms} ms (goal < 50); ` +
         `${round2(governed.rps / baseline.rps)}x the nginx + bare agent baseline; CPU per run ${governed.cpu_us} µs ` +
+        `= platform ${round2(governed.cpu_us - governed.agent_cpu_us)} + agent runtime ${governed.agent_cpu_us} ` +
         `(baseline ${baseline.cpu_us} µs)`,
     );
     console.log(
