@@ -162,7 +162,10 @@ for (const backend of await storeBackends()) {
       const done = await waitFor(
         async () => {
           const run = (await call("GET", `/runs/${runId}`)).json as any;
-          return (run.status === "COMPLETED" || run.status === "FAILED") && run;
+          if (run.status !== "COMPLETED" && run.status !== "FAILED") return false;
+          // The status is written before the outcome's event is committed: wait for that too.
+          const types = ((await call("GET", `/runs/${runId}/events`)).json as any[]).map((e) => e.type);
+          return types.includes(run.status) && run;
         },
         "the resumed run to finish",
         60_000,
