@@ -5,7 +5,9 @@
  * several processes on the same file. Event appends are group-committed (see `appendEvent`).
  * Resource reads and the API-key count go through a read-through cache that every write of this
  * store updates and that notices other connections' commits (see `read-cache.ts` for the exact
- * consistency guarantee).
+ * consistency guarantee). Run rows and each run's chain tip are kept too: a statement that writes
+ * `runs` or `run_events` must go through `stmt()` (which drops both when it runs) unless it keeps
+ * them up to date itself, as the run and append writes here do.
  */
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
