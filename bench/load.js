@@ -8,7 +8,7 @@
 // busy the calling thread's event loop was per request (`busy_us`): when the server under test
 // runs in the calling thread, that is its CPU cost per request, whatever the generator.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,12 +20,42 @@ const useWrk = process.env.BENCH_LOADGEN !== "node" && !spawnSync("wrk", ["--ver
 /** The generator `load` uses, for the report. */
 export const generator = useWrk ? "wrk" : "node:http worker";
 
-/** Sends `requests` requests with `concurrency` in flight; returns throughput and latency percentiles. */
+/**
+ * Sends `requests` requests with `concurrency` in flight; returns throughput and latency percentiles.
+ * `pids`: processes whose CPU time per request (from /proc) is reported as `cpu_us`. A round with any
+ * failed response throws: a benchmark of error answers measures nothing (`allowFailures` to opt out).
+ */
 export async function load(url, options) {
   const before = performance.eventLoopUtilization();
-  const result = await (useWrk ? wrk(url, options) : inWorker(url, options));
+  const cpuBefore = (options.pids ?? []).map(cpuTicks);
+  const result = await (useWrk ? wrk(url, options) : inWorker(url, { ...options, pids: undefined }));
   const { active } = performance.eventLoopUtilization(before);
-  return { ...result, busy_us: Math.round((active * 1000) / Math.max(1, result.requests)) };
+  const out = { ...result, busy_us: Math.round((active * 1000) / Math.max(1, result.requests)) };
+  if (options.pids) {
+    const ticks = options.pids.reduce((sum, pid, i) => sum + cpuTicks(pid) - cpuBefore[i], 0);
+    out.cpu_us = Math.round((ticks * (1e7 / CLOCK_TICKS)) / Math.max(1, result.requests)) / 10;
+  }
+  if (result.failures > 0 && !options.allowFailures) {
+    throw new Error(
+      `${url}: ${result.failures} of ${result.requests} responses failed (status >= 400 or broken)`,
+    );
+  }
+  if (result.requests === 0) throw new Error(`${url}: no request completed`);
+  return out;
+}
+
+export const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
+
+/** utime + stime of a process (and its waited-for children), in clock ticks; 0 if unreadable. */
+export function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14-17 of stat(5) (utime, stime, cutime, cstime), counted from `state` (field 3).
+    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  } catch {
+    return 0;
+  }
 }
 
 function inWorker(url, options) {
@@ -38,8 +68,11 @@ function inWorker(url, options) {
 
 const lua = (value) => `[==[${value}]==]`;
 
-async function wrk(url, { requests, concurrency, method = "GET", headers = {}, body }) {
-  const seconds = Math.min(10, Math.max(2, Math.round(requests / 2000)));
+async function wrk(
+  url,
+  { requests, concurrency, method = "GET", headers = {}, body, threads = 1, seconds: given },
+) {
+  const seconds = given ?? Math.min(10, Math.max(2, Math.round(requests / 2000)));
   const dir = mkdtempSync(join(tmpdir(), "runagents-wrk-"));
   const script = join(dir, "load.lua");
   const headerLines = Object.entries(headers)
@@ -60,7 +93,7 @@ end
   );
   try {
     const output = await new Promise((resolve, reject) => {
-      const child = spawn("wrk", ["-t1", `-c${concurrency}`, `-d${seconds}s`, "-s", script, url]);
+      const child = spawn("wrk", [`-t${threads}`, `-c${concurrency}`, `-d${seconds}s`, "-s", script, url]);
       let out = "";
       child.stdout.on("data", (chunk) => {
         out += chunk;
@@ -142,11 +175,11 @@ const round = (n) => Math.round(n * 1000) / 1000;
 export function printTable(title, rows) {
   console.log(`\n${title} (load: ${generator})`);
   console.log(
-    `${"".padEnd(34)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"busy µs".padStart(9)}`,
+    `${"".padEnd(34)}${"req/s".padStart(9)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"errors".padStart(8)}${"busy µs".padStart(9)}${"cpu µs".padStart(9)}`,
   );
   for (const [label, r] of rows) {
     console.log(
-      `${label.padEnd(34)}${String(r.rps).padStart(9)}${String(r.p50_ms).padStart(9)}${String(r.p99_ms).padStart(9)}${String(r.failures).padStart(8)}${String(r.busy_us ?? "").padStart(9)}`,
+      `${label.padEnd(34)}${String(r.rps).padStart(9)}${String(r.p50_ms).padStart(9)}${String(r.p99_ms).padStart(9)}${String(r.failures).padStart(8)}${String(r.busy_us ?? "").padStart(9)}${String(r.cpu_us ?? "").padStart(9)}`,
     );
   }
 }

@@ -14,15 +14,25 @@ export async function run({ requests, concurrency }) {
     { logger: silentLogger },
   );
   const api = `${platform.url}/api/v1`;
-  const post = (path, body) =>
-    fetch(`${api}${path}`, {
+  // Every /api/v1 call presents the first admin key (the platform issues it on an empty store).
+  const key = { "X-RunAgents-API-Key": platform.bootstrapKey ?? "" };
+  const post = async (path, body) => {
+    const res = await fetch(`${api}${path}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...key },
       body: JSON.stringify(body),
     });
+    if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return res;
+  };
   for (let i = 0; i < 20; i++)
-    await post("/tools", { name: `tool-${i}`, base_url: `https://tool-${i}.example` });
-  const listBody = await (await fetch(`${api}/tools`)).text();
+    await post("/tools", {
+      name: `tool-${i}`,
+      spec: { connection: { baseUrl: `https://tool-${i}.example` } },
+    });
+  const listed = await fetch(`${api}/tools`, { headers: key });
+  if (!listed.ok) throw new Error(`GET /tools: ${listed.status}`);
+  const listBody = await listed.text();
   const run = await (await post("/runs", { agent_id: "bench", user_id: "bench" })).json();
 
   const bare = http.createServer((req, res) => {
@@ -37,12 +47,12 @@ export async function run({ requests, concurrency }) {
 
   const opts = { requests, concurrency };
   const baseline = await load(bareUrl, opts);
-  const list = await load(`${api}/tools`, opts);
+  const list = await load(`${api}/tools`, { ...opts, headers: key });
   const eventBody = JSON.stringify({ type: "TOOL_REQUEST", actor: "bench", data: { tool: "echo" } });
   const append = await load(`${api}/runs/${run.id}/events`, {
     ...opts,
     method: "POST",
-    headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(eventBody) },
+    headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(eventBody), ...key },
     body: eventBody,
   });
   printTable(`api: ${requests} requests, ${concurrency} concurrent, loopback`, [

@@ -8,8 +8,7 @@
 // Throughput is measured at the requested concurrency; added latency from sequential calls
 // (concurrency 1), as governed p50/p99 minus direct p50/p99. `busy µs` is how long the main
 // thread's event loop was busy per call: the proxy's own cost per call.
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import { issueAgentToken } from "../../packages/platform/dist/src/governance/agent-identity.js";
 import { loadPlatformConfig, silentLogger, startPlatform } from "../../packages/platform/dist/src/index.js";
 import { load, printTable } from "../load.js";
+import { startNginx } from "../nginx.js";
 
 const TOOL_BODY = JSON.stringify({
   items: [
@@ -105,7 +105,7 @@ export async function run({ requests, concurrency }) {
     const opts = { requests, concurrency };
     const directRate = await load(direct, opts);
     const bareRate = await load(viaBare, opts);
-    const governedRate = await load(governed, { ...opts, headers });
+    const governedRate = await load(governed, { ...opts, headers, pids: [process.pid] });
     // latency: one call at a time
     const seq = { requests: LATENCY_SAMPLES, concurrency: 1 };
     const directSeq = await load(direct, seq);
@@ -120,16 +120,12 @@ export async function run({ requests, concurrency }) {
       ["bare node:http proxy (c=1)", bareSeq],
       ["governed egress (c=1)", governedSeq],
     ];
-    let nginxSeq;
-    let nginxRate;
-    nginx = await startNginx(toolPort);
-    if (nginx) {
-      const proxied = `${nginx.url}/items?limit=2`;
-      await load(proxied, warm);
-      nginxRate = await load(proxied, opts);
-      nginxSeq = await load(proxied, seq);
-      rows.push([`nginx proxy_pass (c=${concurrency})`, nginxRate], ["nginx proxy_pass (c=1)", nginxSeq]);
-    }
+    nginx = await startNginx([{ path: "/", upstream: `127.0.0.1:${toolPort}` }], { probe: "/items" });
+    const proxied = `${nginx.url}/items?limit=2`;
+    await load(proxied, warm);
+    const nginxRate = await load(proxied, { ...opts, pids: nginx.pids });
+    const nginxSeq = await load(proxied, seq);
+    rows.push([`nginx proxy_pass (c=${concurrency})`, nginxRate], ["nginx proxy_pass (c=1)", nginxSeq]);
     printTable(
       `egress: ${requests} requests, loopback; latency rows: ${LATENCY_SAMPLES} sequential calls`,
       rows,
@@ -138,21 +134,23 @@ export async function run({ requests, concurrency }) {
       p50_ms: round(governedSeq.p50_ms - directSeq.p50_ms),
       p99_ms: round(governedSeq.p99_ms - directSeq.p99_ms),
     };
-    const events = (
-      await (
-        await fetch(`${api}/runs/${runRecord.id}/events?limit=1`, {
-          headers: { "X-RunAgents-API-Key": platform.bootstrapKey ?? "" },
-        })
-      ).json()
-    )[0];
+    const eventsResponse = await fetch(`${api}/runs/${runRecord.id}/events?tail=1`, {
+      headers: { "X-RunAgents-API-Key": platform.bootstrapKey ?? "" },
+    });
+    if (!eventsResponse.ok)
+      throw new Error(`run events: ${eventsResponse.status} ${await eventsResponse.text()}`);
+    const events = (await eventsResponse.json()).at(-1);
     console.log(
       `\ngoverned calls/s: ${governedRate.rps} (target >= 5000; a bare proxy in the same thread: ${bareRate.rps}); ` +
         `main-thread busy per call ${governedRate.busy_us} µs (bare proxy ${bareRate.busy_us} µs); ` +
         `added latency p50 ${added.p50_ms} ms ` +
         `(target < 0.5), p99 ${added.p99_ms} ms (target < 3); events recorded on the run: ${events?.seq ?? 0}` +
-        (nginxSeq
-          ? `; nginx adds p50 ${round(nginxSeq.p50_ms - directSeq.p50_ms)} ms, p99 ${round(nginxSeq.p99_ms - directSeq.p99_ms)} ms`
-          : "; nginx not on PATH: no nginx comparison"),
+        `; nginx adds p50 ${round(nginxSeq.p50_ms - directSeq.p50_ms)} ms, p99 ${round(nginxSeq.p99_ms - directSeq.p99_ms)} ms`,
+    );
+    const ratio = Math.round((governedRate.rps / nginxRate.rps) * 100) / 100;
+    console.log(
+      `governed egress at c=${concurrency}: ${ratio}x nginx proxy_pass throughput (goal >= 0.5); ` +
+        `platform process CPU per governed call ${governedRate.cpu_us} µs (nginx ${nginxRate.cpu_us} µs)`,
     );
     return {
       direct: directRate,
@@ -163,7 +161,9 @@ export async function run({ requests, concurrency }) {
       governed_sequential: governedSeq,
       added_latency: added,
       events_recorded: events?.seq ?? 0,
-      ...(nginxRate ? { nginx: nginxRate, nginx_sequential: nginxSeq } : {}),
+      nginx: nginxRate,
+      nginx_sequential: nginxSeq,
+      ratio_vs_nginx: ratio,
     };
   } finally {
     nginx?.stop();
@@ -192,48 +192,4 @@ async function startBareProxy(toolPort) {
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, url: `http://127.0.0.1:${server.address().port}` };
-}
-
-/** nginx with one keep-alive `proxy_pass` to the tool, or undefined when nginx is not installed. */
-async function startNginx(toolPort) {
-  if (spawnSync("nginx", ["-v"]).error) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), "runagents-bench-nginx-"));
-  const port = await new Promise((resolve) => {
-    const probe = http.createServer().listen(0, "127.0.0.1", () => {
-      const p = probe.address().port;
-      probe.close(() => resolve(p));
-    });
-  });
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    `daemon off; worker_processes 1; error_log ${dir}/error.log; pid ${dir}/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
-  upstream tool { server 127.0.0.1:${toolPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://tool; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`,
-  );
-  const child = spawn("nginx", ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`${url}/items`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  return {
-    url,
-    stop() {
-      child.kill("SIGTERM");
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

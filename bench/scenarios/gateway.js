@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { load, printTable } from "../load.js";
+import { startNginx } from "../nginx.js";
 
 const PLATFORM = "../../packages/platform/dist/src/index.js";
 const IDENTITY = "../../packages/platform/dist/src/governance/agent-identity.js";
@@ -61,20 +62,24 @@ export async function run({ requests, concurrency }) {
   const { loadPlatformConfig, silentLogger, startPlatform } = await import(PLATFORM);
   const { issueAgentToken } = await import(IDENTITY);
   const dataDir = mkdtempSync(join(tmpdir(), "runagents-bench-gateway-"));
+  let nginx;
   const platform = await startPlatform(
     { ...loadPlatformConfig([], {}), port: 0, dataDir },
     { logger: silentLogger },
   );
   try {
-    await fetch(`${platform.url}/api/v1/model-providers`, {
+    const apiKey = platform.bootstrapKey;
+    if (!apiKey) throw new Error("the platform issued no bootstrap API key");
+    const created = await fetch(`${platform.url}/api/v1/model-providers`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-RunAgents-API-Key": apiKey },
       body: JSON.stringify({
         name: "bench-llm",
         spec: { provider: "openai", endpoint: `${upstreamUrl}/v1`, models: [MODEL] },
         api_key: "sk-bench-0123456789",
       }),
     });
+    if (!created.ok) throw new Error(`model provider: ${created.status} ${await created.text()}`);
     const llmConfigs = [{ role: "default", provider: "openai", model: MODEL, monthly_budget_usd: 1e9 }];
     await platform.store.putResource("default", "agent", "bench-agent", {
       name: "bench-agent",
@@ -82,21 +87,38 @@ export async function run({ requests, concurrency }) {
     });
     const token = await issueAgentToken(platform.store, "default", "bench-agent");
 
+    nginx = await startNginx([{ path: "/", upstream: new URL(upstreamUrl).host }], { probe: "/v1/models" });
     const targets = {
       "upstream directly": `${upstreamUrl}/v1/chat/completions`,
+      "nginx proxy_pass": `${nginx.url}/v1/chat/completions`,
       "bare node:http proxy": proxy.url,
       "gateway /v1 (open)": `${platform.url}/v1/chat/completions`,
       "gateway /gateway/<token>/v1": `${platform.url}/gateway/${token}/v1/chat/completions`,
     };
-    const headers = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(BODY) };
-    const measure = (url, n, c) =>
-      load(url, { requests: n, concurrency: c, method: "POST", headers, body: BODY });
+    const plain = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(BODY) };
+    // The open route authenticates like /api/v1: the caller presents an API key.
+    const withKey = { ...plain, Authorization: `Bearer ${apiKey}` };
+    const measure = (url, n, c, pids) =>
+      load(url, {
+        requests: n,
+        concurrency: c,
+        method: "POST",
+        headers: url === targets["gateway /v1 (open)"] ? withKey : plain,
+        body: BODY,
+        pids,
+      });
+    const pidsOf = (name) =>
+      name.startsWith("gateway") || name.startsWith("bare")
+        ? [process.pid]
+        : name.startsWith("nginx")
+          ? nginx.pids
+          : undefined;
     for (const url of Object.values(targets)) await measure(url, 500, 4); // warm-up
     const latency = {};
     const throughput = {};
     // Throughput first: the latency rows then measure a server whose hot paths are compiled.
     for (const [name, url] of Object.entries(targets))
-      throughput[name] = await measure(url, requests, concurrency);
+      throughput[name] = await measure(url, requests, concurrency, pidsOf(name));
     for (const [name, url] of Object.entries(targets))
       latency[name] = await measure(url, LATENCY_REQUESTS, 1);
     const ttfb = await new Promise((resolve, reject) => {
@@ -105,6 +127,7 @@ export async function run({ requests, concurrency }) {
           role: "ttfb",
           direct: targets["upstream directly"],
           gateway: targets["gateway /v1 (open)"],
+          apiKey,
           samples: TTFB_SAMPLES,
         },
       });
@@ -127,7 +150,12 @@ export async function run({ requests, concurrency }) {
     });
     const summary = {
       added_latency_ms: { open: added("gateway /v1 (open)"), agent: added("gateway /gateway/<token>/v1") },
+      ratio_vs_nginx: {
+        open: round(throughput["gateway /v1 (open)"].rps / throughput["nginx proxy_pass"].rps),
+        agent: round(throughput["gateway /gateway/<token>/v1"].rps / throughput["nginx proxy_pass"].rps),
+      },
       throughput_rps: {
+        nginx: throughput["nginx proxy_pass"].rps,
         direct: throughput["upstream directly"].rps,
         bare_proxy: throughput["bare node:http proxy"].rps,
         open: throughput["gateway /v1 (open)"].rps,
@@ -137,11 +165,18 @@ export async function run({ requests, concurrency }) {
     };
     console.log(`\nadded by the gateway (p50/p99 ms): ${JSON.stringify(summary.added_latency_ms)}`);
     console.log(
+      `gateway at c=${concurrency}: open route ${summary.ratio_vs_nginx.open}x, agent-token route ` +
+        `${summary.ratio_vs_nginx.agent}x nginx proxy_pass throughput (goal >= 0.5); CPU per call: ` +
+        `open ${throughput["gateway /v1 (open)"].cpu_us} µs, agent ${throughput["gateway /gateway/<token>/v1"].cpu_us} µs, ` +
+        `nginx ${throughput["nginx proxy_pass"].cpu_us} µs`,
+    );
+    console.log(
       `streaming time to first byte (p50/p99 ms): direct ${ttfb.direct.p50_ms}/${ttfb.direct.p99_ms}, ` +
         `gateway ${ttfb.gateway.p50_ms}/${ttfb.gateway.p99_ms}, added p50 ${ttfb.added_p50_ms}`,
     );
     return { latency, throughput, ...summary };
   } finally {
+    nginx?.stop();
     await platform.close();
     proxy.server.closeAllConnections();
     proxy.server.close();
@@ -213,14 +248,20 @@ async function serveUpstream() {
 }
 
 /** In a worker: time to the first body byte of streamed calls, alternating direct and gateway. */
-async function measureTtfb({ direct, gateway, samples }) {
+async function measureTtfb({ direct, gateway, samples, apiKey }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const body = JSON.stringify({ ...JSON.parse(BODY), stream: true });
   const headers = { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) };
   const once = (url) =>
     new Promise((resolve, reject) => {
       const started = process.hrtime.bigint();
-      const req = http.request(url, { agent, method: "POST", headers }, (res) => {
+      const sent = url === gateway ? { ...headers, Authorization: `Bearer ${apiKey}` } : headers;
+      const req = http.request(url, { agent, method: "POST", headers: sent }, (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`${url}: streamed call answered ${res.statusCode}`));
+          res.resume();
+          return;
+        }
         let first = 0;
         res.on("data", () => {
           first ||= Number(process.hrtime.bigint() - started) / 1e6;

@@ -14,14 +14,17 @@
  * "egress"`), `TOOL_REQUEST`, `TOOL_RESPONSE`, `COMPLETED` — so it is listed by
  * `GET /runs?agent_id=...` and read with `GET /runs/{id}/events` like any run. Its id starts
  * with `egress-`, and it never becomes anybody's run context (nothing pauses it, no user owns it).
- * An `X-Run-ID` that did not count is kept on the events as `claimed_run_id`.
+ * An `X-Run-ID` that did not count is kept on the events as `claimed_run_id`. A run that ends
+ * between the call's start and its `TOOL_REQUEST` (judged atomically when the event is sealed)
+ * does not take the call either: it goes to an audit run, `claimed_run_id` naming the run. A call
+ * already recorded on a run keeps its `TOOL_RESPONSE` there, even when the run ended meanwhile.
  */
 
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
 import { whenBegun } from "../governance/invocations.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "../governance/runs.js";
-import type { Doc, Store } from "../store/store.js";
+import { type Doc, RunEndedError, type Store } from "../store/store.js";
 
 export interface RunContext {
   id: string;
@@ -127,13 +130,24 @@ export async function recordRequest(
   payloadHash: string,
   extra: Doc,
 ): Promise<void> {
-  const runId = await targetRun(store, identity);
-  await store.appendEvent(identity.workspace, runId, {
-    type: "TOOL_REQUEST",
-    actor: identity.agent,
-    payloadHash,
-    data: callData(call, identity, extra),
-  });
+  const event = { type: "TOOL_REQUEST", actor: identity.agent, payloadHash };
+  try {
+    // Judged with the run's status when sealed: a run that ended since it was resolved takes no
+    // new call (its outcome stays its last word but for the responses of calls already made).
+    await store.appendEvent(identity.workspace, await targetRun(store, identity), {
+      ...event,
+      whileActive: identity.run !== undefined,
+      data: callData(call, identity, extra),
+    });
+  } catch (error) {
+    if (!(error instanceof RunEndedError) || !identity.run) throw error;
+    identity.claimedRunId = identity.run.id;
+    delete identity.run;
+    await store.appendEvent(identity.workspace, await targetRun(store, identity), {
+      ...event,
+      data: callData(call, identity, extra),
+    });
+  }
   identity.requested = true;
 }
 

@@ -228,13 +228,13 @@ async function runTally(store: Store, ws: string, runId: string): Promise<RunTal
   }
   const key = `${ws}\0${runId}`;
   const known = byRun.get(key);
-  const events = await store.listEvents(ws, runId, known ? { afterSeq: known.seq } : undefined);
+  // Only LLM_CALL rows: a run's tool events are most of its events, and each read row is parsed.
+  const events = await store.listEvents(ws, runId, { afterSeq: known?.seq ?? 0, type: "LLM_CALL" });
   const tally: RunTally = known
     ? { ...known }
     : { seq: 0, llm_calls: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 };
   for (const event of events) {
     if (event.seq > tally.seq) tally.seq = event.seq;
-    if (event.type !== "LLM_CALL") continue;
     const d = event.data;
     tally.llm_calls++;
     tally.prompt_tokens += typeof d.prompt_tokens === "number" ? d.prompt_tokens : 0;

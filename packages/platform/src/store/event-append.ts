@@ -9,7 +9,7 @@
 import { nowIso } from "../time.js";
 import { sealEvent } from "./event-chain.js";
 import { type EventRow, timeOrderedUuid, toEvent } from "./rows.js";
-import type { NewRunEvent, RunEventRecord } from "./store.js";
+import { type NewRunEvent, RunEndedError, type RunEventRecord } from "./store.js";
 
 export interface PendingAppend {
   ws: string;
@@ -23,7 +23,11 @@ export interface ChainTip {
   hash: string;
   agentId: string;
   userId: string;
+  /** The run's status in the same transaction (for `whileActive` appends). */
+  status?: string;
 }
+
+const ENDED = new Set(["COMPLETED", "FAILED"]);
 
 export type AppendResult = { record: RunEventRecord } | { error: unknown };
 
@@ -57,6 +61,9 @@ export function sealAppends(
     }
     const tip = tips.get(key);
     if (!tip) return { error: new Error(`run ${item.runId} not found`) };
+    if (item.event.whileActive && tip.status !== undefined && ENDED.has(tip.status)) {
+      return { error: new RunEndedError(item.runId, tip.status) };
+    }
     const data = item.event.data ?? {};
     const row: EventRow = {
       run_id: item.runId,

@@ -695,10 +695,15 @@ export function openPostgresStore(
 /** One batch of appends in one transaction: lock the runs, read their tips, insert, touch. */
 async function appendBatch(client: pg.PoolClient, items: PendingAppend[], origin: string) {
   const ids = [...new Set(items.map((item) => item.runId))].sort();
-  const runs = await client.query<{ id: string; workspace: string; agent_id: string; user_id: string }>(
-    "SELECT id, workspace, agent_id, user_id FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-    [ids],
-  );
+  const runs = await client.query<{
+    id: string;
+    workspace: string;
+    agent_id: string;
+    user_id: string;
+    status: string;
+  }>("SELECT id, workspace, agent_id, user_id, status FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE", [
+    ids,
+  ]);
   // A statement of its own, after the locks: it sees every append committed before them.
   const lasts = await client.query<{ id: string; seq: number | null; hash: string | null }>(
     `SELECT r.id, e.seq, e.hash FROM unnest($1::text[]) AS r (id)
@@ -713,6 +718,7 @@ async function appendBatch(client: pg.PoolClient, items: PendingAppend[], origin
       hash: last?.hash ?? "",
       agentId: run.agent_id,
       userId: run.user_id,
+      status: run.status,
     });
   }
   const sealed = sealAppends(items, (ws, runId) => tips.get(runKey(ws, runId)));

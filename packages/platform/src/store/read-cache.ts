@@ -12,6 +12,10 @@
  *   the same file) is noticed through `PRAGMA data_version`, checked at most once per turn of
  *   the event loop: when it moved, everything cached is dropped. A read therefore never returns
  *   data older than the start of the current event-loop turn.
+ * - Run rows (by id) are cached too: the governed egress resolves every call's run. Writes to
+ *   `runs` the store makes knowingly (create, update, an append's `updated_at`) set or patch the
+ *   cached row; any other statement that writes `runs` through the store's statement cache drops
+ *   every cached run (the store guards such statements, see `sqlite.ts`).
  * - Rows are cached as stored (the JSON text): `getResource` parses on every read, so callers each
  *   get their own document and may change it freely; `readResource` shares one frozen record per
  *   cached row object (a changed row is a new object, so its record is new too).
@@ -38,6 +42,7 @@ export class ReadCache {
   readonly #rows = new Map<string, CachedRow | null>();
   readonly #lists = new Map<string, readonly CachedRow[]>();
   readonly #apiKeys = new Map<string, unknown>();
+  readonly #runs = new Map<string, unknown>();
   #apiKeyCount: number | undefined;
   #dataVersion: number | undefined;
   #checked = false;
@@ -114,7 +119,32 @@ export class ReadCache {
     this.#apiKeyCount = count;
   }
 
+  /** The cached row of run `id` (any workspace), or undefined. */
+  getRun(id: string): unknown {
+    this.#revalidate();
+    return this.#runs.get(id);
+  }
+
+  setRun(id: string, row: unknown): void {
+    if (!this.#runs.has(id) && this.#runs.size >= this.limit) {
+      const oldest = this.#runs.keys().next();
+      if (!oldest.done) this.#runs.delete(oldest.value);
+    }
+    this.#runs.set(id, row);
+  }
+
+  /** A cached run row without revalidating (to patch it after the store's own write). */
+  peekRun(id: string): unknown {
+    return this.#runs.get(id);
+  }
+
+  /** After a write to `runs` whose effect is not known here. */
+  forgetRuns(): void {
+    this.#runs.clear();
+  }
+
   clear(): void {
+    this.#runs.clear();
     this.#rows.clear();
     this.#lists.clear();
     this.forgetApiKeys();

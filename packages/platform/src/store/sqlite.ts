@@ -5,14 +5,16 @@
  * several processes on the same file. Event appends are group-committed (see `appendEvent`).
  * Resource reads and the API-key count go through a read-through cache that every write of this
  * store updates and that notices other connections' commits (see `read-cache.ts` for the exact
- * consistency guarantee).
+ * consistency guarantee). Run rows and each run's chain tip are kept too: a statement that writes
+ * `runs` or `run_events` must go through `stmt()` (which drops both when it runs) unless it keeps
+ * them up to date itself, as the run and append writes here do.
  */
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import { nowIso } from "../time.js";
 import { createCheckpointer } from "./checkpointer.js";
 import type { SecretBox } from "./crypto.js";
-import { AppendQueue, type PendingAppend, sealAppends } from "./event-append.js";
+import { AppendQueue, type ChainTip, type PendingAppend, sealAppends } from "./event-append.js";
 import { MIGRATIONS } from "./migrations.js";
 import { sqlitePlacement } from "./placement-sqlite.js";
 import { ReadCache } from "./read-cache.js";
@@ -44,6 +46,27 @@ import {
   VersionConflictError,
 } from "./store.js";
 
+/** SQL that writes the runs table or the events (see `stmt` in {@link openSqliteStore}). */
+const WRITES_RUNS_OR_EVENTS =
+  /\b(?:(?:INSERT|REPLACE)(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+["`]?(?:runs|run_events)\b/i;
+
+/** `statement`, calling `after` each time it runs (a write whose effect the caches cannot follow). */
+function invalidating(statement: Database.Statement, after: () => void): Database.Statement {
+  return new Proxy(statement, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (key !== "run" && key !== "get" && key !== "all" && key !== "iterate") return value;
+      return (...args: unknown[]) => {
+        try {
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        } finally {
+          after();
+        }
+      };
+    },
+  });
+}
+
 /**
  * The database and its `-wal` / `-shm` files are readable by the platform's user only. SQLite
  * creates the WAL files with the database file's permissions, so the database is made 0600 before
@@ -68,7 +91,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   const cache = new ReadCache(() => dataVersion.get() as number);
   const checkpointer = createCheckpointer(file, (pages) => db.pragma(`wal_autocheckpoint = ${pages}`));
   const statements = new Map<string, Database.Statement>();
-  const stmt = (sql: string): Database.Statement => {
+  const prepared = (sql: string): Database.Statement => {
     let statement = statements.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
@@ -76,36 +99,96 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     }
     return statement;
   };
+  /**
+   * A cached statement. One that writes `runs` or `run_events` drops the cached runs and chain tips
+   * each time it runs: only the writes below that keep those caches up to date themselves use
+   * {@link prepared} directly.
+   */
+  const stmt = (sql: string): Database.Statement => {
+    const statement = prepared(sql);
+    return WRITES_RUNS_OR_EVENTS.test(sql) ? invalidating(statement, forgetRunsAndTips) : statement;
+  };
+  const forgetRunsAndTips = (): void => {
+    cache.forgetRuns();
+    tips.clear();
+  };
+  /** The run row by id, through the cache. */
+  const runRow = (ws: string, id: string): RunRow | undefined => {
+    let row = cache.getRun(id) as RunRow | undefined;
+    if (row === undefined) {
+      row = prepared("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+      if (row) cache.setRun(id, row);
+    }
+    return row?.workspace === ws ? row : undefined;
+  };
+
+  /**
+   * Each run's chain tip after this connection's last commit, valid while no other connection has
+   * committed (`PRAGMA data_version`, read inside the append's IMMEDIATE transaction, so no other
+   * writer can get in between): the next batch then needs no query for it.
+   */
+  const tips = new Map<string, ChainTip & { ws: string }>();
+  let tipsVersion = -1;
 
   // Group commit (event-append.ts): one IMMEDIATE transaction per turn's appends.
   const appendBatch = db.transaction((items: PendingAppend[]) => {
+    const version = dataVersion.get() as number;
+    if (version !== tipsVersion) {
+      tips.clear();
+      cache.forgetRuns();
+      tipsVersion = version;
+    }
     const sealed = sealAppends(items, (ws, runId) => {
-      const run = stmt("SELECT agent_id, user_id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws) as
-        | { agent_id: string; user_id: string }
-        | undefined;
+      const run = runRow(ws, runId);
       if (!run) return undefined;
-      const last = stmt("SELECT seq, hash FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1").get(
-        runId,
-      ) as { seq: number; hash: string } | undefined;
-      return { seq: last?.seq ?? 0, hash: last?.hash ?? "", agentId: run.agent_id, userId: run.user_id };
+      const known = tips.get(runId);
+      if (known) return { ...known, status: run.status };
+      const last = prepared(
+        "SELECT seq, hash FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1",
+      ).get(runId) as { seq: number; hash: string } | undefined;
+      return {
+        seq: last?.seq ?? 0,
+        hash: last?.hash ?? "",
+        agentId: run.agent_id,
+        userId: run.user_id,
+        status: run.status,
+      };
     });
-    const insert = stmt(
+    const insert = prepared(
       `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)
        VALUES (@run_id, @seq, @id, @type, @actor, @payload_hash, @data, @created_at, @prev_hash, @hash)`,
     );
-    const feedInsert = stmt("INSERT INTO event_feed (workspace, run_id, seq) VALUES (?, ?, ?)");
+    const feedInsert = prepared("INSERT INTO event_feed (workspace, run_id, seq) VALUES (?, ?, ?)");
     sealed.rows.forEach((row, i) => {
       insert.run(row);
       feedInsert.run(sealed.workspaces[i], row.run_id, row.seq);
     });
     for (const [runId, at] of sealed.touched)
-      stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
-    return sealed.results;
+      prepared("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    return sealed;
   });
   const appends = new AppendQueue((items) => {
-    const results = appendBatch.immediate(items);
+    let sealed: ReturnType<typeof sealAppends>;
+    try {
+      sealed = appendBatch.immediate(items);
+    } catch (error) {
+      forgetRunsAndTips();
+      throw error;
+    }
+    // Committed: the new tips, and the runs' new updated_at, for the next batch and readers.
+    sealed.rows.forEach((row, i) => {
+      const ws = sealed.workspaces[i] as string;
+      const run = runRow(ws, row.run_id);
+      if (!run) return;
+      if (tips.size >= 10_000 && !tips.has(row.run_id)) tips.clear();
+      tips.set(row.run_id, { ws, seq: row.seq, hash: row.hash, agentId: run.agent_id, userId: run.user_id });
+    });
+    for (const [runId, at] of sealed.touched) {
+      const cached = cache.peekRun(runId) as RunRow | undefined;
+      if (cached) cache.setRun(runId, { ...cached, updated_at: at });
+    }
     checkpointer.committed();
-    return results;
+    return sealed.results;
   });
 
   const putResource = db.transaction(
@@ -186,16 +269,18 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
   const updateRun = db.transaction(
     (ws: string, id: string, patch: RunPatch, ifStatus: string[] | undefined) => {
-      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as RunRow | undefined;
+      const row = prepared("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as
+        | RunRow
+        | undefined;
       if (!row || (ifStatus && !ifStatus.includes(row.status))) return undefined;
       const next = patchRunRow(row, patch);
-      stmt(
+      prepared(
         `UPDATE runs SET status = @status, blocked_action_id = @blocked_action_id,
            initial_message = @initial_message, invoke_url = @invoke_url, owner = @owner,
            updated_at = @updated_at
          WHERE id = @id`,
       ).run(next);
-      return toRun(next);
+      return next;
     },
   );
 
@@ -306,16 +391,17 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
     async createRun(run: NewRun) {
       const row = newRunRow(run);
-      stmt(
+      prepared(
         `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
            initial_message, invoke_url, owner, user_auth, created_at, updated_at)
          VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
            @initial_message, @invoke_url, @owner, @user_auth, @created_at, @updated_at)`,
       ).run(row);
+      cache.setRun(row.id, row);
       return toRun(row);
     },
     async getRun(ws, id) {
-      const row = stmt("SELECT * FROM runs WHERE id = ? AND workspace = ?").get(id, ws) as RunRow | undefined;
+      const row = runRow(ws, id);
       return row ? toRun(row) : undefined;
     },
     async listRuns(ws, filter = {}) {
@@ -354,14 +440,22 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       ).map(toRun);
     },
     async updateRun(ws, id, patch, ifStatus) {
-      return updateRun.immediate(ws, id, patch, ifStatus);
+      let next: RunRow | undefined;
+      try {
+        next = updateRun.immediate(ws, id, patch, ifStatus);
+      } catch (error) {
+        cache.forgetRuns();
+        throw error;
+      }
+      if (!next) return undefined;
+      cache.setRun(id, next);
+      return toRun(next);
     },
     appendEvent(ws, runId, event) {
       return appends.push(ws, runId, event);
     },
     async listEvents(ws, runId, options = {}) {
-      const owned = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
-      if (!owned) return [];
+      if (!runRow(ws, runId)) return [];
       const afterSeq = options.afterSeq ?? 0;
       const where = `run_id = ? AND seq > ?${options.type ? " AND type = ?" : ""}`;
       const args: unknown[] = options.type ? [runId, afterSeq, options.type] : [runId, afterSeq];
@@ -418,8 +512,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
 
     async listChainedEvents(ws, runId, options) {
-      const owned = stmt("SELECT id FROM runs WHERE id = ? AND workspace = ?").get(runId, ws);
-      if (!owned) return [];
+      if (!runRow(ws, runId)) return [];
       const rows = stmt(
         `SELECT * FROM run_events WHERE run_id = ? AND seq > ? AND created_at >= ? AND created_at < ?
          ORDER BY seq LIMIT ?`,

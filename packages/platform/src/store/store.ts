@@ -116,7 +116,14 @@ export interface TimeWindow {
 }
 
 export type NewRunEvent = Pick<RunEventRecord, "type"> &
-  Partial<Pick<RunEventRecord, "actor" | "payloadHash" | "data">>;
+  Partial<Pick<RunEventRecord, "actor" | "payloadHash" | "data">> & {
+    /**
+     * Append only while the run has not ended (COMPLETED / FAILED), judged when the event is
+     * sealed, atomically with the run's status: else the append fails with {@link RunEndedError},
+     * so nothing lands after a run's outcome.
+     */
+    whileActive?: boolean;
+  };
 
 export interface ApiKeyRecord {
   id: string;
@@ -134,6 +141,17 @@ export interface ApiKeyRecord {
   role: string;
   /** Approver groups, matched against policies' `approvers.groups`. */
   groups: string[];
+}
+
+/** An append `whileActive` to a run that has ended. */
+export class RunEndedError extends Error {
+  override name = "RunEndedError";
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super(`run ${runId} is ${status}: no events after its outcome`);
+  }
 }
 
 export class VersionConflictError extends Error {

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { issueAgentToken, revokeAgentTokens } from "../../src/governance/agent-identity.js";
+import { transitionRun } from "../../src/governance/runs.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;
@@ -121,5 +122,51 @@ describe("runtime callbacks under /internal/<agent-token>", () => {
     await revokeAgentTokens(platform.store, "default", "bot-b");
     const revoked = await internal(`/runs/${otherRunId}/tool-result`, "POST", {}, otherToken);
     assert.equal(revoked.status, 401);
+  });
+
+  // The caller went away and the run FAILED while the agent was still at work: its late report
+  // must not land after the run's outcome.
+  it("refuses a report for a run that has ended (409): the outcome stays the run's last event", async () => {
+    const id = ((await platform.call("POST", "/runs", { agent_id: "bot-a", user_id: "u1" })).json as Json).id;
+    await transitionRun(platform.store, "default", id, "FAILED", {
+      data: { error: "the caller disconnected before the agent answered" },
+    });
+    const late = await internal(`/runs/${id}/tool-result`, "POST", { tool_call_id: "c", result: "late" });
+    assert.equal(late.status, 409);
+    assert.deepEqual(late.json, { error: `run ${id} is FAILED: no events after its outcome` });
+    const events = await platform.store.listEvents("default", id);
+    assert.equal(events.at(-1)?.type, "FAILED");
+    assert.ok(!events.some((e) => e.type === "TOOL_CALLED"));
+  });
+
+  it("a report racing the run's end either precedes the outcome or is refused, never follows it", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      ids.push(
+        ((await platform.call("POST", "/runs", { agent_id: "bot-a", user_id: "u1" })).json as Json).id,
+      );
+    }
+    const outcomes = await Promise.all(
+      ids.map(async (id, i) => {
+        const report = internal(`/runs/${id}/tool-result`, "POST", { tool_call_id: `c${i}`, result: "r" });
+        const end = transitionRun(platform.store, "default", id, i % 2 === 0 ? "FAILED" : "COMPLETED");
+        const [answer] = await Promise.all([report, end]);
+        return answer.status;
+      }),
+    );
+    assert.ok(
+      outcomes.every((status) => status === 201 || status === 409),
+      String(outcomes),
+    );
+    for (const [i, id] of ids.entries()) {
+      const events = await platform.store.listEvents("default", id);
+      const types = events.map((e) => e.type);
+      assert.equal(types.at(-1), i % 2 === 0 ? "FAILED" : "COMPLETED", types.join(","));
+      assert.equal(types.includes("TOOL_CALLED"), outcomes[i] === 201, types.join(","));
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        events.map((_, n) => n + 1),
+      );
+    }
   });
 });

@@ -209,5 +209,73 @@ for (const backend of await storeBackends()) {
       await store.deleteResource("ws", "tool", "t");
       assert.equal(await store.readResource("ws", "tool", "t"), undefined);
     });
+
+    // Runs and chain tips: the SQLite store keeps them between calls; both stores must behave alike.
+    it("a run's own status change is seen at once, another connection's once noticed", async () => {
+      const run = await store.createRun({ workspace: "ws", agentId: "a", userId: "u" });
+      assert.equal((await store.getRun("ws", run.id))?.status, run.status);
+      assert.equal(
+        await store.getRun("elsewhere", run.id),
+        undefined,
+        "a run is found in its own workspace only",
+      );
+      await store.updateRun("ws", run.id, { status: "RUNNING" });
+      assert.equal((await store.getRun("ws", run.id))?.status, "RUNNING");
+      await nextTurn();
+      await fixture.sql("UPDATE runs SET status = $1 WHERE id = $2", ["FAILED", run.id]);
+      await fixture.settle(store);
+      assert.equal((await store.getRun("ws", run.id))?.status, "FAILED");
+      assert.equal(await store.updateRun("ws", run.id, { status: "COMPLETED" }, ["RUNNING"]), undefined);
+      await fixture.sql("DELETE FROM runs WHERE id = $1", [run.id]);
+      await fixture.settle(store);
+      assert.equal(await store.getRun("ws", run.id), undefined);
+    });
+
+    it("an append's updated_at shows on the run it touched", async () => {
+      const run = await store.createRun({ workspace: "ws", agentId: "a", userId: "u" });
+      const event = await store.appendEvent("ws", run.id, { type: "TOOL_REQUEST" });
+      assert.equal((await store.getRun("ws", run.id))?.updatedAt, event.timestamp);
+    });
+
+    it("appends continue the chain gaplessly when another store appended to the same run in between", async () => {
+      const replica = fixture.open();
+      const run = await store.createRun({ workspace: "ws", agentId: "a", userId: "u" });
+      await Promise.all([1, 2, 3].map((i) => store.appendEvent("ws", run.id, { type: "A", data: { i } })));
+      await replica.appendEvent("ws", run.id, { type: "B" });
+      await fixture.settle(store);
+      await store.appendEvent("ws", run.id, { type: "C" });
+      await replica.appendEvent("ws", run.id, { type: "B" });
+      await Promise.all([
+        store.appendEvent("ws", run.id, { type: "C" }),
+        store.appendEvent("ws", run.id, { type: "C" }),
+      ]);
+      const events = await store.listChainedEvents("ws", run.id, { afterSeq: 0, limit: 100 });
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
+      events.forEach((event, i) => {
+        assert.equal(
+          event.prevHash,
+          i === 0 ? "" : events[i - 1]?.hash,
+          `event ${event.seq} links to the one before`,
+        );
+      });
+    });
+
+    it("an append made whileActive fails with RunEndedError once the run has ended, and only then", async () => {
+      const run = await store.createRun({ workspace: "ws", agentId: "a", userId: "u" });
+      await store.appendEvent("ws", run.id, { type: "TOOL_CALLED", whileActive: true });
+      await store.updateRun("ws", run.id, { status: "FAILED" });
+      const [late, audit] = await Promise.allSettled([
+        store.appendEvent("ws", run.id, { type: "TOOL_CALLED", whileActive: true }),
+        store.appendEvent("ws", run.id, { type: "FAILED" }),
+      ]);
+      assert.equal(late.status, "rejected");
+      assert.equal((late as PromiseRejectedResult).reason.name, "RunEndedError");
+      assert.equal(audit.status, "fulfilled");
+      const types = (await store.listEvents("ws", run.id)).map((e) => e.type);
+      assert.deepEqual(types, ["TOOL_CALLED", "FAILED"]);
+    });
   });
 }

@@ -11,7 +11,7 @@
  * See docs/audit.md.
  */
 
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 
 /** The record format's version (`v` in every line); a new projection would be a new version. */
 export const AUDIT_VERSION = 1;
@@ -100,7 +100,13 @@ export const EVENT_STRING_FIELDS = [
   "workspace",
 ] as const;
 
-export const sha256 = (text: string): string => `sha256:${createHash("sha256").update(text).digest("hex")}`;
+/** Node's one-shot `crypto.hash` (20.12+, 21.7+): no Hash object per digest. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+
+/** `sha256:` + the lowercase hex SHA-256 of `text`'s UTF-8 bytes. */
+export const sha256: (text: string) => string = oneShot
+  ? (text) => `sha256:${oneShot("sha256", text, "hex")}`
+  : (text) => `sha256:${crypto.createHash("sha256").update(text).digest("hex")}`;
 
 /** The canonical form of an event's hashed fields (keys in sorted order, as written below). */
 export function canonicalEvent(f: AuditEventFields): string {

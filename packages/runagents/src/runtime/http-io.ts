@@ -40,17 +40,32 @@ export type BodyResult = { ok: true; value: JsonRecord } | { ok: false; status: 
  * Reads a JSON object body. An empty body is `{}`. Invalid JSON and non-objects are 400 (with
  * `lenient`, they are `{}` instead); bodies over {@link MAX_BODY_BYTES} are 413.
  */
-export async function readJsonObject(req: IncomingMessage, lenient = false): Promise<BodyResult> {
-  let text: string;
-  try {
-    text = await readText(req);
-  } catch (error) {
-    return {
-      ok: false,
-      status: (error as { status?: number }).status ?? 400,
-      error: (error as Error).message,
+export function readJsonObject(req: IncomingMessage, lenient = false): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeListener("data", onData);
+        req.resume();
+        resolve({ ok: false, status: 413, error: "request body too large" });
+        return;
+      }
+      chunks.push(chunk);
     };
-  }
+    req.on("data", onData);
+    req.on("end", () => {
+      const text =
+        chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
+      resolve(parseJsonObject(text, lenient));
+    });
+    req.on("error", (error) => resolve({ ok: false, status: 400, error: error.message }));
+  });
+}
+
+/** A body's text as {@link readJsonObject} judges it. */
+function parseJsonObject(text: string, lenient: boolean): BodyResult {
   if (text.trim() === "") return { ok: true, value: {} };
   if (jsonTooDeep(text))
     return lenient ? { ok: true, value: {} } : { ok: false, status: 400, error: TOO_DEEP };
@@ -64,29 +79,6 @@ export async function readJsonObject(req: IncomingMessage, lenient = false): Pro
   return lenient
     ? { ok: true, value: {} }
     : { ok: false, status: 400, error: "request body must be a JSON object" };
-}
-
-function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(Object.assign(new Error("request body too large"), { status: 413 }));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () =>
-      resolve(
-        chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"),
-      ),
-    );
-    req.on("error", reject);
-  });
 }
 
 /**

@@ -8,7 +8,7 @@
 
 import { exitQuietlyOnBrokenPipe } from "../internal/broken-pipe.js";
 import { injectPlatformEnv, loadRuntimeConfig, RuntimeConfigError } from "./env.js";
-import { createLogger } from "./log.js";
+import { createLogger, flushLogs } from "./log.js";
 import { startPlatformRelay } from "./platform-relay.js";
 import { serve } from "./server.js";
 
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const injected = injectPlatformEnv(process.env);
   if (injected.length > 0) logger.info("platform_env_injected", { vars: injected });
   const runtime = await serve({ env, logger });
+  // Whoever waits for `runtime_starting` sees it now, not a batch interval later.
+  flushLogs();
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -78,7 +78,7 @@ export async function invoke(
       return;
     }
     const reply = await invokeSync(rt, parsed);
-    await rt.governance.flush(parsed.runId);
+    if (parsed.runId !== undefined) await rt.governance.flush(parsed.runId);
     sendJson(res, reply.status, reply.body);
   };
   // A user handler runs in a request context of its own (with its trace session).

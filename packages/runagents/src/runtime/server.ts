@@ -17,7 +17,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createOutboundPolicy } from "./outbound.js";
 import { installOutbound } from "./outbound-fetch.js";
 import { health, invoke, ready, resume } from "./routes.js";
-import { withIncomingTrace } from "./trace-context.js";
+import { loadOtel, withIncomingTrace } from "./trace-context.js";
 import type { Runtime } from "./types.js";
 
 export interface ServeOptions {
@@ -67,22 +67,32 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
     handlerError,
   };
   const busy = { inflight: 0, status: "Healthy", changedAt: Math.floor(Date.now() / 1000) };
-  const track = async (work: Promise<void>): Promise<void> => {
+  const idle = (): void => {
+    if (--busy.inflight === 0) setBusy(busy, "Healthy");
+  };
+  const failed = (error: unknown): never => {
+    idle();
+    throw error;
+  };
+  // One promise per request for the bookkeeping (an async wrapper with try/finally costs three).
+  const track = (work: Promise<void>): Promise<void> => {
     if (++busy.inflight === 1) setBusy(busy, "HealthyBusy");
-    try {
-      await work;
-    } finally {
-      if (--busy.inflight === 0) setBusy(busy, "Healthy");
-    }
+    return work.then(idle, failed);
   };
   const secret = config.secret === undefined ? undefined : Buffer.from(config.secret);
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-    route(rt, req, res, outbound.fetch, track, busy, secret).catch((error: unknown) => {
+    const unexpected = (error: unknown): void => {
       logger.error("unexpected_error", { error: (error as Error).message });
       if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
       else res.destroy();
-    });
+    };
+    try {
+      route(rt, req, res, outbound.fetch, track, busy, secret)?.catch(unexpected);
+    } catch (error) {
+      unexpected(error);
+    }
   });
+  await loadOtel();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const socketPath = config.socketPath;
@@ -150,7 +160,8 @@ function setBusy(busy: Busy, status: string): void {
 const POST_ROUTES = new Set(["/invoke", "/invoke/stream", "/invocations"]);
 const GET_ROUTES = new Set(["/", "/healthz", "/readyz", "/ping"]);
 
-async function route(
+/** Answers one request; a promise only when the answer is asynchronous. */
+function route(
   rt: Runtime,
   req: IncomingMessage,
   res: ServerResponse,
@@ -158,7 +169,7 @@ async function route(
   track: (work: Promise<void>) => Promise<void>,
   busy: Busy,
   secret: Buffer | undefined,
-): Promise<void> {
+): Promise<void> | undefined {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
   const path = q === -1 ? url : url.slice(0, q);
@@ -166,7 +177,8 @@ async function route(
   if (method === "POST") {
     if (secret && !presentsSecret(req, secret)) {
       req.resume();
-      return sendJson(res, 401, { error: "missing or wrong X-RunAgents-Runtime-Secret" });
+      sendJson(res, 401, { error: "missing or wrong X-RunAgents-Runtime-Secret" });
+      return;
     }
     const traced = (operation: string, serve: () => Promise<void>) =>
       track(
@@ -174,11 +186,11 @@ async function route(
           req,
           res,
           `${operation} ${rt.config.agentName}`,
-          {
+          () => ({
             "gen_ai.operation.name": "invoke_agent",
             "gen_ai.agent.name": rt.config.agentName,
             ...runIdAttribute(req),
-          },
+          }),
           serve,
         ),
       );
@@ -188,18 +200,23 @@ async function route(
     if (path.startsWith("/resume/"))
       return traced("resume_agent", () => resume(rt, req, res, path.slice("/resume/".length)));
   } else if (method === "GET" || method === "HEAD") {
-    if (path === "/" || path === "/healthz") return health(rt, res);
+    if (path === "/" || path === "/healthz") {
+      health(rt, res);
+      return;
+    }
     if (path === "/readyz") return ready(rt, res, fetchFn);
-    if (path === "/ping")
-      return sendJson(res, 200, { status: busy.status, time_of_last_update: busy.changedAt });
+    if (path === "/ping") {
+      sendJson(res, 200, { status: busy.status, time_of_last_update: busy.changedAt });
+      return;
+    }
   }
   req.resume();
   if (POST_ROUTES.has(path) || path.startsWith("/resume/")) {
-    return sendJson(res, 405, { error: "method not allowed" }, { Allow: "POST" });
-  }
-  if (GET_ROUTES.has(path))
-    return sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
-  sendJson(res, 404, { error: "not found" });
+    sendJson(res, 405, { error: "method not allowed" }, { Allow: "POST" });
+  } else if (GET_ROUTES.has(path)) {
+    sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
+  } else sendJson(res, 404, { error: "not found" });
+  return undefined;
 }
 
 function runIdAttribute(req: IncomingMessage): Record<string, string> {

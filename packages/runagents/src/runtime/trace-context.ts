@@ -29,9 +29,13 @@ export function currentTraceHeaders(): TraceHeaders | undefined {
 
 /** `trace_id` / `span_id` of the request's trace context for a log line; empty outside one. */
 export function traceLogFields(): { trace_id?: string; span_id?: string } {
-  const parsed = parseTraceparent(storage.getStore()?.traceparent);
-  return parsed ? { trace_id: parsed.traceId, span_id: parsed.spanId } : {};
+  const headers = storage.getStore();
+  if (headers === undefined) return NO_FIELDS;
+  const parsed = parseTraceparent(headers.traceparent);
+  return parsed ? { trace_id: parsed.traceId, span_id: parsed.spanId } : NO_FIELDS;
 }
+
+const NO_FIELDS: { trace_id?: string; span_id?: string } = Object.freeze({});
 
 /** `traceparent` parsed; undefined unless version 00 with non-zero ids. */
 export function parseTraceparent(
@@ -54,6 +58,7 @@ interface OtelSpan {
 }
 interface OtelApi {
   ROOT_CONTEXT: unknown;
+  ProxyTracerProvider?: new () => { getDelegate(): unknown };
   SpanKind: { SERVER: number };
   SpanStatusCode: { ERROR: number };
   trace: {
@@ -62,26 +67,78 @@ interface OtelApi {
     };
     setSpanContext(context: unknown, spanContext: Record<string, unknown>): unknown;
     setSpan(context: unknown, span: OtelSpan): unknown;
+    getTracerProvider(): { getDelegate?(): unknown };
   };
   context: { with<T>(context: unknown, fn: () => T): T };
 }
 
 let otel: Promise<OtelApi | undefined> | undefined;
+/** The API once loaded (`null`: not installed); `undefined` until {@link loadOtel} settles. */
+let loaded: OtelApi | null | undefined;
+/** The API's no-op tracer provider: while the global provider delegates to it, no SDK is registered. */
+let noopProvider: unknown;
 const OTEL_API = "@opentelemetry/api";
 
-function loadOtel(): Promise<OtelApi | undefined> {
+/**
+ * Loads `@opentelemetry/api` if it is installed. `serve()` awaits this once before listening, so
+ * requests find the outcome without awaiting anything.
+ */
+export function loadOtel(): Promise<OtelApi | undefined> {
   otel ??= import(OTEL_API).then(
-    (api: OtelApi) => api,
-    () => undefined,
+    (api: OtelApi) => {
+      loaded = api;
+      noopProvider = api.ProxyTracerProvider ? new api.ProxyTracerProvider().getDelegate() : undefined;
+      return api;
+    },
+    () => {
+      loaded = null;
+      return undefined;
+    },
   );
   return otel;
+}
+
+/** The API when an SDK is registered (a recording tracer provider); else undefined, at no cost. */
+function registeredOtel(): OtelApi | undefined {
+  if (!loaded) return undefined;
+  if (noopProvider === undefined) return loaded;
+  const provider = loaded.trace.getTracerProvider();
+  return provider === noopProvider || provider.getDelegate?.() === noopProvider ? undefined : loaded;
 }
 
 /**
  * Runs `serve` with the request's trace context (see the module comment); `name` and
  * `attributes` describe the span when one is recorded.
  */
-export async function withIncomingTrace(
+export function withIncomingTrace(
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: string,
+  attributes: () => Record<string, string>,
+  serve: () => Promise<void>,
+): Promise<void> {
+  const header = req.headers.traceparent;
+  if (loaded === undefined) {
+    // Only before serve() awaited loadOtel (a caller using this module on its own).
+    return loadOtel().then(() => withIncomingTrace(req, res, name, attributes, serve));
+  }
+  const api = registeredOtel();
+  if (!api) {
+    if (header === undefined) return serve();
+    const incoming = parseTraceparent(typeof header === "string" ? header : undefined);
+    if (!incoming) return serve();
+    return storage.run({ traceparent: header as string, tracestate: tracestateOf(req) }, serve);
+  }
+  return recordSpan(api, req, res, name, attributes(), serve);
+}
+
+function tracestateOf(req: IncomingMessage): string | undefined {
+  const state = req.headers.tracestate;
+  return typeof state === "string" && state.length <= 512 ? state : undefined;
+}
+
+async function recordSpan(
+  api: OtelApi,
   req: IncomingMessage,
   res: ServerResponse,
   name: string,
@@ -90,13 +147,7 @@ export async function withIncomingTrace(
 ): Promise<void> {
   const header = req.headers.traceparent;
   const incoming = parseTraceparent(typeof header === "string" ? header : undefined);
-  const state = req.headers.tracestate;
-  const tracestate = typeof state === "string" && state.length <= 512 ? state : undefined;
-  const api = await loadOtel();
-  if (!api) {
-    if (!incoming) return serve();
-    return storage.run({ traceparent: header as string, tracestate }, serve);
-  }
+  const tracestate = tracestateOf(req);
   const parent = incoming
     ? api.trace.setSpanContext(api.ROOT_CONTEXT, {
         traceId: incoming.traceId,

@@ -63,7 +63,8 @@ export function runUserHandler(
     let value: unknown;
     let pause: JsonRecord | undefined;
     try {
-      const returned = await callHandler(handler, toRequest(inv), toContext(rt, inv, emit));
+      let returned = callHandler(handler, toRequest(inv), toContext(rt, inv, emit));
+      if (isThenable(returned)) returned = await returned;
       if (isStreamable(returned)) {
         const decoder = new TextDecoder();
         for await (const chunk of returned) {
@@ -165,6 +166,14 @@ export function normalizeResult(value: unknown): JsonRecord {
   }
   if (Array.isArray(value)) return { response: JSON.stringify(value) };
   return { response: String(value) };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 function isStreamable(value: unknown): value is AsyncIterable<unknown> {

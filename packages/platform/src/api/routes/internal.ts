@@ -18,9 +18,14 @@
  *   are kept up to 4000 characters (`result_length` has the full size). A non-2xx `status_code`
  *   is summarised as a failure, never as "returned N characters". The runtime answers its invoke
  *   only once its reports are answered, so they precede the run's outcome; it does not report
- *   calls the egress denied or held (the egress recorded those).
+ *   calls the egress denied or held (the egress recorded those). A report for a run that has
+ *   already ended (its caller disconnected, say, and the run FAILED while the agent was still
+ *   working) is 409 `run <id> is FAILED: no events after its outcome`: a run's COMPLETED / FAILED
+ *   event is always its last. Judged atomically with the run's status when the event is sealed.
+ *   (The egress recorded such a late call on the wire anyway, in an audit run carrying the run's
+ *   id as `claimed_run_id`.)
  */
-import { HttpError, notFound } from "../../errors.js";
+import { conflict, HttpError, notFound } from "../../errors.js";
 import {
   AGENT_TOKEN_PREFIX,
   type AgentIdentity,
@@ -28,8 +33,8 @@ import {
   resolveAgentToken,
 } from "../../governance/agent-identity.js";
 import { whenBegun } from "../../governance/invocations.js";
-import { loadRun, recordEvent } from "../../governance/runs.js";
-import type { Doc, RunRecord } from "../../store/store.js";
+import { isTerminal, loadRun, recordEvent } from "../../governance/runs.js";
+import { type Doc, RunEndedError, type RunRecord } from "../../store/store.js";
 import { isObject } from "../../validate.js";
 import { created, ok, type RequestContext, type RouteDef } from "../context.js";
 import type { Router } from "../router.js";
@@ -97,6 +102,7 @@ async function getCheckpoint(ctx: RequestContext) {
 
 async function toolResult(ctx: RequestContext) {
   const { identity, run } = await agentRun(ctx);
+  if (isTerminal(run.status)) throw conflict(new RunEndedError(run.id, run.status).message);
   const body = ctx.body;
   for (const key of ["tool_call_id", "function_name", "tool_id"]) {
     if (body[key] !== undefined && body[key] !== null && typeof body[key] !== "string") {
@@ -117,6 +123,7 @@ async function toolResult(ctx: RequestContext) {
   const tool = text(body.tool_id) || text(body.function_name).split("__")[0] || "";
   const event = await recordEvent(ctx.store, identity.workspace, run.id, {
     type: "TOOL_CALLED",
+    whileActive: true,
     actor: identity.agent,
     data: {
       tool_call_id: text(body.tool_call_id),
@@ -133,6 +140,8 @@ async function toolResult(ctx: RequestContext) {
           ? `${text(body.function_name) || tool} failed with HTTP ${status}`
           : `${text(body.function_name) || tool} returned ${result.length} characters`,
     },
+  }).catch((error: unknown) => {
+    throw error instanceof RunEndedError ? conflict(error.message) : error;
   });
   return created({ event_id: event.id, seq: event.seq });
 }
