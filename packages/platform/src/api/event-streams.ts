@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
-import type { Store } from "../store/store.js";
+import type { ResourceChange, Store } from "../store/store.js";
 import type { Principal, Services } from "./context.js";
 
 export const TICKET_TTL_MS = 30_000;
@@ -27,6 +27,8 @@ interface Ticket {
 export interface OpenStream {
   workspace: string;
   wake(): void;
+  /** A resource of the stream's workspace was written or deleted (approvals, agents). */
+  changed?(change: ResourceChange): void;
   res: ServerResponse;
 }
 
@@ -34,10 +36,14 @@ export class EventStreams {
   readonly #tickets = new Map<string, Ticket>();
   readonly #open = new Set<OpenStream>();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeChanges: () => void;
 
   constructor(store: Store) {
     this.#unsubscribe = store.onEventsAppended((workspaces) => {
       for (const stream of this.#open) if (workspaces.has(stream.workspace)) stream.wake();
+    });
+    this.#unsubscribeChanges = store.onResourceChanged((change) => {
+      for (const stream of this.#open) if (stream.workspace === change.workspace) stream.changed?.(change);
     });
   }
 
@@ -74,6 +80,7 @@ export class EventStreams {
   /** Ends every open stream (platform shutdown): clients reconnect with Last-Event-ID. */
   close(): void {
     this.#unsubscribe();
+    this.#unsubscribeChanges();
     for (const stream of this.#open) stream.res.end();
     this.#open.clear();
     this.#tickets.clear();

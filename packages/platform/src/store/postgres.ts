@@ -23,6 +23,7 @@ import type { SecretBox } from "./crypto.js";
 import { AppendQueue, type ChainTip, type PendingAppend, runKey, sealAppends } from "./event-append.js";
 import { NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import { ReadCache } from "./read-cache.js";
+import { ResourceChanges } from "./resource-changes.js";
 import {
   type ApiKeyRow,
   apiKeyRow,
@@ -173,6 +174,7 @@ export function openPostgresStore(
   };
 
   const inFlight = new Set<Promise<unknown>>();
+  const changes = new ResourceChanges();
   const appends = new AppendQueue((items) => {
     const batch = transaction((client) => appendBatch(client, items));
     inFlight.add(batch);
@@ -285,6 +287,7 @@ export function openPostgresStore(
       }
       const { created, ...row } = written;
       afterWrite(seen, ws, kind, name, row);
+      changes.emit(ws, kind, name);
       return { record: toResource<T>(row), created: created === true };
     },
     async deleteResource(ws, kind, name) {
@@ -294,6 +297,7 @@ export function openPostgresStore(
         [ws, kind, name],
       );
       afterWrite(seen, ws, kind, name, null);
+      if ((rowCount ?? 0) > 0) changes.emit(ws, kind, name);
       return (rowCount ?? 0) > 0;
     },
 
@@ -434,6 +438,9 @@ export function openPostgresStore(
     },
     onEventsAppended(listener) {
       return appends.onAppended(listener);
+    },
+    onResourceChanged(listener) {
+      return changes.on(listener);
     },
     async listChainedEvents(ws, runId, options) {
       if (!(await ownedRun(ws, runId))) return [];

@@ -15,6 +15,7 @@ import type { SecretBox } from "./crypto.js";
 import { AppendQueue, type PendingAppend, sealAppends } from "./event-append.js";
 import { MIGRATIONS } from "./migrations.js";
 import { ReadCache } from "./read-cache.js";
+import { ResourceChanges } from "./resource-changes.js";
 import {
   type ApiKeyRow,
   apiKeyRow,
@@ -100,6 +101,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       stmt("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
     return sealed.results;
   });
+  const changes = new ResourceChanges();
   const appends = new AppendQueue((items) => {
     const results = appendBatch.immediate(items);
     checkpointer.committed();
@@ -194,6 +196,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       cache.forgetRow(ws, kind, name);
       cache.setRow(ws, kind, name, outcome.row);
       checkpointer.committed();
+      changes.emit(ws, kind, name);
       return { record: toResource<T>(outcome.row), created: outcome.created };
     },
     async deleteResource(ws, kind, name) {
@@ -202,6 +205,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         stmt("DELETE FROM resources WHERE workspace = ? AND kind = ? AND name = ?").run(ws, kind, name)
           .changes > 0;
       cache.setRow(ws, kind, name, null);
+      if (deleted) changes.emit(ws, kind, name);
       return deleted;
     },
 
@@ -316,6 +320,9 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
     onEventsAppended(listener) {
       return appends.onAppended(listener);
+    },
+    onResourceChanged(listener) {
+      return changes.on(listener);
     },
 
     async listChainedEvents(ws, runId, options) {

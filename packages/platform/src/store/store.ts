@@ -6,6 +6,10 @@
  * filtered, ordered and appended to concurrently.
  */
 
+import type { ResourceChange } from "./resource-changes.js";
+
+export type { ResourceChange } from "./resource-changes.js";
+
 export type ResourceKind =
   | "agent"
   | "tool"
@@ -237,6 +241,11 @@ export interface Store {
    * workspaces that got some; returns the unsubscribe.
    */
   onEventsAppended(listener: (workspaces: ReadonlySet<string>) => void): () => void;
+  /**
+   * Called after each resource this store writes or deletes (this process's writes only; other
+   * processes' are not seen); returns the unsubscribe.
+   */
+  onResourceChanged(listener: (change: ResourceChange) => void): () => void;
 
   /** Secrets are encrypted at rest; only the egress and gateway read them back. */
   putSecret(ws: string, name: string, values: Record<string, string>): Promise<void>;

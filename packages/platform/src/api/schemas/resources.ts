@@ -70,6 +70,10 @@ export const AgentConfig = component(
     model_usage: array(Json),
     required_tools: array(string()),
     policies: array(string()),
+    config_version: string({
+      description:
+        "Changes whenever the configuration does: send it back as expected_config_version to update only what you read",
+    }),
     webhook: nullable(
       object(
         { url: string(), signed: boolean() },
@@ -88,6 +92,12 @@ const AgentConfigUpdate = object({
   required_tools: optional(array(any("A tool name, or {name}"))),
   policies: optional(array(string())),
   webhook: optional(any("A run webhook URL or {url, secret} for runs invoked without one; null removes it")),
+  expected_config_version: optional(
+    string({
+      description:
+        "The config_version this update was made from: 409 when the configuration changed since (reload it)",
+    }),
+  ),
 });
 
 const Capability = component(
@@ -320,6 +330,17 @@ export const AGENT_ROUTES = {
   delete: { responses: { 200: Deleted } },
   getConfig: { responses: { 200: AgentConfig } },
   putConfig: described({ body: AgentConfigUpdate, responses: { 200: AgentConfig } }),
+  redeploy: {
+    responses: {
+      202: object({
+        agent: string(),
+        namespace: string(),
+        phase: string(),
+        message: string(),
+        version: integer({ description: "The deployment version being started (0: none to run)" }),
+      }),
+    },
+  },
   logs: {
     query: object({
       tail: optional(
