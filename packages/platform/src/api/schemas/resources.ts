@@ -123,6 +123,7 @@ export const Tool = component(
     access_mode: string(),
     auth: string({ description: "Alias of auth_type" }),
     auth_type: oneOf(["None", "APIKey", "OAuth2"]),
+    credentials_set: boolean({ description: "Whether credentials are stored (they are never shown)" }),
     capabilities: array(Capability),
     ...stamps,
   }),
@@ -132,7 +133,12 @@ const ToolInput = object({
   name: resourceName(),
   spec: optional(Json),
   credentials: optional(
-    object({ api_key: optional(string()), client_id: optional(string()), client_secret: optional(string()) }),
+    nullable(
+      object(
+        { api_key: optional(string()), client_id: optional(string()), client_secret: optional(string()) },
+        { description: "Written once, never shown; omit to keep the stored ones, null to remove them" },
+      ),
+    ),
   ),
   base_url: optional(string({ format: "uri", description: "The flat form: instead of spec" })),
   description: optional(string()),
