@@ -21,7 +21,9 @@ describe("tools API", () => {
     assert.equal((made.json as Record<string, any>).credentials_set, true);
     const edited = await platform.call("POST", "/tools", { ...body, description: "edited" });
     assert.equal((edited.json as Record<string, any>).credentials_set, true);
-    assert.deepEqual(await platform.store.getSecret("default", "crm-creds-credentials"), { api_key: "sk-crm-9876" });
+    assert.deepEqual(await platform.store.getSecret("default", "crm-creds-credentials"), {
+      api_key: "sk-crm-9876",
+    });
     const cleared = await platform.call("POST", "/tools", { ...body, credentials: null });
     assert.equal(cleared.status, 200, cleared.text);
     assert.equal((cleared.json as Record<string, any>).credentials_set, false);
