@@ -103,7 +103,7 @@ export function Providers({
           </select>
         </label>
         <Field
-          label="Endpoint (optional)"
+          label="Endpoint"
           value={endpoint}
           onInput={setEndpoint}
           placeholder="https://api.openai.com/v1"
