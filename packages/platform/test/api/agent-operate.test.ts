@@ -33,7 +33,19 @@ class NamedEvents {
     this.#reader = body.getReader();
   }
 
-  async until(match: (e: NamedEvent) => boolean): Promise<NamedEvent> {
+  /** The first event (from now) that matches; fails after 20 s, naming what it saw. */
+  until(match: (e: NamedEvent) => boolean): Promise<NamedEvent> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no matching event in 20 s; seen: ${JSON.stringify(this.seen)}`)),
+        20_000,
+      );
+    });
+    return Promise.race([this.#until(match), late]).finally(() => clearTimeout(timer));
+  }
+
+  async #until(match: (e: NamedEvent) => boolean): Promise<NamedEvent> {
     for (;;) {
       const end = this.#buffer.indexOf("\n\n");
       if (end >= 0) {
@@ -98,12 +110,41 @@ describe("operating an agent through the API", () => {
     assert.equal(body.agent, "operated");
     assert.equal(body.version, 1);
     assert.equal(typeof body.phase, "string");
+    // The serving process keeps serving while the new one starts; both states arrive on the feed.
+    await feed.until(
+      (e) => e.event === "agent" && e.data.name === "operated" && /deploying version 1/.test(e.data.message),
+    );
     const running = await feed.until(
-      (e) => e.event === "agent" && e.data.name === "operated" && e.data.phase === "Running",
+      (e) =>
+        e.event === "agent" &&
+        e.data.name === "operated" &&
+        e.data.phase === "Running" &&
+        e.data.message === "version 1 is running",
     );
     assert.equal(running.data.version, 1);
     feed.close();
     assert.equal((await platform.call("POST", "/agents/nobody/redeploy")).status, 404);
+  });
+
+  it("lists the agent's versions, newest first, with the one serving", async () => {
+    const again = await platform.call("POST", "/deploy", {
+      agent_name: "operated",
+      source_files: { "agent.mjs": `${AGENT}// v2\n` },
+      entry_point: "agent.mjs",
+    });
+    assert.equal(again.status, 201, again.text);
+    await waitForAgent(platform, "operated", (a) => a.status?.phase === "Running" && a.status?.version === 2);
+    const res = await platform.call("GET", "/agents/operated/versions");
+    assert.equal(res.status, 200, res.text);
+    const body = res.json as Json;
+    assert.equal(body.serving, 2);
+    assert.deepEqual(
+      body.versions.map((v: Json) => v.version),
+      [2, 1],
+    );
+    assert.notEqual(body.versions[0].digest, body.versions[1].digest);
+    assert.ok(Date.parse(body.versions[0].deployed_at) >= Date.parse(body.versions[1].deployed_at));
+    assert.equal((await platform.call("GET", "/agents/nobody/versions")).status, 404);
   });
 
   it("refuses a redeploy from a viewer key (403) and allows it to a developer key", async () => {

@@ -320,6 +320,7 @@ async function workload(hit: Hit, platform: TestPlatform, upstream: string): Pro
   await hit("PUT", "/agents/hello-world/config", { system_prompt: "Be brief." }, 200);
   await waitForAgent(platform, "hello-world", phaseIs("Running"));
   await hit("POST", "/agents/hello-world/redeploy", undefined, 202);
+  await hit("GET", "/agents/hello-world/versions", undefined, 200);
   await waitForAgent(platform, "hello-world", phaseIs("Running"));
   const reply = await hit("POST", "/agents/hello-world/invoke", { message: "Hello" }, 200);
   await hit("POST", "/agents/hello-world/invoke/stream", { message: "Stream it" }, 200);

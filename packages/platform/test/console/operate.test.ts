@@ -108,6 +108,9 @@ describe("operating the platform from the console in Chromium", () => {
       .first()
       .waitFor();
     await page.getByTestId("agent-phase").getByText("Running").waitFor();
+    const versions = page.getByTestId("agent-versions");
+    await versions.getByText("Version 1").waitFor();
+    assert.match(await shown(versions), /Version 1 deployed .+ serving/);
     await check(page, "console-agent-operate");
   });
 

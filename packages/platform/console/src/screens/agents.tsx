@@ -85,6 +85,13 @@ function AgentDetail({ name }: { name: string }) {
       get<{ id: string; status: string; created_at: string }[]>(`/runs?agent_id=${encodeURIComponent(name)}`),
     [name],
   );
+  const versions = useLoad(
+    () =>
+      get<{ serving: number; versions: { version: number; digest: string; deployed_at: string }[] }>(
+        `${path}/versions`,
+      ),
+    [name],
+  );
   const [error, setError] = useState<unknown>(undefined);
   const [note, setNote] = useState("");
   const [confirming, setConfirming] = useState(false);
@@ -102,7 +109,10 @@ function AgentDetail({ name }: { name: string }) {
       onAgentPhase((e) => {
         if (e.name !== name) return;
         setLive(e);
-        if (e.phase !== "Deleted") agent.reload();
+        if (e.phase !== "Deleted") {
+          agent.reload();
+          versions.reload();
+        }
       }),
     [name],
   );
@@ -185,6 +195,21 @@ function AgentDetail({ name }: { name: string }) {
           <dd>{a.system_prompt || "—"}</dd>
         </dl>
       ) : null}
+      <h2>Versions</h2>
+      <ErrorNote error={versions.error} />
+      {versions.data && versions.data.versions.length === 0 ? (
+        <Empty>No source deployments (an image or draft deployment is recorded only).</Empty>
+      ) : null}
+      <ol class="plain" data-testid="agent-versions">
+        {(versions.data?.versions ?? []).map((v) => (
+          <li key={v.version}>
+            <strong>Version {v.version}</strong>{" "}
+            <span class="muted small">deployed {when(v.deployed_at)}</span>{" "}
+            <span class="mono small">{v.digest.replace(/^sha256:/, "").slice(0, 12)}</span>{" "}
+            {v.version === versions.data?.serving ? <StatusPill status="serving" /> : null}
+          </li>
+        ))}
+      </ol>
       <ConfigForm name={name} onSaved={agent.reload} />
       <h2>Recent runs</h2>
       {(runs.data ?? []).length === 0 ? <Empty>No runs yet.</Empty> : null}

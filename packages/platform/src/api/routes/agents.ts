@@ -21,6 +21,7 @@ import {
   updateAgentConfig,
 } from "../../deploy/agent-config.js";
 import { removeAgent } from "../../deploy/deploy-agent.js";
+import { getDeployment } from "../../deploy/supervisor/deployments.js";
 import { HttpError, notFound } from "../../errors.js";
 import { listUsage, monthPeriod, resolveModelProvider, usageRows } from "../../gateway/spend.js";
 import { agentWebhookView, deleteAgentWebhook } from "../../governance/run-webhooks.js";
@@ -51,12 +52,31 @@ export function registerAgentRoutes(api: Router<RouteDef>): void {
     permission: "develop",
     handler: putConfig,
   });
+  api.add("GET", "/agents/:name/versions", {
+    schema: AGENT_ROUTES.versions,
+    permission: "read",
+    handler: versions,
+  });
   api.add("POST", "/agents/:name/redeploy", {
     schema: AGENT_ROUTES.redeploy,
     permission: "develop",
     handler: redeploy,
   });
   registerInvokeRoutes(api);
+}
+
+/** The agent's source deployments, newest first, and the one serving now (0: none). */
+async function versions(ctx: RequestContext) {
+  const name = ctx.params.name as string;
+  const record = await loadAgent(ctx, name);
+  const status = isObject(record.doc.status) ? record.doc.status : {};
+  const deployment = await getDeployment(ctx.store, { workspace: ctx.workspace, name });
+  return ok({
+    agent: name,
+    namespace: ctx.workspace,
+    serving: typeof status.version === "number" ? status.version : 0,
+    versions: [...(deployment?.history ?? [])].reverse(),
+  });
 }
 
 /** Builds (when needed) and starts the agent's current deployment again; 202 with the new phase. */

@@ -336,6 +336,23 @@ export const AGENT_ROUTES = {
   delete: { responses: { 200: Deleted } },
   getConfig: { responses: { 200: AgentConfig } },
   putConfig: described({ body: AgentConfigUpdate, responses: { 200: AgentConfig } }),
+  versions: {
+    responses: {
+      200: object({
+        agent: string(),
+        namespace: string(),
+        serving: integer({ description: "The version serving requests now (0: none)" }),
+        versions: array(
+          object({
+            version: integer(),
+            digest: string({ description: "Digest of the version's source files" }),
+            deployed_at: string({ format: "date-time" }),
+          }),
+          { description: "Source deployments, newest first (the last 50)" },
+        ),
+      }),
+    },
+  },
   redeploy: {
     responses: {
       202: object({
@@ -343,7 +360,7 @@ export const AGENT_ROUTES = {
         namespace: string(),
         phase: string(),
         message: string(),
-        version: integer({ description: "The deployment version being started (0: none to run)" }),
+        version: integer({ description: "The version serving requests now (0: none yet)" }),
       }),
     },
   },
