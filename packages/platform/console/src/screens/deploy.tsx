@@ -67,7 +67,8 @@ export function DeployScreen() {
       onAgentPhase((e) => {
         if (e.name !== watched.current) return;
         setPhase(e.phase);
-        setMessage(e.message);
+        // The first line says what happened; the log lines after it are in the log below.
+        setMessage(e.message.split("\n")[0] ?? "");
       }),
     [],
   );
@@ -158,7 +159,7 @@ export function DeployScreen() {
               <option value="">Choose…</option>
               {(catalog.data?.items ?? []).map((item) => (
                 <option key={item.id} value={item.id}>
-                  {item.name ?? item.id} — {item.description}
+                  {item.name ?? item.id}
                 </option>
               ))}
             </select>
