@@ -210,10 +210,21 @@ describe("operating an agent through the API", () => {
     assert.equal(created.status, 201, created.text);
     assert.equal(created.json && (created.json as Json).run_id, "");
     assert.equal((await feed.until((e) => e.event === "approval")).data.pending, 1);
+    // Another workspace's request is not counted here (nor sent at all).
+    const elsewhere = await platform.call("POST", "/workspaces/other-team/approvals/requests", {
+      subject: "erin",
+      tool_id: "crm",
+    });
+    assert.equal(elsewhere.status, 201, elsewhere.text);
     const id = (created.json as Json).id;
     const rejected = await platform.call("POST", `/approvals/requests/${id}/reject`, { reason: "no" });
     assert.equal(rejected.status, 200, rejected.text);
     assert.equal((await feed.until((e) => e.event === "approval")).data.pending, 0);
+    assert.deepEqual(
+      feed.seen.filter((e) => e.event === "approval").map((e) => e.data.pending),
+      [0, 1, 0],
+      "the other workspace's request moved nothing",
+    );
     feed.close();
     const bad = await fetch(`${platform.api}/events/stream?approvals=maybe`, {
       headers: { ...platform.authHeaders, Accept: "text/event-stream" },
