@@ -132,11 +132,14 @@ describe("operating the platform from the console in Chromium", () => {
     await conflict.getByRole("button", { name: "Reload configuration" }).click();
     await page.waitForFunction(valueIs, ["system-prompt", "Theirs."]);
     await page.getByLabel("System prompt").fill("Mine, after reading theirs.");
+    await page.getByLabel("Default model (provider/model)").fill("openai/gpt-4o");
     await page.getByRole("button", { name: "Save configuration" }).click();
     await page.getByText("Saved: the agent restarts with it.").waitFor();
-    assert.equal(
-      ((await platform.call("GET", "/agents/chatty/config")).json as Json).system_prompt,
-      "Mine, after reading theirs.",
+    const saved = (await platform.call("GET", "/agents/chatty/config")).json as Json;
+    assert.equal(saved.system_prompt, "Mine, after reading theirs.");
+    assert.deepEqual(
+      saved.llm_configs.map((c: Json) => [c.role, c.provider, c.model]),
+      [["default", "openai", "gpt-4o"]],
     );
   });
 

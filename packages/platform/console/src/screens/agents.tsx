@@ -232,11 +232,54 @@ function AgentDetail({ name }: { name: string }) {
   );
 }
 
+interface LlmConfig {
+  role?: string;
+  provider?: string;
+  model?: string;
+  monthly_budget_usd?: number;
+}
+
 interface AgentConfig {
   system_prompt: string;
   policies: string[];
   required_tools: string[];
+  llm_configs: LlmConfig[];
   config_version: string;
+}
+
+const isDefault = (c: LlmConfig, i: number) => c.role === "default" || (!c.role && i === 0);
+
+/** `provider/model` of the default model mapping ("" when there is none). */
+function defaultModel(configs: LlmConfig[]): string {
+  const found = configs.find(isDefault);
+  return found ? [found.provider, found.model].filter(Boolean).join("/") : "";
+}
+
+/** The mappings with the default one replaced by `provider/model` (removed when blank). */
+function withDefaultModel(configs: LlmConfig[], value: string): LlmConfig[] {
+  const others = configs
+    .filter((c, i) => !isDefault(c, i))
+    .map(({ role, provider, model, monthly_budget_usd }) => ({
+      role,
+      provider,
+      model,
+      ...(monthly_budget_usd === undefined ? {} : { monthly_budget_usd }),
+    }));
+  const trimmed = value.trim();
+  if (!trimmed) return others;
+  const slash = trimmed.indexOf("/");
+  const previous = configs.find(isDefault);
+  return [
+    {
+      role: "default",
+      provider: slash > 0 ? trimmed.slice(0, slash) : "openai",
+      model: slash > 0 ? trimmed.slice(slash + 1) : trimmed,
+      ...(previous?.monthly_budget_usd === undefined
+        ? {}
+        : { monthly_budget_usd: previous.monthly_budget_usd }),
+    },
+    ...others,
+  ];
 }
 
 /**
@@ -250,6 +293,7 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
   const [prompt, setPrompt] = useState<string | undefined>(undefined);
   const [policies, setPolicies] = useState<string | undefined>(undefined);
   const [tools, setTools] = useState<string | undefined>(undefined);
+  const [model, setModel] = useState<string | undefined>(undefined);
   const [status, setStatus] = useState("");
   const [error, setError] = useState<unknown>(undefined);
   const [stale, setStale] = useState(false);
@@ -264,6 +308,7 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
     setPrompt(undefined);
     setPolicies(undefined);
     setTools(undefined);
+    setModel(undefined);
     setStale(false);
     setError(undefined);
     setStatus("");
@@ -278,12 +323,14 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
         system_prompt: prompt ?? loaded.system_prompt,
         policies: list(policies ?? loaded.policies.join(", ")),
         required_tools: list(tools ?? loaded.required_tools.join(", ")),
+        ...(model === undefined ? {} : { llm_configs: withDefaultModel(loaded.llm_configs, model) }),
         expected_config_version: loaded.config_version,
       });
       setStatus("Saved: the agent restarts with it.");
       setPrompt(undefined);
       setPolicies(undefined);
       setTools(undefined);
+      setModel(undefined);
       config.reload();
       onSaved();
     } catch (err) {
@@ -310,6 +357,12 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
         label="Required tools (comma-separated)"
         value={tools ?? loaded.required_tools.join(", ")}
         onInput={setTools}
+      />
+      <Field
+        label="Default model (provider/model)"
+        value={model ?? defaultModel(loaded.llm_configs)}
+        onInput={setModel}
+        placeholder="openai/gpt-4o-mini"
       />
       <button type="submit" class="primary">
         Save configuration
