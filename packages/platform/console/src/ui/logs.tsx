@@ -9,6 +9,7 @@ export function LiveLogs({ agent, tail = 200 }: { agent: string; tail?: number }
   const [lines, setLines] = useState<string[]>([]);
   const [state, setState] = useState("Connecting…");
   const [error, setError] = useState<unknown>(undefined);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     setLines([]);
     setError(undefined);
@@ -35,11 +36,16 @@ export function LiveLogs({ agent, tail = 200 }: { agent: string; tail?: number }
     );
     setState("Following");
     return () => stop.abort();
-  }, [agent, tail]);
+  }, [agent, tail, attempt]);
   return (
     <>
       <p class="muted small" data-testid="logs-state">
-        {state}
+        {state}{" "}
+        {state.startsWith("Stopped") ? (
+          <button type="button" class="link" onClick={() => setAttempt((n) => n + 1)}>
+            Follow again
+          </button>
+        ) : null}
       </p>
       <ErrorNote error={error} />
       <pre class="logs" data-testid="agent-logs" aria-live="off">
