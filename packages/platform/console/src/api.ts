@@ -2,9 +2,13 @@
  * Calls to the platform's public /api/v1 (same origin), with the session's API key. Every
  * failure becomes an `ApiError` that says what happened and what to do next.
  */
-import { apiKey, signOut } from "./session.js";
+import { apiKey, signOut, workspace } from "./session.js";
 
 export const API = "/api/v1";
+
+/** The API base of the current workspace: `/api/v1` for `default`, else `/api/v1/workspaces/<ws>`. */
+export const apiBase = (): string =>
+  workspace.value === "default" ? API : `${API}/workspaces/${encodeURIComponent(workspace.value)}`;
 
 export class ApiError extends Error {
   constructor(
@@ -27,12 +31,17 @@ export function nextStep(status: number): string {
   return "Correct the input and try again.";
 }
 
-export async function request(method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { "X-RunAgents-API-Key": apiKey.value, Accept: "application/json" };
+export async function request(
+  method: string,
+  path: string,
+  body?: unknown,
+  accept = "application/json",
+): Promise<Response> {
+  const headers: Record<string, string> = { "X-RunAgents-API-Key": apiKey.value, Accept: accept };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;
   try {
-    res = await fetch(`${API}${path}`, {
+    res = await fetch(`${apiBase()}${path}`, {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

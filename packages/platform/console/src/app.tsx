@@ -1,7 +1,6 @@
 /** The shell: sign-in gate, navigation with the live approvals badge, and the screen for the route. */
 import { useEffect } from "preact/hooks";
-import { pendingApprovals, watchPending } from "./inbox.js";
-import { connectFeed, liveStatus, stopFeed } from "./live.js";
+import { connectFeed, liveStatus, pendingApprovals, stopFeed } from "./live.js";
 import { href, route } from "./router.js";
 import { AgentsScreen } from "./screens/agents.js";
 import { ApprovalsScreen } from "./screens/approvals.js";
@@ -14,7 +13,7 @@ import { PoliciesScreen } from "./screens/policies.js";
 import { RunDetailScreen, RunsScreen } from "./screens/runs.js";
 import { SettingsScreen } from "./screens/settings.js";
 import { ToolsScreen } from "./screens/tools.js";
-import { apiKey, setApiKey, signOut, takeFragmentKey } from "./session.js";
+import { apiKey, setApiKey, signOut, takeFragmentKey, workspace } from "./session.js";
 
 const fragmentKey = takeFragmentKey();
 if (fragmentKey) setApiKey(fragmentKey);
@@ -36,12 +35,8 @@ export function App() {
   useEffect(() => {
     if (!signedIn) return;
     void connectFeed();
-    const unwatch = watchPending();
-    return () => {
-      unwatch();
-      stopFeed();
-    };
-  }, [signedIn]);
+    return () => stopFeed();
+  }, [signedIn, workspace.value]);
   if (!signedIn) return <LoginScreen />;
   const [section = "", ...rest] = route.value;
   const pending = pendingApprovals.value;
@@ -54,6 +49,11 @@ export function App() {
         <a class="brand" href={href()}>
           RunAgents
         </a>
+        {workspace.value !== "default" ? (
+          <span class="muted small" data-testid="workspace">
+            workspace {workspace.value}
+          </span>
+        ) : null}
         <span class={`live ${liveStatus.value}`} role="status">
           {liveStatus.value === "live" ? "Live" : liveStatus.value === "off" ? "Offline" : "Reconnecting…"}
         </span>
@@ -79,7 +79,7 @@ export function App() {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
-        <Screen section={section} rest={rest} />
+        <Screen key={workspace.value} section={section} rest={rest} />
       </main>
     </div>
   );

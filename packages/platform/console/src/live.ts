@@ -5,7 +5,7 @@
  * it saw, so nothing is missed.
  */
 import { signal } from "@preact/signals";
-import { API, post } from "./api.js";
+import { apiBase, post } from "./api.js";
 import { apiKey } from "./session.js";
 
 export interface FeedEvent {
@@ -23,6 +23,23 @@ export interface FeedEvent {
 }
 
 type Listener = (event: FeedEvent) => void;
+
+/** An agent's phase as the feed tells it (`Deleted` once it is removed). */
+export interface AgentPhaseEvent {
+  name: string;
+  phase: string;
+  message: string;
+  version: number;
+}
+
+/** Every pending approval request of the workspace (with or without a run), from the feed. */
+export const pendingApprovals = signal<number | null>(null);
+const agentListeners = new Set<(event: AgentPhaseEvent) => void>();
+
+export function onAgentPhase(listener: (event: AgentPhaseEvent) => void): () => void {
+  agentListeners.add(listener);
+  return () => agentListeners.delete(listener);
+}
 
 export const liveStatus = signal<"connecting" | "live" | "reconnecting" | "off">("off");
 const listeners = new Set<Listener>();
@@ -46,9 +63,9 @@ export async function connectFeed(): Promise<void> {
     scheduleRetry();
     return;
   }
-  const query = new URLSearchParams({ ticket });
+  const query = new URLSearchParams({ ticket, approvals: "true", agents: "true" });
   if (lastId) query.set("last_event_id", lastId);
-  const es = new EventSource(`${API}/events/stream?${query}`);
+  const es = new EventSource(`${apiBase()}/events/stream?${query}`);
   source = es;
   es.onopen = () => {
     liveStatus.value = "live";
@@ -59,6 +76,15 @@ export async function connectFeed(): Promise<void> {
     const event = JSON.parse(message.data) as FeedEvent;
     for (const listener of listeners) listener(event);
   };
+  es.addEventListener("approval", (message) => {
+    pendingApprovals.value = (
+      JSON.parse((message as MessageEvent<string>).data) as { pending: number }
+    ).pending;
+  });
+  es.addEventListener("agent", (message) => {
+    const event = JSON.parse((message as MessageEvent<string>).data) as AgentPhaseEvent;
+    for (const listener of agentListeners) listener(event);
+  });
   // The ticket was for one connection: EventSource's own retry would be refused, so start over.
   es.onerror = () => {
     es.close();

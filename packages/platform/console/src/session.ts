@@ -40,3 +40,34 @@ export function takeFragmentKey(): string {
 }
 
 export const signOut = (): void => setApiKey("");
+
+const WORKSPACE_KEY = "runagents.workspace";
+/** Workspace names as the platform takes them: lowercase letters, digits and '-'. */
+export const WORKSPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function readWorkspace(): string {
+  try {
+    const stored = sessionStorage.getItem(WORKSPACE_KEY) ?? "";
+    return WORKSPACE_NAME.test(stored) ? stored : "default";
+  } catch {
+    return "default";
+  }
+}
+
+/** The workspace every screen works in (`default` unless switched in Settings). */
+export const workspace = signal(readWorkspace());
+
+/** Switches workspace; the words to show when the name is not one, else "". */
+export function setWorkspace(name: string): string {
+  const wanted = name.trim();
+  if (!WORKSPACE_NAME.test(wanted)) {
+    return `"${wanted}" is not a workspace name: use lowercase letters, digits and '-' (at most 63), starting and ending with a letter or digit.`;
+  }
+  workspace.value = wanted;
+  try {
+    sessionStorage.setItem(WORKSPACE_KEY, wanted);
+  } catch {
+    // Storage disabled: the choice lives as long as this page.
+  }
+  return "";
+}

@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../errors.js";
-import type { Doc, Store } from "../store/store.js";
+import type { Doc, ResourceChange, Store } from "../store/store.js";
 import type { Principal, Services } from "./context.js";
 
 export const TICKET_TTL_MS = 30_000;
@@ -35,16 +35,22 @@ const ticketKey = (ticket: string): string => createHash("sha256").update(ticket
 export interface OpenStream {
   workspace: string;
   wake(): void;
+  /** A resource of the stream's workspace was written or deleted (approvals, agents). */
+  changed?(change: ResourceChange): void;
   res: ServerResponse;
 }
 
 export class EventStreams {
   readonly #open = new Set<OpenStream>();
   readonly #unsubscribe: () => void;
+  readonly #unsubscribeChanges: () => void;
 
   constructor(private readonly store: Store) {
     this.#unsubscribe = store.onEventsAppended((workspaces) => {
       for (const stream of this.#open) if (workspaces.has(stream.workspace)) stream.wake();
+    });
+    this.#unsubscribeChanges = store.onResourceChanged((change) => {
+      for (const stream of this.#open) if (stream.workspace === change.workspace) stream.changed?.(change);
     });
   }
 
@@ -90,6 +96,7 @@ export class EventStreams {
   /** Ends every open stream (platform shutdown): clients reconnect with Last-Event-ID. */
   close(): void {
     this.#unsubscribe();
+    this.#unsubscribeChanges();
     for (const stream of this.#open) stream.res.end();
     this.#open.clear();
   }

@@ -13,6 +13,7 @@
  * policy allows nothing.
  */
 
+import { createHash } from "node:crypto";
 import { HttpError, notFound } from "../errors.js";
 import type { AgentLlmConfig } from "../gateway/spend.js";
 import { parseRunWebhook, type RunWebhook, saveAgentWebhook } from "../governance/run-webhooks.js";
@@ -29,6 +30,8 @@ export interface AgentConfigUpdate {
   policies?: string[];
   /** The agent's default run webhook; null removes it. */
   webhook?: RunWebhook | null;
+  /** Update only if the configuration is still this {@link configVersion} (else 409). */
+  expected_config_version?: string;
 }
 
 const UPDATABLE = [
@@ -39,11 +42,15 @@ const UPDATABLE = [
   "policies",
   "webhook",
 ] as const;
-const READ_ONLY = new Set(["agent_name", "namespace", "image", "runtime", "model_usage"]);
+const READ_ONLY = new Set(["agent_name", "namespace", "image", "runtime", "model_usage", "config_version"]);
 
 export function parseConfigUpdate(body: Obj, platformUrl: string): AgentConfigUpdate {
   for (const key of Object.keys(body)) {
-    if (!(UPDATABLE as readonly string[]).includes(key) && !READ_ONLY.has(key)) {
+    if (
+      !(UPDATABLE as readonly string[]).includes(key) &&
+      !READ_ONLY.has(key) &&
+      key !== "expected_config_version"
+    ) {
       throw new HttpError(400, `unknown field "${key}": updatable fields are ${UPDATABLE.join(", ")}`);
     }
   }
@@ -59,6 +66,15 @@ export function parseConfigUpdate(body: Obj, platformUrl: string): AgentConfigUp
     update.webhook =
       body.webhook === null || body.webhook === "" ? null : parseRunWebhook(body.webhook, platformUrl);
   if (Object.keys(update).length === 0) throw new HttpError(400, "at least one field must be provided");
+  if (body.expected_config_version !== undefined && body.expected_config_version !== null) {
+    if (typeof body.expected_config_version !== "string" || !body.expected_config_version) {
+      throw new HttpError(
+        400,
+        "expected_config_version must be the config_version string GET /config returned",
+      );
+    }
+    update.expected_config_version = body.expected_config_version;
+  }
   return update;
 }
 
@@ -72,6 +88,14 @@ export async function updateAgentConfig(
   for (;;) {
     const existing = await store.getResource(ws, "agent", name);
     if (!existing) throw notFound(`agent ${name} not found`);
+    const current = configVersion(existing.doc);
+    if (update.expected_config_version !== undefined && update.expected_config_version !== current) {
+      throw new HttpError(
+        409,
+        `the configuration of agent ${name} changed since you read it (config_version ${current}, not ${update.expected_config_version}): reload it, then apply your change again`,
+        { code: "CONFIG_VERSION_CONFLICT", details: { config_version: current } },
+      );
+    }
     const spec: Obj = { ...(isObject(existing.doc.spec) ? existing.doc.spec : {}) };
     const labels: Obj = { ...(isObject(existing.doc.labels) ? existing.doc.labels : {}) };
     if (update.system_prompt !== undefined) spec.systemPrompt = update.system_prompt;
@@ -108,6 +132,29 @@ export async function updateAgentConfig(
     }
   }
 }
+
+/**
+ * The version of an agent's configuration: a digest of its `spec` and labels (what deploys and
+ * config updates change; the supervisor's `status` writes do not count), so it changes exactly
+ * when the configuration does.
+ */
+export function configVersion(doc: Obj): string {
+  const spec = isObject(doc.spec) ? doc.spec : {};
+  const labels = isObject(doc.labels) ? doc.labels : {};
+  return createHash("sha256").update(canonicalJson({ spec, labels })).digest("hex").slice(0, 16);
+}
+
+/** JSON with object keys sorted (PostgreSQL's jsonb reorders them). */
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    isObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 
 /** The model mappings stored on an agent document (`spec.llmConfigs`, else `spec.llmConfig`). */
 export function storedLlmConfigs(doc: Obj): AgentLlmConfig[] {

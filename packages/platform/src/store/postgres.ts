@@ -29,6 +29,7 @@ import { PlacementListeners } from "./placement.js";
 import { postgresPlacement } from "./placement-postgres.js";
 import { EVENTS_CHANNEL, NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import { ReadCache } from "./read-cache.js";
+import { ResourceChanges } from "./resource-changes.js";
 import {
   type ApiKeyRow,
   apiKeyRow,
@@ -203,6 +204,7 @@ export function openPostgresStore(
   };
 
   const inFlight = new Set<Promise<unknown>>();
+  const changes = new ResourceChanges();
   const appends = new AppendQueue((items) => {
     const batch = transaction((client) => appendBatch(client, items, `${schema} ${instance}`));
     inFlight.add(batch);
@@ -324,6 +326,7 @@ export function openPostgresStore(
         ]);
       }
       afterWrite(seen, ws, kind, name, row);
+      changes.emit(ws, kind, name);
       return { record: toResource<T>(row), created: created === true };
     },
     async incrementResource<T extends Doc>(
@@ -408,6 +411,7 @@ export function openPostgresStore(
         [ws, kind, name],
       );
       afterWrite(seen, ws, kind, name, null);
+      if ((rowCount ?? 0) > 0) changes.emit(ws, kind, name);
       return (rowCount ?? 0) > 0;
     },
 
@@ -553,6 +557,9 @@ export function openPostgresStore(
         local();
         remoteAppends.delete(listener);
       };
+    },
+    onResourceChanged(listener) {
+      return changes.on(listener);
     },
     async listChainedEvents(ws, runId, options) {
       if (!(await ownedRun(ws, runId))) return [];

@@ -18,6 +18,7 @@ import { AppendQueue, type ChainTip, type PendingAppend, sealAppends } from "./e
 import { MIGRATIONS } from "./migrations.js";
 import { sqlitePlacement } from "./placement-sqlite.js";
 import { ReadCache } from "./read-cache.js";
+import { ResourceChanges } from "./resource-changes.js";
 import {
   type ApiKeyRow,
   apiKeyRow,
@@ -167,6 +168,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       prepared("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
     return sealed;
   });
+  const changes = new ResourceChanges();
   const appends = new AppendQueue((items) => {
     let sealed: ReturnType<typeof sealAppends>;
     try {
@@ -336,6 +338,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       cache.forgetRow(ws, kind, name);
       cache.setRow(ws, kind, name, outcome.row);
       checkpointer.committed();
+      changes.emit(ws, kind, name);
       return { record: toResource<T>(outcome.row), created: outcome.created };
     },
     async incrementResource<T extends Doc>(
@@ -386,6 +389,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         stmt("DELETE FROM resources WHERE workspace = ? AND kind = ? AND name = ?").run(ws, kind, name)
           .changes > 0;
       cache.setRow(ws, kind, name, null);
+      if (deleted) changes.emit(ws, kind, name);
       return deleted;
     },
 
@@ -509,6 +513,9 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
     onEventsAppended(listener) {
       return appends.onAppended(listener);
+    },
+    onResourceChanged(listener) {
+      return changes.on(listener);
     },
 
     async listChainedEvents(ws, runId, options) {

@@ -7,6 +7,10 @@
  */
 import type { PlacementStore } from "./placement.js";
 
+import type { ResourceChange } from "./resource-changes.js";
+
+export type { ResourceChange } from "./resource-changes.js";
+
 export type ResourceKind =
   | "agent"
   | "tool"
@@ -314,6 +318,11 @@ export interface Store extends PlacementStore {
    * workspaces that got some; returns the unsubscribe.
    */
   onEventsAppended(listener: (workspaces: ReadonlySet<string>) => void): () => void;
+  /**
+   * Called after each resource this store writes or deletes (this process's writes only; other
+   * processes' are not seen); returns the unsubscribe.
+   */
+  onResourceChanged(listener: (change: ResourceChange) => void): () => void;
 
   /** Secrets are encrypted at rest; only the egress and gateway read them back. */
   putSecret(ws: string, name: string, values: Record<string, string>): Promise<void>;

@@ -319,6 +319,9 @@ async function workload(hit: Hit, platform: TestPlatform, upstream: string): Pro
   await hit("GET", "/agents/hello-world/config", undefined, 200);
   await hit("PUT", "/agents/hello-world/config", { system_prompt: "Be brief." }, 200);
   await waitForAgent(platform, "hello-world", phaseIs("Running"));
+  await hit("POST", "/agents/hello-world/redeploy", undefined, 202);
+  await hit("GET", "/agents/hello-world/versions", undefined, 200);
+  await waitForAgent(platform, "hello-world", phaseIs("Running"));
   const reply = await hit("POST", "/agents/hello-world/invoke", { message: "Hello" }, 200);
   await hit("POST", "/agents/hello-world/invoke/stream", { message: "Stream it" }, 200);
   await hit("POST", "/events/stream-ticket", undefined, 201);

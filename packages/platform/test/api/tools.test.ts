@@ -14,6 +14,25 @@ describe("tools API", () => {
   });
   after(() => platform.destroy());
 
+  it("says whether credentials are set, never what they are; keeps them on edit; null removes them", async () => {
+    const body = { name: "crm-creds", base_url: "https://crm.example", auth_type: "APIKey" };
+    const made = await platform.call("POST", "/tools", { ...body, credentials: { api_key: "sk-crm-9876" } });
+    assert.equal(made.status, 201, made.text);
+    assert.equal((made.json as Record<string, any>).credentials_set, true);
+    const edited = await platform.call("POST", "/tools", { ...body, description: "edited" });
+    assert.equal((edited.json as Record<string, any>).credentials_set, true);
+    assert.deepEqual(await platform.store.getSecret("default", "crm-creds-credentials"), {
+      api_key: "sk-crm-9876",
+    });
+    const cleared = await platform.call("POST", "/tools", { ...body, credentials: null });
+    assert.equal(cleared.status, 200, cleared.text);
+    assert.equal((cleared.json as Record<string, any>).credentials_set, false);
+    assert.equal(await platform.store.getSecret("default", "crm-creds-credentials"), undefined);
+    for (const res of [made, edited, cleared, await platform.call("GET", "/tools")]) {
+      assert.ok(!res.text.includes("sk-crm-9876"));
+    }
+  });
+
   it("creates a tool from the SDK's flat body and answers the nested shape plus flat keys", async () => {
     const res = await platform.call("POST", "/tools", {
       name: "payments-api",

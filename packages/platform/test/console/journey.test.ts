@@ -17,6 +17,7 @@ import {
   screenshot,
   seriousViolations,
   type TestBrowser,
+  valueIs,
 } from "../helpers/browser.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
@@ -207,8 +208,9 @@ describe("the console in Chromium", () => {
     await page.getByLabel("System prompt").fill("Answer briefly.");
     await platform.call("PUT", "/agents/hello-world/config", { system_prompt: "Changed elsewhere." });
     await page.getByRole("button", { name: "Save configuration" }).click();
-    await page.getByText("Someone changed this agent's configuration meanwhile").waitFor();
-    await page.reload();
+    await page.getByText("Someone changed this agent's configuration after you opened it.").waitFor();
+    await page.getByRole("button", { name: "Reload configuration" }).click();
+    await page.waitForFunction(valueIs, ["system-prompt", "Changed elsewhere."]);
     await page.getByLabel("System prompt").fill("Answer briefly.");
     await page.getByRole("button", { name: "Save configuration" }).click();
     await page.getByText("Saved: the agent restarts with it.").waitFor();
@@ -234,7 +236,7 @@ describe("the console in Chromium", () => {
 }
 `;
     await page
-      .getByLabel(/Files/)
+      .getByLabel(/Or files/)
       .setInputFiles([{ name: "agent.ts", mimeType: "text/plain", buffer: Buffer.from(agent) }]);
     const findings = page.getByTestId("findings");
     await findings.waitFor();

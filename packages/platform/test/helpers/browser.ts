@@ -74,3 +74,14 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
 }
+
+/** The little of a browser window these page functions touch (the tests compile without the DOM library). */
+export interface BrowserWindow {
+  document: {
+    documentElement: { scrollWidth: number };
+    getElementById(id: string): { value?: string } | null;
+  };
+}
+/** In the page: whether the field `id` holds `want` (a function, not a string: the console's CSP refuses eval). */
+export const valueIs = ([id, want]: string[]): boolean =>
+  (globalThis as unknown as BrowserWindow).document.getElementById(id as string)?.value === want;

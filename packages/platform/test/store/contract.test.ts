@@ -179,6 +179,22 @@ for (const backend of await storeBackends()) {
       assert.ok(((await store.getRun("ws", run.id))?.updatedAt ?? "") >= (appended[19]?.timestamp ?? "~"));
     });
 
+    it("tells resource listeners after each write and delete, and not after unsubscribing", async () => {
+      const told: string[] = [];
+      const unsubscribe = store.onResourceChanged((c) => told.push(`${c.workspace}/${c.kind}/${c.name}`));
+      await store.putResource("changes", "access_request", "req-1", { status: "PENDING" });
+      await store.putResource("changes", "agent", "bot", { spec: {} });
+      await assert.rejects(
+        store.putResource("changes", "agent", "bot", { spec: {} }, { expectedVersion: 7 }),
+        { name: "VersionConflictError" },
+      );
+      assert.equal(await store.deleteResource("changes", "agent", "bot"), true);
+      assert.equal(await store.deleteResource("changes", "agent", "nobody"), false);
+      unsubscribe();
+      await store.putResource("changes", "agent", "after", { spec: {} });
+      assert.deepEqual(told, ["changes/access_request/req-1", "changes/agent/bot", "changes/agent/bot"]);
+    });
+
     it("feeds a workspace's events in commit order with growing positions, filtered, and tells listeners", async () => {
       const start = await store.lastFeedPosition();
       const told: string[][] = [];

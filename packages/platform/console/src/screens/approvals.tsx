@@ -1,8 +1,7 @@
 /** Approvals inbox: pending requests with everything an approver needs, decisions, and history. */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get, post } from "../api.js";
-import { refreshPending } from "../inbox.js";
-import { onFeed } from "../live.js";
+import { onFeed, pendingApprovals } from "../live.js";
 import { href } from "../router.js";
 import { Empty, ErrorNote, Loading, Page, StatusPill, TableWrap, useLoad, when } from "../ui/parts.js";
 
@@ -32,6 +31,13 @@ export function ApprovalsScreen() {
   const requests = useLoad(() => get<AccessRequest[]>("/approvals/requests"));
   const [shown, setShown] = useState(PAGE);
   useEffect(() => onFeed((e) => FEED_TYPES.has(e.type) && requests.reload()), []);
+  // The count also moves for requests made without a run: list them as they come.
+  const pendingNow = pendingApprovals.value;
+  const seenCount = useRef(pendingNow);
+  useEffect(() => {
+    if (seenCount.current !== null && pendingNow !== seenCount.current) requests.reload();
+    seenCount.current = pendingNow;
+  }, [pendingNow]);
   const all = requests.data ?? [];
   // Oldest first: the queue is worked in the order it was asked.
   const pending = all
@@ -110,7 +116,6 @@ export function PendingRequest({ request: r, onDecided }: { request: AccessReque
       const body =
         decision === "reject" ? { reason } : { scope, reason, ...(scope === "window" ? { duration } : {}) };
       await post(`/approvals/requests/${encodeURIComponent(r.id)}/${decision}`, body);
-      void refreshPending();
       onDecided();
     } catch (err) {
       setError(err);

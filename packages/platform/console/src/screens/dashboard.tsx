@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { get } from "../api.js";
 import { deployHelloWorld, HELLO_STEPS, HELLO_WORLD } from "../hello-world.js";
-import { pendingApprovals } from "../inbox.js";
+import { pendingApprovals } from "../live.js";
 import { href, navigate } from "../router.js";
 import { ErrorNote, Page, usd, useLoad } from "../ui/parts.js";
 

@@ -1,13 +1,37 @@
 /**
- * Deploy wizard: pick the agent's files, see what the analyzer finds (tools, models, secrets,
- * outbound hosts) before anything runs, choose the tools and policies, deploy, and follow it
- * until it is Running or says why not.
+ * Deploy wizard: upload the agent's folder or files, or pick a catalog agent; see what the
+ * analyzer finds (tools, models, secrets, outbound hosts) before anything runs; choose the tools
+ * and policies; deploy, and follow it (phases from the live feed, the build log as it is
+ * written) until it is Running or says why not.
  */
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get, post } from "../api.js";
+import { onAgentPhase } from "../live.js";
 import { href } from "../router.js";
 import { Field } from "../ui/form.js";
+import { LiveLogs } from "../ui/logs.js";
 import { ErrorNote, Page, StatusPill, useLoad } from "../ui/parts.js";
+
+interface CatalogItem {
+  id: string;
+  name?: string;
+  description: string;
+}
+
+const SKIP = /(^|\/)(node_modules|\.git|dist)\//;
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/** Reads picked files as text; a folder's own name is dropped from the paths (`my-agent/agent.ts` → `agent.ts`). */
+async function readPicked(list: File[]): Promise<Record<string, string>> {
+  const read: Record<string, string> = {};
+  for (const file of list) {
+    let path = file.webkitRelativePath || file.name;
+    if (file.webkitRelativePath) path = path.slice(path.indexOf("/") + 1);
+    if (SKIP.test(path) || file.size > MAX_FILE_BYTES) continue;
+    read[path] = await file.text();
+  }
+  return read;
+}
 
 interface Analysis {
   framework: string;
@@ -32,11 +56,42 @@ export function DeployScreen() {
   const [phase, setPhase] = useState("");
   const [message, setMessage] = useState("");
   const [error, setError] = useState<unknown>(undefined);
+  const [following, setFollowing] = useState("");
+  const catalog = useLoad(() => get<{ items: CatalogItem[] }>("/catalog"));
+
+  // The deployed agent's phase comes from the live feed (no polling); listening starts before
+  // the deploy is sent, so no phase falls between.
+  const watched = useRef("");
+  useEffect(
+    () =>
+      onAgentPhase((e) => {
+        if (e.name !== watched.current) return;
+        setPhase(e.phase);
+        // The first line says what happened; the log lines after it are in the log below.
+        setMessage(e.message.split("\n")[0] ?? "");
+      }),
+    [],
+  );
 
   const pick = async (e: Event) => {
-    const list = [...((e.target as HTMLInputElement).files ?? [])];
-    const read: Record<string, string> = {};
-    for (const file of list) read[file.webkitRelativePath || file.name] = await file.text();
+    await analyze(await readPicked([...((e.target as HTMLInputElement).files ?? [])]));
+  };
+
+  const pickCatalog = async (id: string) => {
+    if (!id) return;
+    setError(undefined);
+    try {
+      const manifest = await get<{
+        deploymentTemplate: { agentName: string; sourceFiles: Record<string, string> };
+      }>(`/catalog/${encodeURIComponent(id)}`);
+      setName(manifest.deploymentTemplate.agentName);
+      await analyze(manifest.deploymentTemplate.sourceFiles);
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const analyze = async (read: Record<string, string>) => {
     setFiles(read);
     setAnalysis(undefined);
     setPhase("");
@@ -59,20 +114,17 @@ export function DeployScreen() {
     }
     try {
       setPhase("Pending");
-      await post("/deploy", {
+      setMessage("");
+      watched.current = name;
+      const res = await post<{ phase: string; message: string }>("/deploy", {
         agent_name: name,
         source_files: files,
         required_tools: tools,
         policies: chosen,
       });
-      // The agent's phase is not on the event feed: ask until it settles.
-      for (let attempt = 0; attempt < 300; attempt++) {
-        const agent = await get<{ phase: string; status: { message?: string } }>(`/agents/${name}`);
-        setPhase(agent.phase);
-        setMessage(agent.status.message ?? "");
-        if (agent.phase === "Running" || agent.phase === "Failed") return;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      // The feed may have told a later phase already; the answer is only the start.
+      setPhase((now) => (now === "Pending" ? res.phase : now));
+      setFollowing(name);
     } catch (err) {
       setPhase("");
       setError(err);
@@ -87,9 +139,32 @@ export function DeployScreen() {
       <form class="card form" onSubmit={deploy} aria-labelledby="deploy-files">
         <h2 id="deploy-files">1. The agent's code</h2>
         <label>
-          Files (agent.ts, runagents.yaml, …)
-          <input type="file" multiple onChange={pick} />
+          A folder (the agent's project)
+          <input
+            type="file"
+            multiple
+            {...{ webkitdirectory: true }}
+            onChange={pick}
+            data-testid="pick-folder"
+          />
         </label>
+        <label>
+          Or files (agent.ts, runagents.yaml, …)
+          <input type="file" multiple onChange={pick} data-testid="pick-files" />
+        </label>
+        {(catalog.data?.items ?? []).length > 0 ? (
+          <label>
+            Or a catalog agent
+            <select onChange={(e) => void pickCatalog((e.target as HTMLSelectElement).value)}>
+              <option value="">Choose…</option>
+              {(catalog.data?.items ?? []).map((item) => (
+                <option key={item.id} value={item.id}>
+                  {item.name ?? item.id}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
         {count > 0 ? <p class="muted small">{Object.keys(files).join(", ")}</p> : null}
         {analysis ? (
           <section aria-labelledby="findings" data-testid="findings">
@@ -165,8 +240,20 @@ export function DeployScreen() {
         {phase ? (
           <p role="status" data-testid="deploy-phase">
             <StatusPill status={phase} /> {message}{" "}
-            {phase === "Running" ? <a href={href("playground", name)}>Open the playground</a> : null}
+            {phase === "Running" ? <a href={href("playground", following)}>Open the playground</a> : null}
           </p>
+        ) : null}
+        {phase === "Failed" ? (
+          <p class="error" role="alert" data-testid="deploy-error">
+            <strong>The agent did not start: {message}</strong>{" "}
+            <span>Fix the code (the build log below says where), choose the files again and deploy.</span>
+          </p>
+        ) : null}
+        {following ? (
+          <section aria-labelledby="build-log">
+            <h2 id="build-log">Build and start log</h2>
+            <LiveLogs agent={following} tail={100} />
+          </section>
         ) : null}
         <ErrorNote error={error} />
       </form>

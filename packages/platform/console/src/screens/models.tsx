@@ -3,6 +3,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { get } from "../api.js";
 import { onFeed } from "../live.js";
 import { Empty, ErrorNote, Page, StatusPill, TableWrap, usd, useLoad } from "../ui/parts.js";
+import { type Provider, Providers } from "./model-providers.js";
 
 interface SpendItem {
   agent_name: string;
@@ -17,13 +18,6 @@ interface Spend {
   summary: { total_estimated_spend_usd: number; period_start: string; period_end: string };
   warnings: SpendItem[];
   top_models: SpendItem[];
-}
-
-interface Provider {
-  name: string;
-  provider: string;
-  models: string[];
-  status: { phase?: string; message?: string };
 }
 
 export function ModelsScreen() {
@@ -97,20 +91,7 @@ export function ModelsScreen() {
           </div>
         );
       })}
-      <h2>Providers</h2>
-      {providers.data && providers.data.length === 0 ? <Empty>No model providers.</Empty> : null}
-      <ul class="plain">
-        {(providers.data ?? []).map((p) => (
-          <li key={p.name} class="card row">
-            <strong>{p.name}</strong>
-            <span class="muted">
-              {p.provider} · {p.models.join(", ")}
-            </span>
-            {p.status.phase ? <StatusPill status={p.status.phase} /> : null}
-            {p.status.message ? <span class="muted small">{p.status.message}</span> : null}
-          </li>
-        ))}
-      </ul>
+      <Providers providers={providers.data} onSaved={providers.reload} />
     </Page>
   );
 }

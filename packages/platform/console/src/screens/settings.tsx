@@ -1,6 +1,10 @@
-/** Settings: API keys (a new token is shown once), identity providers, approval connectors. */
+/**
+ * Settings: the workspace the console works in, API keys (a new token is shown once; revoke),
+ * identity providers, approval connectors (create one; send a test message).
+ */
 import { useState } from "preact/hooks";
 import { api, get, post } from "../api.js";
+import { setWorkspace, workspace } from "../session.js";
 import { Field } from "../ui/form.js";
 import { Empty, ErrorNote, Page, useLoad, when } from "../ui/parts.js";
 
@@ -16,9 +20,7 @@ interface Key {
 export function SettingsScreen() {
   const keys = useLoad(() => get<Key[]>("/auth/api-keys"));
   const providers = useLoad(() => get<{ name: string; spec?: { issuer?: string } }[]>("/identity-providers"));
-  const connectors = useLoad(() =>
-    get<{ id?: string; name: string; type?: string }[]>("/approval-connectors"),
-  );
+  const connectors = useLoad(() => get<Connector[]>("/approval-connectors"));
   const [name, setName] = useState("");
   const [role, setRole] = useState("operator");
   const [token, setToken] = useState("");
@@ -47,6 +49,7 @@ export function SettingsScreen() {
   };
   return (
     <Page title="Settings">
+      <WorkspaceSwitcher />
       <h2>API keys</h2>
       <ErrorNote error={keys.error ?? error} />
       <ul class="plain">
@@ -94,18 +97,151 @@ export function SettingsScreen() {
           </li>
         ))}
       </ul>
+      <Connectors connectors={connectors.data} error={connectors.error} onChanged={connectors.reload} />
+    </Page>
+  );
+}
+
+interface Connector {
+  id: string;
+  name: string;
+  type: string;
+  endpoint: string;
+  enabled?: boolean;
+}
+
+interface ConnectorTest {
+  status: "healthy" | "unhealthy";
+  checks: { id: string; label: string; status: string; message: string }[];
+}
+
+function WorkspaceSwitcher() {
+  const [wanted, setWanted] = useState(workspace.value);
+  const [problem, setProblem] = useState("");
+  const [done, setDone] = useState("");
+  const change = (e: Event) => {
+    e.preventDefault();
+    setDone("");
+    const said = setWorkspace(wanted);
+    setProblem(said);
+    if (!said) setDone(`Now working in workspace ${workspace.value}.`);
+  };
+  return (
+    <form class="card form" onSubmit={change} aria-labelledby="workspace-title">
+      <h2 id="workspace-title">Workspace</h2>
+      <p class="muted small">
+        Every screen works in one workspace:{" "}
+        <strong data-testid="current-workspace">{workspace.value}</strong>. Your API key must be allowed in
+        the one you switch to.
+      </p>
+      <Field label="Workspace name" value={wanted} onInput={setWanted} required />
+      <button type="submit">Switch workspace</button>
+      {problem ? (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      {done ? <p role="status">{done}</p> : null}
+    </form>
+  );
+}
+
+function Connectors({
+  connectors,
+  error,
+  onChanged,
+}: {
+  connectors: Connector[] | undefined;
+  error: unknown;
+  onChanged: () => void;
+}) {
+  const [name, setName] = useState("");
+  const [type, setType] = useState("webhook");
+  const [endpoint, setEndpoint] = useState("");
+  const [failure, setFailure] = useState<unknown>(undefined);
+  const [results, setResults] = useState<Record<string, ConnectorTest>>({});
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setFailure(undefined);
+    try {
+      await post("/approval-connectors", { name: name.trim(), type, endpoint: endpoint.trim() });
+      setName("");
+      setEndpoint("");
+      onChanged();
+    } catch (err) {
+      setFailure(err);
+    }
+  };
+  const test = async (c: Connector) => {
+    setFailure(undefined);
+    try {
+      const result = await post<ConnectorTest>("/approval-connectors/test", {
+        id: c.id,
+        type: c.type,
+        endpoint: c.endpoint,
+      });
+      setResults({ ...results, [c.id]: result });
+    } catch (err) {
+      setFailure(err);
+    }
+  };
+  return (
+    <>
       <h2>Approval connectors</h2>
-      <ErrorNote error={connectors.error} />
-      {connectors.data && connectors.data.length === 0 ? (
+      <ErrorNote error={error ?? failure} />
+      {connectors && connectors.length === 0 ? (
         <Empty>None: approvals are decided here and through the API.</Empty>
       ) : null}
       <ul class="plain">
-        {(connectors.data ?? []).map((c) => (
-          <li key={c.id ?? c.name} class="card row">
-            <strong>{c.name}</strong> <span class="muted small">{c.type ?? ""}</span>
-          </li>
-        ))}
+        {(connectors ?? []).map((c) => {
+          const result = results[c.id];
+          return (
+            <li key={c.id} class="card row" data-testid={`connector-${c.name}`}>
+              <strong>{c.name}</strong> <span class="muted small">{c.type}</span>
+              <span class="mono small">{c.endpoint}</span>
+              <button type="button" onClick={() => test(c)}>
+                Send a test <span class="sr-only">to {c.name}</span>
+              </button>
+              {result ? (
+                <div role="status" class="small" data-testid="connector-test">
+                  <strong>
+                    {result.status === "healthy" ? "Test sent: healthy" : "Test failed: unhealthy"}
+                  </strong>
+                  <ul class="plain">
+                    {result.checks.map((check) => (
+                      <li key={check.id}>
+                        {check.label}: {check.status} — {check.message}
+                      </li>
+                    ))}
+                  </ul>
+                </div>
+              ) : null}
+            </li>
+          );
+        })}
       </ul>
-    </Page>
+      <form class="card form" onSubmit={create} aria-labelledby="new-connector">
+        <h3 id="new-connector">Add a connector</h3>
+        <Field label="Connector name" value={name} onInput={setName} required />
+        <label>
+          Type
+          <select value={type} onChange={(e) => setType((e.target as HTMLSelectElement).value)}>
+            {["webhook", "slack", "teams"].map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+        <Field
+          label="Endpoint URL"
+          value={endpoint}
+          onInput={setEndpoint}
+          placeholder="https://hooks.example/approvals"
+          required
+        />
+        <button type="submit" class="primary">
+          Add connector
+        </button>
+      </form>
+    </>
   );
 }

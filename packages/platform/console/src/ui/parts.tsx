@@ -75,7 +75,7 @@ export function Empty({ children }: { children: ComponentChildren }) {
 export function StatusPill({ status }: { status: string }) {
   const tone = /FAILED|REJECTED|deny|DENIED|Budget reached|Unavailable/i.test(status)
     ? "bad"
-    : /COMPLETED|Running|APPROVED|allow|healthy|Available|Within budget/i.test(status)
+    : /COMPLETED|Running|serving|APPROVED|allow|healthy|Available|Within budget/i.test(status)
       ? "ok"
       : /PAUSED|PENDING|approval|Near/i.test(status)
         ? "warn"

@@ -14,13 +14,15 @@
  */
 
 import {
+  configVersion,
   parseConfigUpdate,
   requiredToolNames,
   storedLlmConfigs,
   updateAgentConfig,
 } from "../../deploy/agent-config.js";
 import { removeAgent } from "../../deploy/deploy-agent.js";
-import { notFound } from "../../errors.js";
+import { getDeployment } from "../../deploy/supervisor/deployments.js";
+import { HttpError, notFound } from "../../errors.js";
 import { listUsage, monthPeriod, resolveModelProvider, usageRows } from "../../gateway/spend.js";
 import { agentWebhookView, deleteAgentWebhook } from "../../governance/run-webhooks.js";
 import type { ResourceRecord } from "../../store/store.js";
@@ -50,7 +52,50 @@ export function registerAgentRoutes(api: Router<RouteDef>): void {
     permission: "develop",
     handler: putConfig,
   });
+  api.add("GET", "/agents/:name/versions", {
+    schema: AGENT_ROUTES.versions,
+    permission: "read",
+    handler: versions,
+  });
+  api.add("POST", "/agents/:name/redeploy", {
+    schema: AGENT_ROUTES.redeploy,
+    permission: "develop",
+    handler: redeploy,
+  });
   registerInvokeRoutes(api);
+}
+
+/** The agent's source deployments, newest first, and the one serving now (0: none). */
+async function versions(ctx: RequestContext) {
+  const name = ctx.params.name as string;
+  const record = await loadAgent(ctx, name);
+  const status = isObject(record.doc.status) ? record.doc.status : {};
+  const deployment = await getDeployment(ctx.store, { workspace: ctx.workspace, name });
+  return ok({
+    agent: name,
+    namespace: ctx.workspace,
+    serving: typeof status.version === "number" ? status.version : 0,
+    versions: [...(deployment?.history ?? [])].reverse(),
+  });
+}
+
+/** Builds (when needed) and starts the agent's current deployment again; 202 with the new phase. */
+async function redeploy(ctx: RequestContext) {
+  const name = ctx.params.name as string;
+  await loadAgent(ctx, name);
+  const backend = ctx.services.agents;
+  if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
+  const status = await backend.start({ workspace: ctx.workspace, name });
+  return {
+    status: 202,
+    body: {
+      agent: name,
+      namespace: ctx.workspace,
+      phase: status.phase,
+      message: status.message,
+      version: status.version,
+    },
+  };
 }
 
 async function listAgents(ctx: RequestContext) {
@@ -87,7 +132,7 @@ async function putConfig(ctx: RequestContext) {
   const update = parseConfigUpdate(ctx.body, ctx.services.baseUrl());
   const record = await updateAgentConfig(ctx.store, ctx.workspace, name, update);
   // The webhook is the platform's business: the agent's process need not restart for it.
-  if (Object.keys(update).some((key) => key !== "webhook"))
+  if (Object.keys(update).some((key) => key !== "webhook" && key !== "expected_config_version"))
     await ctx.services.agents?.start({ workspace: ctx.workspace, name });
   return ok(await agentConfigView(ctx, record));
 }
@@ -119,6 +164,7 @@ async function agentConfigView(ctx: RequestContext, record: ResourceRecord): Pro
     model_usage: usageRows(record.name, configs, usage, period),
     required_tools: requiredToolNames(record.doc),
     policies: stringList(spec.policies),
+    config_version: configVersion(record.doc),
     webhook: agentWebhookView(spec),
   };
 }

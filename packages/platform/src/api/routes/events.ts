@@ -6,13 +6,22 @@
  * a client that reconnects with `Last-Event-ID` (or `?last_event_id=`) gets what it missed, even
  * across a platform restart. Without one the stream starts at the present.
  *
+ * Two opt-in channels ride on the same stream as named events (no `id`: they are the present
+ * state, sent again on every connection, not history):
+ * - `approvals=true`: `event: approval` with `{"pending": N}` (the workspace's pending approval
+ *   requests, with or without a run) when the stream opens and whenever the count changes.
+ * - `agents=true`: `event: agent` with `{"name", "phase", "message", "version"}` whenever an
+ *   agent's phase or status message changes (`phase: "Deleted"` when it is removed).
+ *
  * `POST /events/stream-ticket` returns a one-use ticket for browsers' EventSource, which cannot
  * send the API-key header (see `api/event-streams`).
  */
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../../errors.js";
+import { listRequests } from "../../governance/access-requests.js";
 import { eventView } from "../../governance/runs.js";
-import type { FeedEventRecord, FeedFilter } from "../../store/store.js";
+import type { FeedEventRecord, FeedFilter, ResourceChange } from "../../store/store.js";
+import { isObject } from "../../validate.js";
 import type { RequestContext, RouteDef } from "../context.js";
 import type { Router } from "../router.js";
 import { EVENT_ROUTES } from "../schemas/platform.js";
@@ -49,6 +58,7 @@ async function stream(ctx: RequestContext) {
     throw new HttpError(406, "this route streams Server-Sent Events: send Accept: text/event-stream");
   }
   const filter = feedFilter(ctx.query);
+  const channels = { approvals: flag(ctx.query, "approvals"), agents: flag(ctx.query, "agents") };
   const resumeFrom = lastEventId(ctx);
   const start = resumeFrom ?? (await ctx.store.lastFeedPosition());
   return {
@@ -58,7 +68,79 @@ async function stream(ctx: RequestContext) {
       "Cache-Control": "no-cache, no-store",
       "X-Accel-Buffering": "no",
     },
-    stream: (res: ServerResponse) => follow(ctx, res, filter, start),
+    stream: (res: ServerResponse) => follow(ctx, res, filter, start, channels),
+  };
+}
+
+function flag(query: URLSearchParams, name: string): boolean {
+  const raw = (query.get(name) ?? "").trim().toLowerCase();
+  if (raw === "" || raw === "false" || raw === "0") return false;
+  if (raw === "true" || raw === "1") return true;
+  throw new HttpError(400, `query parameter ${name} must be true or false`);
+}
+
+interface Channels {
+  approvals: boolean;
+  agents: boolean;
+}
+
+/** The named events of the opt-in channels: the pending-approvals count and agents' phases. */
+function stateChannels(ctx: RequestContext, res: ServerResponse, channels: Channels) {
+  const { store, workspace } = ctx;
+  let pending: number | undefined;
+  let counting: Promise<void> | undefined;
+  let recount = false;
+  const agents = new Map<string, string>();
+  const send = (event: string, data: unknown) => {
+    if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const count = async (): Promise<void> => {
+    if (counting) {
+      recount = true;
+      return counting;
+    }
+    counting = (async () => {
+      try {
+        do {
+          recount = false;
+          const now = (await listRequests(store, workspace, { status: "PENDING" })).length;
+          if (now !== pending) {
+            pending = now;
+            send("approval", { pending: now });
+          }
+        } while (recount);
+      } catch (err) {
+        ctx.services.log.error("approvals count failed", { error: (err as Error).message });
+      } finally {
+        counting = undefined;
+      }
+    })();
+    return counting;
+  };
+  const agent = async (name: string): Promise<void> => {
+    const record = await store.getResource(workspace, "agent", name);
+    const status = record && isObject(record.doc.status) ? record.doc.status : {};
+    const view = record
+      ? {
+          name,
+          phase: typeof status.phase === "string" ? status.phase : "Pending",
+          message: typeof status.message === "string" ? status.message : "",
+          version: typeof status.version === "number" ? status.version : 0,
+        }
+      : { name, phase: "Deleted", message: "", version: 0 };
+    const key = `${view.phase}|${view.message}|${view.version}`;
+    if (agents.get(name) === key) return;
+    agents.set(name, key);
+    send("agent", view);
+  };
+  return {
+    start: () => (channels.approvals ? count() : undefined),
+    /** Run events and keep-alives may come with approvals decided elsewhere: count again. */
+    refresh: () => (channels.approvals ? count() : undefined),
+    changed: (change: ResourceChange) => {
+      if (channels.approvals && change.kind === "access_request") void count();
+      if (channels.agents && change.kind === "agent") void agent(change.name).catch(() => undefined);
+    },
   };
 }
 
@@ -91,8 +173,10 @@ function follow(
   res: ServerResponse,
   filter: Omit<FeedFilter, "after" | "limit">,
   start: number,
+  channels: Channels,
 ): Promise<void> {
   const { store, workspace } = ctx;
+  const state = stateChannels(ctx, res, channels);
   let position = start;
   let reading = false;
   let again = false;
@@ -140,15 +224,22 @@ function follow(
     const heartbeat = setInterval(() => {
       res.write(": keep-alive\n\n");
       void pump();
+      void state.refresh();
     }, HEARTBEAT_MS);
     heartbeat.unref();
-    const remove = ctx.services.eventStreams.add({ workspace, res, wake: () => void pump() });
+    const remove = ctx.services.eventStreams.add({
+      workspace,
+      res,
+      wake: () => void pump(),
+      changed: state.changed,
+    });
     res.once("close", () => {
       closed = true;
       clearInterval(heartbeat);
       remove();
       resolve();
     });
+    void state.start();
     void pump();
   });
 }

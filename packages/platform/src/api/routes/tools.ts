@@ -2,7 +2,8 @@
  * @module api/routes/tools
  * Tools: upsert by name (flat body from the SDK, or `{name, spec, credentials}`), get, list,
  * delete, probe and test. Credentials go to the encrypted secret `<tool>-credentials` and are
- * never part of a stored document or a response.
+ * never part of a stored document or a response: a tool says only `credentials_set`. An upsert
+ * without `credentials` keeps the stored ones; `credentials: null` removes them.
  */
 
 import { tokenSecretName } from "../../egress/oauth-tokens.js";
@@ -68,7 +69,9 @@ async function upsertTool(ctx: RequestContext) {
   const { name, spec, credentials } = parseToolBody(ctx.body);
   checkToolTarget(spec, ctx.services.baseUrl());
   const existing = await ctx.store.getResource(ctx.workspace, "tool", name);
-  if (credentials) {
+  if (ctx.body.credentials === null) {
+    await ctx.store.deleteSecret(ctx.workspace, `${name}-credentials`);
+  } else if (credentials) {
     const secretName = `${name}-credentials`;
     await ctx.store.putSecret(ctx.workspace, secretName, credentials);
     const auth = (spec.connection as Obj).authentication as Obj;
@@ -216,6 +219,11 @@ const defaultPort = (url: string): number => {
   return parsed.port ? Number(parsed.port) : parsed.protocol === "https:" ? 443 : 80;
 };
 
+/** Whether the tool's authentication points at stored credentials (never what they are). */
+const hasSecretRef = (auth: Obj): boolean =>
+  (isObject(auth.apiKeyConfig) && isObject(auth.apiKeyConfig.secretRef)) ||
+  (isObject(auth.oauth2Config) && isObject(auth.oauth2Config.credentialsSecretRef));
+
 /** Nested shape plus the flat keys the Go CLI and the Python SDK read. */
 export function toolView(record: ResourceRecord, workspace: string): Obj {
   const spec = isObject(record.doc.spec) ? record.doc.spec : {};
@@ -235,6 +243,7 @@ export function toolView(record: ResourceRecord, workspace: string): Obj {
     access_mode: access.mode ?? "Restricted",
     auth: auth.type ?? "None",
     auth_type: auth.type ?? "None",
+    credentials_set: hasSecretRef(auth),
     capabilities: Array.isArray(spec.capabilities) ? spec.capabilities : [],
     created_at: record.createdAt,
     updated_at: record.updatedAt,

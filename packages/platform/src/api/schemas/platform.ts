@@ -264,9 +264,25 @@ export const EVENT_ROUTES = {
       ticket: optional(
         string({ description: "A one-use ticket from POST /events/stream-ticket, for EventSource" }),
       ),
+      approvals: optional(
+        boolean({
+          description:
+            'true: also `event: approval` with {"pending": N} (all pending approval requests, with or without a run) at the start and whenever the count changes',
+        }),
+      ),
+      agents: optional(
+        boolean({
+          description:
+            'true: also `event: agent` with {"name", "phase", "message", "version"} whenever an agent\'s phase or status message changes ("Deleted" when removed)',
+        }),
+      ),
     }),
     queryParsedByHandler: true,
-    responses: { 200: sse("Server-sent events: one run event per message, its feed position as the id") },
+    responses: {
+      200: sse(
+        "Server-sent events: one run event per message, its feed position as the id; with approvals or agents, also the named events `approval` and `agent`",
+      ),
+    },
   },
   ticket: {
     responses: { 201: object({ ticket: string(), expires_at: string({ format: "date-time" }) }) },

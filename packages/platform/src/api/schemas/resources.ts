@@ -70,6 +70,10 @@ export const AgentConfig = component(
     model_usage: array(Json),
     required_tools: array(string()),
     policies: array(string()),
+    config_version: string({
+      description:
+        "Changes whenever the configuration does: send it back as expected_config_version to update only what you read",
+    }),
     webhook: nullable(
       object(
         { url: string(), signed: boolean() },
@@ -88,6 +92,12 @@ const AgentConfigUpdate = object({
   required_tools: optional(array(any("A tool name, or {name}"))),
   policies: optional(array(string())),
   webhook: optional(any("A run webhook URL or {url, secret} for runs invoked without one; null removes it")),
+  expected_config_version: optional(
+    string({
+      description:
+        "The config_version this update was made from: 409 when the configuration changed since (reload it)",
+    }),
+  ),
 });
 
 const Capability = component(
@@ -113,6 +123,7 @@ export const Tool = component(
     access_mode: string(),
     auth: string({ description: "Alias of auth_type" }),
     auth_type: oneOf(["None", "APIKey", "OAuth2"]),
+    credentials_set: boolean({ description: "Whether credentials are stored (they are never shown)" }),
     capabilities: array(Capability),
     ...stamps,
   }),
@@ -122,7 +133,12 @@ const ToolInput = object({
   name: resourceName(),
   spec: optional(Json),
   credentials: optional(
-    object({ api_key: optional(string()), client_id: optional(string()), client_secret: optional(string()) }),
+    nullable(
+      object(
+        { api_key: optional(string()), client_id: optional(string()), client_secret: optional(string()) },
+        { description: "Written once, never shown; omit to keep the stored ones, null to remove them" },
+      ),
+    ),
   ),
   base_url: optional(string({ format: "uri", description: "The flat form: instead of spec" })),
   description: optional(string()),
@@ -320,6 +336,34 @@ export const AGENT_ROUTES = {
   delete: { responses: { 200: Deleted } },
   getConfig: { responses: { 200: AgentConfig } },
   putConfig: described({ body: AgentConfigUpdate, responses: { 200: AgentConfig } }),
+  versions: {
+    responses: {
+      200: object({
+        agent: string(),
+        namespace: string(),
+        serving: integer({ description: "The version serving requests now (0: none)" }),
+        versions: array(
+          object({
+            version: integer(),
+            digest: string({ description: "Digest of the version's source files" }),
+            deployed_at: string({ format: "date-time" }),
+          }),
+          { description: "Source deployments, newest first (the last 50)" },
+        ),
+      }),
+    },
+  },
+  redeploy: {
+    responses: {
+      202: object({
+        agent: string(),
+        namespace: string(),
+        phase: string(),
+        message: string(),
+        version: integer({ description: "The version serving requests now (0: none yet)" }),
+      }),
+    },
+  },
   logs: {
     query: object({
       tail: optional(

@@ -3,7 +3,8 @@
  * The supervisor's records. Which agents have a runnable deployment, and its version, live in
  * the reserved workspace `_agent-deployments` (not a valid workspace name, so no API route
  * reaches it) as `setting` records named `<ws>.<agent>`: `{workspace, agent, version, digest}`.
- * That index is how a starting platform finds every agent to run, across workspaces. Status
+ * That index is how a starting platform finds every agent to run, across workspaces; it also keeps
+ * the agent's version history (the last {@link HISTORY_LIMIT} deployments). Status
  * changes are written into the agent document's `status` with optimistic concurrency, so a
  * concurrent config update is never lost and a deleted agent is never written back.
  */
@@ -17,7 +18,18 @@ export interface DeploymentDoc extends Doc {
   agent: string;
   version: number;
   digest: string;
+  /** The deployments so far, oldest first (at most {@link HISTORY_LIMIT}). */
+  history?: DeploymentVersion[];
 }
+
+export interface DeploymentVersion {
+  version: number;
+  /** The digest of the version's source files. */
+  digest: string;
+  deployed_at: string;
+}
+
+export const HISTORY_LIMIT = 50;
 
 const indexName = (ref: AgentRef): string => `${ref.workspace}.${ref.name}`;
 
@@ -26,7 +38,11 @@ export async function nextDeployment(store: Store, ref: AgentRef, digest: string
   for (;;) {
     const current = await store.getResource<DeploymentDoc>(INDEX_WORKSPACE, "setting", indexName(ref));
     const version = (current?.doc.version ?? 0) + 1;
-    const doc: DeploymentDoc = { workspace: ref.workspace, agent: ref.name, version, digest };
+    const history = [
+      ...(current?.doc.history ?? []),
+      { version, digest, deployed_at: new Date().toISOString() },
+    ].slice(-HISTORY_LIMIT);
+    const doc: DeploymentDoc = { workspace: ref.workspace, agent: ref.name, version, digest, history };
     try {
       await store.putResource(INDEX_WORKSPACE, "setting", indexName(ref), doc, {
         expectedVersion: current?.version ?? 0,
