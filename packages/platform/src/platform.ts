@@ -22,6 +22,7 @@ import { localProcessBackend } from "./deploy/supervisor/index.js";
 import { DEFAULT_DRAIN_TIMEOUT_MS, Drain, type DrainStep } from "./drain.js";
 import { ApprovalEvents } from "./governance/approvals.js";
 import { reconcileRuns } from "./governance/reconcile.js";
+import { ReplicaLiveness } from "./governance/replica-liveness.js";
 import { RunWebhooks } from "./governance/run-webhooks.js";
 import { createEndUsers } from "./ingress/end-users.js";
 import { createLogger, type Logger } from "./log.js";
@@ -159,7 +160,13 @@ async function startLocked(
   registerApiRoutes(api);
   registerRootRoutes(root);
   // Before listening: whatever is in flight now was left behind by a previous process.
-  await reconcileRuns(store, services.bootId, log, { soleProcess: !config.databaseUrl });
+  // On a shared database: this process's liveness lease, and the runs of processes that are gone.
+  const liveness = config.databaseUrl ? new ReplicaLiveness({ store, log, bootId }) : undefined;
+  await liveness?.start();
+  await reconcileRuns(store, bootId, log, {
+    soleProcess: liveness === undefined,
+    ...(liveness ? { gone: liveness.gone } : {}),
+  });
 
   const server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(services, { api, root }));
   services.agents = localProcessBackend({
@@ -231,8 +238,9 @@ async function startLocked(
   });
   drain.add({
     phase: "release-claims",
-    name: "release this process's claims",
+    name: "release this process's claims and liveness lease",
     async run() {
+      await liveness?.stop();
       await store.releaseClaims(services.bootId);
     },
   });
