@@ -40,6 +40,13 @@ for (const backend of await storeBackends()) {
         status: "RUNNING",
         owner: "boot-dead",
       });
+      const paused = await a.createRun({
+        workspace: "ws",
+        agentId: "x",
+        userId: "u",
+        status: "PAUSED_APPROVAL",
+        owner: "boot-dead",
+      });
       const alive = await a.createRun({
         workspace: "ws",
         agentId: "x",
@@ -59,6 +66,12 @@ for (const backend of await storeBackends()) {
         );
         assert.match(JSON.stringify(events[0]?.data), /RUN_INTERRUPTED/);
         assert.equal((await a.getRun("ws", alive.id))?.status, "RUNNING", "the live replica's run goes on");
+        const waiting = await a.getRun("ws", paused.id);
+        assert.deepEqual(
+          [waiting?.status, waiting?.owner],
+          ["PAUSED_APPROVAL", ""],
+          "a paused run waits for its approval, driven by nobody until resumed",
+        );
         // Another replica looking now finds the dead boot taken care of: nothing happens twice.
         assert.equal(await live.gone("boot-dead"), false);
       } finally {
