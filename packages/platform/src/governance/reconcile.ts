@@ -68,6 +68,9 @@ export async function reconcileRuns(
           "the platform stopped while the run was in flight; it was not resumed because it may have acted since its last checkpoint",
         );
         done.interrupted.push(run.id);
+      } else if (!sole && run.status !== "RUNNING") {
+        // Paused, and fine: nobody drives it until it is resumed. Not looked at again.
+        await store.updateRun(run.workspace, run.id, { owner: "" }, [run.status]);
       }
     } catch (error) {
       log.error("could not reconcile a run at start-up", { run_id: run.id, error: String(error) });

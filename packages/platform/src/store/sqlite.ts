@@ -361,6 +361,11 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       options: ClaimOptions,
     ) {
       const now = options.now ?? Date.now();
+      // Workers poll often and usually find nothing: look before taking the write lock.
+      const any = stmt(
+        `SELECT 1 FROM resources WHERE workspace = ? AND kind = ? AND due_at <= ? AND claim_until <= ? LIMIT 1`,
+      ).get(ws, kind, now, now);
+      if (!any) return [];
       const rows = claimResources.immediate(ws, kind, owner, options, now);
       return rows.map((row) => toResource<T>(row));
     },
