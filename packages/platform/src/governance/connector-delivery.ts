@@ -24,6 +24,7 @@ import type { Logger } from "../log.js";
 import type { Doc, Store } from "../store/store.js";
 import { findRequestRule } from "./approval-routing.js";
 import type { AccessRequest, ApprovalEvents, ApprovalRequested } from "./approvals.js";
+import { ClaimedJobs } from "./claimed-jobs.js";
 import { type ConnectorMessage, type SendResult, sendOnce } from "./connector-send.js";
 import {
   type DeliverableConnector,
@@ -46,7 +47,6 @@ export interface DeliveryDeps {
 export const DELIVERY_QUEUE = "_connector-deliveries";
 /** A claim outlives the slowest delivery (3 tries of up to 60 s each, with backoff). */
 const CLAIM_LEASE_MS = 5 * 60_000;
-const CLAIM_BATCH = 16;
 /** How often jobs other platforms left behind are looked for. */
 const POLL_MS = 5_000;
 
@@ -63,13 +63,8 @@ export interface DeliveryOptions {
 }
 
 export class ConnectorDelivery {
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #jobs: ClaimedJobs<DeliveryJob>;
   #unsubscribe: (() => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
-  #draining: Promise<void> | undefined;
-  #again = false;
-  readonly #owner: string;
   readonly #attempts: number;
   readonly #backoffMs: number;
 
@@ -79,88 +74,49 @@ export class ConnectorDelivery {
   ) {
     this.#attempts = Math.max(1, options.attempts ?? 3);
     this.#backoffMs = options.backoffMs ?? 500;
-    this.#owner = deps.bootId || `delivery-${randomUUID()}`;
+    this.#jobs = new ClaimedJobs<DeliveryJob>({
+      store: deps.store,
+      log: deps.log,
+      queue: DELIVERY_QUEUE,
+      owner: deps.bootId || `delivery-${randomUUID()}`,
+      leaseMs: CLAIM_LEASE_MS,
+      pollMs: POLL_MS,
+      failure: "approval delivery failed",
+      run: (name, job) => this.#run(name, job),
+    });
   }
 
   start(): void {
     this.#unsubscribe = this.deps.approvals.onRequested((event) => {
       const job: DeliveryJob = { workspace: event.workspace, request_id: event.request.id };
-      const queued = event.store
-        .putResource(DELIVERY_QUEUE, "setting", `${event.workspace}/${event.request.id}`, job, {
-          expectedVersion: 0,
-        })
-        .then(
-          () => this.kick(),
-          (error: unknown) =>
+      this.#jobs.track(
+        this.#jobs
+          .enqueue(`${event.workspace}/${event.request.id}`, job, event.store)
+          .catch((error: unknown) =>
             this.deps.log.error("could not queue an approval delivery", {
               request_id: event.request.id,
               error: String(error),
             }),
-        );
-      this.#track(queued);
+          ),
+      );
     });
-    this.#timer = setInterval(() => this.kick(), POLL_MS);
-    this.#timer.unref();
-    this.kick();
+    this.#jobs.start();
   }
 
   /** Stops claiming and waits for deliveries already under way. */
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#unsubscribe?.();
-    if (this.#timer) clearInterval(this.#timer);
-    await this.#draining;
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#jobs.stop();
   }
 
-  /** Claims and delivers the queued jobs (once at a time; a kick meanwhile runs another round). */
-  kick(): void {
-    if (this.#stopped) return;
-    if (this.#draining) {
-      this.#again = true;
-      return;
-    }
-    this.#draining = this.#drain()
-      .catch((error: unknown) => this.deps.log.error("approval delivery failed", { error: String(error) }))
-      .finally(() => {
-        this.#draining = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.kick();
-        }
-      });
-  }
-
-  async #drain(): Promise<void> {
-    const { store } = this.deps;
-    for (;;) {
-      if (this.#stopped) return;
-      const jobs = await store.claimResources<DeliveryJob>(DELIVERY_QUEUE, "setting", this.#owner, {
-        limit: CLAIM_BATCH,
-        leaseMs: CLAIM_LEASE_MS,
-      });
-      for (const job of jobs) this.#track(this.#run(job.name, job.doc));
-      if (jobs.length < CLAIM_BATCH) return;
-    }
-  }
-
+  /** Delivers one job and deletes it; a failure leaves it to be tried again once the claim lapses. */
   async #run(name: string, job: DeliveryJob): Promise<void> {
     const { store } = this.deps;
-    try {
-      const request = await store.getResource<AccessRequest>(job.workspace, "access_request", job.request_id);
-      if (request?.doc.status === "PENDING") {
-        await this.deliver({ store, workspace: job.workspace, request: request.doc });
-      }
-      await store.deleteResource(DELIVERY_QUEUE, "setting", name);
-    } catch (error) {
-      this.deps.log.error("approval delivery failed", { request_id: job.request_id, error: String(error) });
-      // Tried again once the claim lapses (by this platform or another).
+    const request = await store.getResource<AccessRequest>(job.workspace, "access_request", job.request_id);
+    if (request?.doc.status === "PENDING") {
+      await this.deliver({ store, workspace: job.workspace, request: request.doc });
     }
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work));
+    await store.deleteResource(DELIVERY_QUEUE, "setting", name);
   }
 
   async deliver(event: ApprovalRequested): Promise<void> {

@@ -24,6 +24,7 @@ import { HttpError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Doc, RunRecord, Store } from "../store/store.js";
 import { isObject } from "../validate.js";
+import { ClaimedJobs } from "./claimed-jobs.js";
 import {
   type ConnectorMessage,
   isHttpUrl,
@@ -127,7 +128,6 @@ export function parseRunWebhook(value: unknown, platformUrl: string): RunWebhook
 export const WEBHOOK_QUEUE = "_run-webhooks";
 /** A claim outlives one attempt (its timeout, 10 s by default) by far. */
 const CLAIM_LEASE_MS = 2 * 60_000;
-const CLAIM_BATCH = 16;
 /** How often jobs other platforms left behind are looked for. */
 const POLL_MS = 5_000;
 
@@ -156,15 +156,10 @@ interface WebhookJob extends Doc {
  * pending.
  */
 export class RunWebhooks {
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #jobs: ClaimedJobs<WebhookJob>;
   readonly #attempts: number;
   readonly #backoffMs: number;
   readonly #timeoutSeconds: number;
-  readonly #owner: string;
-  #stopped = false;
-  #timer: NodeJS.Timeout | undefined;
-  #draining: Promise<void> | undefined;
-  #again = false;
   /** Orders the jobs written by this process within one millisecond. */
   #counter = 0;
 
@@ -175,14 +170,40 @@ export class RunWebhooks {
     this.#attempts = Math.max(1, options.attempts ?? 4);
     this.#backoffMs = options.backoffMs ?? 1000;
     this.#timeoutSeconds = options.timeoutSeconds ?? 10;
-    this.#owner = deps.owner || `webhooks-${randomUUID()}`;
+    this.#jobs = new ClaimedJobs<WebhookJob>({
+      store: deps.store,
+      log: deps.log,
+      queue: WEBHOOK_QUEUE,
+      owner: deps.owner || `webhooks-${randomUUID()}`,
+      leaseMs: CLAIM_LEASE_MS,
+      pollMs: POLL_MS,
+      failure: "run webhook delivery failed",
+      run: (name, job) =>
+        this.#attempt(name, job).catch(async (error: unknown) => {
+          this.deps.log.error("run webhook delivery failed", { run_id: job.run_id, error: String(error) });
+          await this.#jobs.giveBack(name, Date.now() + this.#backoffMs).catch(() => undefined);
+        }),
+    });
   }
 
   /** Starts looking for due jobs (this platform's, and those other platforms left). */
   start(): void {
-    this.#timer = setInterval(() => this.kick(), POLL_MS);
-    this.#timer.unref();
-    this.kick();
+    this.#jobs.start();
+  }
+
+  /** Stops claiming and waits for the attempts under way (unfinished jobs stay queued). */
+  stop(): Promise<void> {
+    return this.#jobs.stop();
+  }
+
+  /** Claims and sends the due deliveries. */
+  kick(): void {
+    this.#jobs.kick();
+  }
+
+  /** Resolves when the deliveries queued or under way now have ended (or wait for a retry). */
+  idle(): Promise<void> {
+    return this.#jobs.idle();
   }
 
   /** Keeps `webhook` for the run (before it can change status). */
@@ -193,7 +214,7 @@ export class RunWebhooks {
   /** A run's status changed: queue a delivery when it paused or finished and has a webhook. */
   statusChanged(run: RunRecord): void {
     const terminal = TERMINAL_STATUSES.includes(run.status);
-    if (this.#stopped || (!terminal && !PAUSED_STATUSES.includes(run.status))) return;
+    if (this.#jobs.stopped || (!terminal && !PAUSED_STATUSES.includes(run.status))) return;
     const at = new Date();
     const name = `${run.workspace}/${run.id}/${String(at.getTime()).padStart(15, "0")}-${String(this.#counter++).padStart(9, "0")}`;
     const job: WebhookJob = {
@@ -209,84 +230,15 @@ export class RunWebhooks {
       delivery_id: randomUUID(),
       attempts: 0,
     };
-    this.#track(
+    this.#jobs.track(
       (async () => {
         const stored = await this.deps.store.getSecret(run.workspace, secretName(run.id));
         if (!stored?.url) return; // no webhook: nothing to deliver
-        await this.deps.store.putResource(WEBHOOK_QUEUE, "setting", name, job, { expectedVersion: 0 });
-        this.kick();
+        await this.#jobs.enqueue(name, job);
       })().catch((error: unknown) =>
         this.deps.log.error("run webhook delivery failed", { run_id: run.id, error: String(error) }),
       ),
     );
-  }
-
-  /** Resolves when the deliveries queued or under way now have ended (or wait for a retry). */
-  async idle(): Promise<void> {
-    for (let round = 0; round < 3; round++) {
-      await Promise.allSettled([...this.#inFlight]);
-      await this.#draining;
-      if (this.#inFlight.size === 0 && !this.#draining) return;
-    }
-  }
-
-  /** Stops claiming and waits for the attempts under way (unfinished jobs stay queued). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearInterval(this.#timer);
-    await this.#draining;
-    await Promise.allSettled([...this.#inFlight]);
-  }
-
-  kick(): void {
-    if (this.#stopped) return;
-    if (this.#draining) {
-      this.#again = true;
-      return;
-    }
-    this.#draining = this.#drain()
-      .catch((error: unknown) => this.deps.log.error("run webhook delivery failed", { error: String(error) }))
-      .finally(() => {
-        this.#draining = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.kick();
-        }
-      });
-  }
-
-  async #drain(): Promise<void> {
-    for (;;) {
-      if (this.#stopped) return;
-      const jobs = await this.deps.store.claimResources<WebhookJob>(WEBHOOK_QUEUE, "setting", this.#owner, {
-        limit: CLAIM_BATCH,
-        leaseMs: CLAIM_LEASE_MS,
-      });
-      for (const job of jobs) {
-        this.#track(
-          this.#attempt(job.name, job.doc).catch(async (error: unknown) => {
-            this.deps.log.error("run webhook delivery failed", {
-              run_id: job.doc.run_id,
-              error: String(error),
-            });
-            await this.#giveBack(job.name, Date.now() + this.#backoffMs).catch(() => undefined);
-          }),
-        );
-      }
-      if (jobs.length < CLAIM_BATCH) return;
-    }
-  }
-
-  #track(work: Promise<void>): void {
-    this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work));
-  }
-
-  /** Releases the claim; the job is due again at `dueAt`, and this worker looks then. */
-  async #giveBack(name: string, dueAt: number): Promise<void> {
-    await this.deps.store.releaseClaim(WEBHOOK_QUEUE, "setting", name, this.#owner, { dueAt });
-    const wait = Math.max(0, dueAt - Date.now());
-    setTimeout(() => this.kick(), wait + 5).unref();
   }
 
   /** One attempt of a claimed job. */
@@ -296,7 +248,7 @@ export class RunWebhooks {
     const earlier = (await store.listResources(WEBHOOK_QUEUE, "setting")).some(
       (other) => other.name.startsWith(prefix) && other.name < name,
     );
-    if (earlier) return this.#giveBack(name, Date.now() + 20); // the run's earlier status goes first
+    if (earlier) return this.#jobs.giveBack(name, Date.now() + 20); // the run's earlier status goes first
     const stored = await store.getSecret(job.workspace, secretName(job.run_id));
     if (!stored?.url) {
       await store.deleteResource(WEBHOOK_QUEUE, "setting", name);
@@ -343,7 +295,7 @@ export class RunWebhooks {
       });
       if (willRetry) {
         await store.putResource(WEBHOOK_QUEUE, "setting", name, { ...job, attempts: attempt });
-        return this.#giveBack(name, Date.now() + this.#backoffMs * 2 ** (attempt - 1));
+        return this.#jobs.giveBack(name, Date.now() + this.#backoffMs * 2 ** (attempt - 1));
       }
     }
     await store.deleteResource(WEBHOOK_QUEUE, "setting", name);
