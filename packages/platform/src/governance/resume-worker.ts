@@ -34,6 +34,20 @@ import type { ApprovalDecision, ApprovalEvents } from "./approvals.js";
 import { callsSinceResume, failInterrupted, failOutcomeUnknown, unansweredCalls } from "./run-recovery.js";
 import { GOVERNANCE_ACTOR, isTerminal, transitionRun } from "./runs.js";
 
+/** A POST to an agent's serving process (a resume), as the supervisor sends it. */
+export interface AgentPostRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface AgentPostAnswer {
+  status: number;
+  text: string;
+}
+
 /** Reaches a deployed agent's runtime; implemented by the agent supervisor. */
 export interface AgentLocator {
   /** Whether a process serves the agent now. */
@@ -42,17 +56,7 @@ export interface AgentLocator {
    * POSTs to the agent's serving process and reads the whole answer; rejects when none serves,
    * it cannot be reached, or it does not answer within `timeoutMs`.
    */
-  post(
-    ws: string,
-    agent: string,
-    request: {
-      path: string;
-      headers: Record<string, string>;
-      body: string;
-      timeoutMs: number;
-      signal: AbortSignal;
-    },
-  ): Promise<{ status: number; text: string }>;
+  post(ws: string, agent: string, request: AgentPostRequest): Promise<AgentPostAnswer>;
 }
 
 export interface ResumeDeps {

@@ -26,6 +26,7 @@
  * With one replica everything is placed on it and requests are never forwarded.
  */
 import { HttpError } from "../../errors.js";
+import type { AgentPostAnswer, AgentPostRequest } from "../../governance/resume-worker.js";
 import type { Logger } from "../../log.js";
 import type { PlacementRecord, ReplicaRecord } from "../../store/placement.js";
 import type { Store } from "../../store/store.js";
@@ -188,17 +189,7 @@ export class FleetBackend implements AgentBackend {
     return owner !== undefined && owner.id !== this.#o.replicaId && this.#alive(owner);
   }
 
-  async post(
-    ws: string,
-    agent: string,
-    request: {
-      path: string;
-      headers: Record<string, string>;
-      body: string;
-      timeoutMs: number;
-      signal: AbortSignal;
-    },
-  ): Promise<{ status: number; text: string }> {
+  async post(ws: string, agent: string, request: AgentPostRequest): Promise<AgentPostAnswer> {
     const where = await this.locate({ workspace: ws, name: agent });
     if (where.local) return this.#local.post(ws, agent, request);
     const action = /^\/resume\/([^/?#]+)$/.exec(request.path)?.[1];

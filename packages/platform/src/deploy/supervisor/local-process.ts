@@ -20,6 +20,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { HttpError } from "../../errors.js";
 import { issueAgentToken, revokeAgentTokens } from "../../governance/agent-identity.js";
+import type { AgentPostAnswer, AgentPostRequest } from "../../governance/resume-worker.js";
 import { type AgentEndpoint, readText, sendToAgent } from "../agent-http.js";
 import { AgentLog } from "./agent-log.js";
 import type { AgentProcess } from "./agent-process.js";
@@ -144,17 +145,7 @@ export class LocalProcessBackend implements AgentBackend {
     return this.endpointFor(workspace, name) !== undefined;
   }
 
-  async post(
-    workspace: string,
-    name: string,
-    request: {
-      path: string;
-      headers: Record<string, string>;
-      body: string;
-      timeoutMs: number;
-      signal: AbortSignal;
-    },
-  ): Promise<{ status: number; text: string }> {
+  async post(workspace: string, name: string, request: AgentPostRequest): Promise<AgentPostAnswer> {
     const lease = this.acquire({ workspace, name });
     try {
       const res = await sendToAgent({ method: "POST", target: lease.endpoint, ...request });
