@@ -24,7 +24,14 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { nowIso } from "../time.js";
 import type { SecretBox } from "./crypto.js";
-import { AppendQueue, type ChainTip, type PendingAppend, runKey, sealAppends } from "./event-append.js";
+import {
+  AppendQueue,
+  type ChainTip,
+  type PendingAppend,
+  runKey,
+  type SealedAppends,
+  sealAppends,
+} from "./event-append.js";
 import { PlacementListeners } from "./placement.js";
 import { postgresPlacement } from "./placement-postgres.js";
 import { EVENTS_CHANNEL, NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
@@ -492,6 +499,10 @@ export function openPostgresStore(
     appendEvent(ws, runId, event) {
       return appends.push(ws, runId, event);
     },
+    async updateRunWithEvents(ws, id, patch, ifStatus, events) {
+      const done = await appends.pushUpdate(ws, id, events, { patch, ifStatus });
+      return done && { run: toRun(done.run), events: done.records };
+    },
     async listEvents(ws, runId, options: EventsOptions = {}) {
       if (!(await ownedRun(ws, runId))) return [];
       const args: unknown[] = [runId, options.afterSeq ?? 0];
@@ -702,13 +713,7 @@ export function openPostgresStore(
 /** One batch of appends in one transaction: lock the runs, read their tips, insert, touch. */
 async function appendBatch(client: pg.PoolClient, items: PendingAppend[], origin: string) {
   const ids = [...new Set(items.map((item) => item.runId))].sort();
-  const runs = await client.query<{
-    id: string;
-    workspace: string;
-    agent_id: string;
-    user_id: string;
-    status: string;
-  }>("SELECT id, workspace, agent_id, user_id, status FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE", [
+  const runs = await client.query<RunRow>("SELECT * FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE", [
     ids,
   ]);
   // A statement of its own, after the locks: it sees every append committed before them.
@@ -726,6 +731,7 @@ async function appendBatch(client: pg.PoolClient, items: PendingAppend[], origin
       agentId: run.agent_id,
       userId: run.user_id,
       status: run.status,
+      row: run,
     });
   }
   const sealed = sealAppends(items, (ws, runId) => tips.get(runKey(ws, runId)));
@@ -757,18 +763,38 @@ async function appendBatch(client: pg.PoolClient, items: PendingAppend[], origin
        SELECT * FROM unnest($1::text[], $2::text[], $3::int[])`,
       [sealed.workspaces, column("run_id"), column("seq")],
     );
-    await client.query(
-      `UPDATE runs SET updated_at = touched.at FROM unnest($1::text[], $2::text[]) AS touched (id, at)
-       WHERE runs.id = touched.id`,
-      [[...sealed.touched.keys()], [...sealed.touched.values()]],
-    );
     // Delivered at commit, to every process's listener: their live feeds read again.
     await client.query("SELECT pg_notify($1, $2)", [
       EVENTS_CHANNEL,
       `${origin} ${JSON.stringify([...new Set(sealed.workspaces)])}`,
     ]);
   }
+  if (sealed.touched.size > 0) {
+    await client.query(
+      `UPDATE runs SET updated_at = u.at, status = COALESCE(u.status, runs.status),
+           blocked_action_id = COALESCE(u.blocked, runs.blocked_action_id),
+           initial_message = COALESCE(u.initial, runs.initial_message),
+           invoke_url = COALESCE(u.invoke, runs.invoke_url), owner = COALESCE(u.owner, runs.owner)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS u (id, at, status, blocked, initial, invoke, owner)
+         WHERE runs.id = u.id`,
+      runUpdates(sealed),
+    );
+  }
   return sealed.results;
+}
+
+/** The `runs` update of a sealed batch, as columns: `updated_at` of every run touched, and the
+ * other columns (null: unchanged) of the runs an item's `update` changed. */
+function runUpdates(sealed: SealedAppends): (string | null)[][] {
+  const columns: (string | null)[][] = [[], [], [], [], [], [], []];
+  for (const [id, at] of sealed.touched) {
+    const row = sealed.updated.get(id);
+    const values = [id, row?.updated_at ?? at, row?.status, row?.blocked_action_id, row?.initial_message];
+    values.push(row?.invoke_url, row?.owner);
+    for (const [i, value] of values.entries()) columns[i]?.push(value ?? null);
+  }
+  return columns;
 }
 
 /**
