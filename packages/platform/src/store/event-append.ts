@@ -50,6 +50,8 @@ export interface SealedAppends {
   touched: Map<string, string>;
   /** The runs whose row an item's `update` changed, by id: their new rows (write these too). */
   updated: Map<string, RunRow>;
+  /** The same runs' patches (merged, in order): what the updates changed. */
+  patches: Map<string, RunPatch>;
 }
 
 /** What a queued item resolves with: undefined when its `update` did not apply. */
@@ -67,6 +69,7 @@ export function sealAppends(
   const workspaces: string[] = [];
   const touched = new Map<string, string>();
   const updated = new Map<string, RunRow>();
+  const patches = new Map<string, RunPatch>();
   const results = items.map((item): AppendResult => {
     const key = runKey(item.ws, item.runId);
     if (!tips.has(key)) {
@@ -95,11 +98,15 @@ export function sealAppends(
     tip.row = next;
     tip.status = next.status;
     updated.set(item.runId, next);
+    patches.set(item.runId, { ...patches.get(item.runId), ...definedOnly(item.update.patch) });
     touched.set(item.runId, next.updated_at);
     return { records, run: next };
   });
-  return { rows, workspaces, results, touched, updated };
+  return { rows, workspaces, results, touched, updated, patches };
 }
+
+const definedOnly = (patch: RunPatch): RunPatch =>
+  Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as RunPatch;
 
 /** The next row of `tip`'s chain for `event`; advances the tip. */
 function sealRow(item: PendingAppend, event: NewRunEvent, tip: ChainTip): EventRow {
@@ -143,6 +150,8 @@ function sealRow(item: PendingAppend, event: NewRunEvent, tip: ChainTip): EventR
 export class AppendQueue {
   #queued: (PendingAppend & { resolve: (r: Committed) => void; reject: (e: unknown) => void })[] = [];
   readonly #listeners = new Set<(workspaces: ReadonlySet<string>) => void>();
+  /** The asynchronous commit in flight: the next batch waits for it (and grows meanwhile). */
+  #busy: Promise<void> | undefined;
 
   constructor(
     private readonly commit: (items: PendingAppend[]) => AppendResult[] | Promise<AppendResult[]>,
@@ -173,7 +182,7 @@ export class AppendQueue {
 
   #enqueue(item: PendingAppend): Promise<Committed> {
     return new Promise<Committed>((resolve, reject) => {
-      if (this.#queued.length === 0) setImmediate(() => void this.flush());
+      if (this.#queued.length === 0 && !this.#busy) setImmediate(() => void this.flush());
       this.#queued.push({ ...item, resolve, reject });
     });
   }
@@ -184,8 +193,14 @@ export class AppendQueue {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Commits what is queued now (synchronously when `commit` is synchronous). */
+  /**
+   * Commits what is queued now (synchronously when `commit` is synchronous). Asynchronous commits
+   * run one at a time: what is queued while one is in flight goes in the next batch, so appends to
+   * a run commit in call order, and a batch grows with the load. The promise settles once
+   * everything queued before the call is committed.
+   */
   flush(): Promise<void> | undefined {
+    if (this.#busy) return this.#busy.then(() => this.flush());
     const items = this.#queued;
     this.#queued = [];
     if (items.length === 0) return undefined;
@@ -212,8 +227,18 @@ export class AppendQueue {
       failAll(error);
       return undefined;
     }
-    if (outcome instanceof Promise) return outcome.then(settle, failAll);
-    settle(outcome);
-    return undefined;
+    if (!(outcome instanceof Promise)) {
+      settle(outcome);
+      return undefined;
+    }
+    const busy = outcome
+      .then(settle, failAll)
+      .catch(() => {})
+      .finally(() => {
+        this.#busy = undefined;
+        if (this.#queued.length > 0) void this.flush();
+      });
+    this.#busy = busy;
+    return busy;
   }
 }
