@@ -4,7 +4,10 @@
  * event loop share one transaction (`AppendQueue`); inside it, each run's chain tip (last seq and
  * hash) and its agent and user are read once, and every event gets the next seq and its hash
  * (`sealAppends`). Every caller still awaits its own event; an append to an unknown run fails
- * alone.
+ * alone. An item may also carry a run update with a status compare-and-set (`pushUpdate`, for
+ * `Store.updateRunWithEvents`): judged against the run's status in the same transaction, it
+ * writes its events and the run's new columns together, or nothing. Asynchronous commits
+ * (PostgreSQL) run one at a time per queue: appends to a run commit in call order.
  */
 import { nowIso } from "../time.js";
 import { sealEvent } from "./event-chain.js";
