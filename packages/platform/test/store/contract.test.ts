@@ -285,6 +285,51 @@ for (const backend of await storeBackends()) {
       );
     });
 
+    it("lands no active-only event after an ending another connection commits while they are appended", async () => {
+      const other = fixture.open();
+      for (let round = 0; round < 4; round++) {
+        const run = await store.createRun({ workspace: "late", agentId: "a", userId: "u" });
+        const late = (async () => {
+          const outcomes: string[] = [];
+          for (let i = 0; i < 20; i++) {
+            const tries = await Promise.allSettled(
+              [0, 1].map(() => store.appendEvent("late", run.id, { type: "TOOL_CALLED", whileActive: true })),
+            );
+            for (const t of tries) outcomes.push(t.status === "fulfilled" ? "ok" : (t.reason as Error).name);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          return outcomes;
+        })();
+        await new Promise((resolve) => setImmediate(resolve));
+        const ended = await other.updateRunWithEvents(
+          "late",
+          run.id,
+          { status: "FAILED" },
+          ["RUNNING"],
+          [{ type: "FAILED", data: { round } }],
+        );
+        assert.equal(ended?.run.status, "FAILED");
+        const outcomes = await late;
+        assert.deepEqual(
+          new Set(outcomes.filter((o) => o !== "ok")),
+          new Set(outcomes.includes("RunEndedError") ? ["RunEndedError"] : []),
+        );
+        const events = await store.listChainedEvents("late", run.id, { afterSeq: 0, limit: 100 });
+        const types = events.map((e) => e.type);
+        assert.equal(types.at(-1), "FAILED");
+        assert.equal(
+          types.filter((t) => t === "TOOL_CALLED").length,
+          outcomes.filter((o) => o === "ok").length,
+        );
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          events.map((_, i) => i + 1),
+        );
+        for (const [i, event] of events.entries())
+          assert.equal(event.prevHash, i === 0 ? "" : events[i - 1]?.hash);
+      }
+    });
+
     it("tells resource listeners after each write and delete, and not after unsubscribing", async () => {
       const told: string[] = [];
       const unsubscribe = store.onResourceChanged((c) => told.push(`${c.workspace}/${c.kind}/${c.name}`));
