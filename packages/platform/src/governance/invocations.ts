@@ -160,8 +160,8 @@ export async function finishInvoke(
 }
 
 /**
- * An answer: the run becomes COMPLETED, then `INVOKE_COMPLETED`, `AGENT_MESSAGE` and `COMPLETED`
- * are appended together. A run that is no longer RUNNING (failed or paused meanwhile) only gets
+ * An answer: the run becomes COMPLETED and `INVOKE_COMPLETED`, `AGENT_MESSAGE` and `COMPLETED`
+ * are appended, in one transaction. A run that is no longer RUNNING (failed or paused meanwhile) only gets
  * `INVOKE_COMPLETED`.
  */
 async function complete(
@@ -171,26 +171,28 @@ async function complete(
   body: Record<string, unknown>,
   completed: NewRunEvent,
 ): Promise<void> {
-  const updated = await store.updateRun(ws, run.id, { status: "COMPLETED" }, ["RUNNING"]);
-  if (!updated) {
-    await store.appendEvent(ws, run.id, completed);
-    return;
-  }
   const response = typeof body.response === "string" ? body.response : JSON.stringify(body.response ?? "");
-  await appendInOrder(store, ws, run.id, [
-    completed,
-    {
-      type: "AGENT_MESSAGE",
-      actor: run.agentId,
-      data: {
-        message: response,
-        content: response,
-        ...(typeof body.model === "string" ? { model: body.model } : {}),
-        ...(Array.isArray(body.tool_calls_made) ? { tool_calls_made: body.tool_calls_made.length } : {}),
+  const ended = await store.updateRunWithEvents(
+    ws,
+    run.id,
+    { status: "COMPLETED" },
+    ["RUNNING"],
+    [
+      completed,
+      {
+        type: "AGENT_MESSAGE",
+        actor: run.agentId,
+        data: {
+          message: response,
+          content: response,
+          ...(typeof body.model === "string" ? { model: body.model } : {}),
+          ...(Array.isArray(body.tool_calls_made) ? { tool_calls_made: body.tool_calls_made.length } : {}),
+        },
       },
-    },
-    { type: "COMPLETED", actor: GOVERNANCE_ACTOR, data: {} },
-  ]);
+      { type: "COMPLETED", actor: GOVERNANCE_ACTOR, data: {} },
+    ],
+  );
+  if (!ended) await store.appendEvent(ws, run.id, completed);
 }
 
 /**

@@ -140,7 +140,8 @@ export interface TransitionOptions {
 /**
  * Moves a run to `to`, or throws 409 `invalid transition from X to Y`. Race-safe: the update only
  * applies while the run still has the status the rule was checked against, and is re-checked
- * when another writer got there first. Ending a run appends its COMPLETED / FAILED event.
+ * when another writer got there first. Ending a run appends its COMPLETED / FAILED event in the
+ * same transaction as the status (`Store.updateRunWithEvents`).
  */
 export async function transitionRun(
   store: Store,
@@ -156,15 +157,20 @@ export async function transitionRun(
     if (options.blockedActionId !== undefined) patch.blockedActionId = options.blockedActionId;
     else if (to === "RUNNING") patch.blockedActionId = "";
     if (options.owner !== undefined) patch.owner = options.owner;
+    if (to === "COMPLETED" || to === "FAILED") {
+      // The outcome and its event in one step: no reader sees the status without the event.
+      const ended = await store.updateRunWithEvents(
+        ws,
+        id,
+        patch,
+        [run.status],
+        [{ type: to, actor: options.actor || GOVERNANCE_ACTOR, data: options.data ?? {} }],
+      );
+      if (!ended) continue;
+      return ended.run;
+    }
     const updated = await store.updateRun(ws, id, patch, [run.status]);
     if (!updated) continue;
-    if (to === "COMPLETED" || to === "FAILED") {
-      await store.appendEvent(ws, id, {
-        type: to,
-        actor: options.actor || GOVERNANCE_ACTOR,
-        data: options.data ?? {},
-      });
-    }
     return updated;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @module observability/observed-store
  * Lets metrics and run webhooks watch the store without the store (or its callers) knowing:
- * the store's own `appendEvent`, `createRun` and `updateRun` are wrapped in place, so every
+ * the store's own `appendEvent`, `createRun`, `updateRun` and `updateRunWithEvents` are wrapped in place, so every
  * writer — the egress, the gateway, invoke, approvals, the /runs routes — is seen, and every
  * other method keeps its direct call.
  */
@@ -18,6 +18,7 @@ export function observeStore(store: Store, observer: StoreObserver): Store {
   const appendEvent = store.appendEvent.bind(store);
   const createRun = store.createRun.bind(store);
   const updateRun = store.updateRun.bind(store);
+  const updateRunWithEvents = store.updateRunWithEvents.bind(store);
   store.appendEvent = async (ws, runId, event) => {
     const started = performance.now();
     const record = await appendEvent(ws, runId, event);
@@ -37,6 +38,18 @@ export function observeStore(store: Store, observer: StoreObserver): Store {
       if (previous !== patch.status) observer.status(updated, previous);
     }
     return updated;
+  };
+  store.updateRunWithEvents = async (ws, id, patch, ifStatus, events) => {
+    const started = performance.now();
+    const done = await updateRunWithEvents(ws, id, patch, ifStatus, events);
+    if (!done) return done;
+    const seconds = (performance.now() - started) / 1000;
+    for (const event of done.events) observer.event(ws, event, seconds);
+    if (patch.status !== undefined) {
+      const previous = ifStatus.length === 1 ? ifStatus[0] : undefined;
+      if (previous !== patch.status) observer.status(done.run, previous);
+    }
+    return done;
   };
   return store;
 }

@@ -4,17 +4,26 @@
  * event loop share one transaction (`AppendQueue`); inside it, each run's chain tip (last seq and
  * hash) and its agent and user are read once, and every event gets the next seq and its hash
  * (`sealAppends`). Every caller still awaits its own event; an append to an unknown run fails
- * alone.
+ * alone. An item may also carry a run update with a status compare-and-set (`pushUpdate`, for
+ * `Store.updateRunWithEvents`): judged against the run's status in the same transaction, it
+ * writes its events and the run's new columns together, or nothing. Asynchronous commits
+ * (PostgreSQL) run one at a time per queue: appends to a run commit in call order.
  */
 import { nowIso } from "../time.js";
 import { sealEvent } from "./event-chain.js";
-import { type EventRow, timeOrderedUuid, toEvent } from "./rows.js";
+import { type EventRow, patchRunRow, type RunPatch, type RunRow, timeOrderedUuid, toEvent } from "./rows.js";
 import { type NewRunEvent, RunEndedError, type RunEventRecord } from "./store.js";
 
 export interface PendingAppend {
   ws: string;
   runId: string;
-  event: NewRunEvent;
+  /** Appended in this order, all or none. */
+  events: readonly NewRunEvent[];
+  /**
+   * Applied to the run in the same transaction as `events`, only while its status is one of
+   * `ifStatus` (when given); otherwise nothing of this item is written (`{ lost: true }`).
+   */
+  update?: { patch: RunPatch; ifStatus?: readonly string[] };
 }
 
 /** A run's chain tip as its transaction sees it: the last event's seq and hash, 0 and "" when none. */
@@ -25,11 +34,13 @@ export interface ChainTip {
   userId: string;
   /** The run's status in the same transaction (for `whileActive` appends). */
   status?: string;
+  /** The run's row in the same transaction (needed by items with an `update`). */
+  row?: RunRow;
 }
 
 const ENDED = new Set(["COMPLETED", "FAILED"]);
 
-export type AppendResult = { record: RunEventRecord } | { error: unknown };
+export type AppendResult = { records: RunEventRecord[]; run?: RunRow } | { lost: true } | { error: unknown };
 
 export interface SealedAppends {
   /** The rows to insert, in order. */
@@ -40,7 +51,14 @@ export interface SealedAppends {
   results: AppendResult[];
   /** The runs appended to, with their new `updated_at`. */
   touched: Map<string, string>;
+  /** The runs whose row an item's `update` changed, by id: their new rows (write these too). */
+  updated: Map<string, RunRow>;
+  /** The same runs' patches (merged, in order): what the updates changed. */
+  patches: Map<string, RunPatch>;
 }
+
+/** What a queued item resolves with: undefined when its `update` did not apply. */
+type Committed = { records: RunEventRecord[]; run?: RunRow } | undefined;
 
 export const runKey = (ws: string, runId: string): string => `${ws}\0${runId}`;
 
@@ -53,6 +71,8 @@ export function sealAppends(
   const rows: EventRow[] = [];
   const workspaces: string[] = [];
   const touched = new Map<string, string>();
+  const updated = new Map<string, RunRow>();
+  const patches = new Map<string, RunPatch>();
   const results = items.map((item): AppendResult => {
     const key = runKey(item.ws, item.runId);
     if (!tips.has(key)) {
@@ -60,46 +80,70 @@ export function sealAppends(
       tips.set(key, found && { ...found });
     }
     const tip = tips.get(key);
-    if (!tip) return { error: new Error(`run ${item.runId} not found`) };
-    if (item.event.whileActive && tip.status !== undefined && ENDED.has(tip.status)) {
-      return { error: new RunEndedError(item.runId, tip.status) };
+    if (!tip) return item.update ? { lost: true } : { error: new Error(`run ${item.runId} not found`) };
+    const status = tip.row?.status ?? tip.status;
+    if (item.update?.ifStatus && !item.update.ifStatus.includes(status ?? "")) return { lost: true };
+    const ended = status !== undefined && ENDED.has(status);
+    if (ended && item.events.some((event) => event.whileActive)) {
+      return { error: new RunEndedError(item.runId, status) };
     }
-    const data = item.event.data ?? {};
-    const row: EventRow = {
-      run_id: item.runId,
-      seq: tip.seq + 1,
-      id: timeOrderedUuid(),
-      type: item.event.type,
-      actor: item.event.actor ?? "",
-      payload_hash: item.event.payloadHash ?? "",
-      data: JSON.stringify(data),
-      created_at: nowIso(),
-      prev_hash: tip.hash,
-      hash: "",
-    };
-    row.hash = sealEvent({
-      workspace: item.ws,
-      runId: row.run_id,
-      agentId: tip.agentId,
-      userId: tip.userId,
-      seq: row.seq,
-      id: row.id,
-      type: row.type,
-      actor: row.actor,
-      payloadHash: row.payload_hash,
-      data,
-      dataText: row.data,
-      time: row.created_at,
-      prevHash: row.prev_hash,
+    if (item.update && !tip.row) return { error: new Error(`run ${item.runId}: no row to update`) };
+    const records = item.events.map((event) => {
+      const row = sealRow(item, event, tip);
+      rows.push(row);
+      workspaces.push(item.ws);
+      touched.set(item.runId, row.created_at);
+      return toEvent(row, event.data ?? {});
     });
-    rows.push(row);
-    workspaces.push(item.ws);
-    tip.seq = row.seq;
-    tip.hash = row.hash;
-    touched.set(item.runId, row.created_at);
-    return { record: toEvent(row, data) };
+    if (!item.update || !tip.row) return { records };
+    const next = patchRunRow(tip.row, item.update.patch);
+    next.updated_at = touched.get(item.runId) ?? next.updated_at;
+    tip.row = next;
+    tip.status = next.status;
+    updated.set(item.runId, next);
+    patches.set(item.runId, { ...patches.get(item.runId), ...definedOnly(item.update.patch) });
+    touched.set(item.runId, next.updated_at);
+    return { records, run: next };
   });
-  return { rows, workspaces, results, touched };
+  return { rows, workspaces, results, touched, updated, patches };
+}
+
+const definedOnly = (patch: RunPatch): RunPatch =>
+  Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as RunPatch;
+
+/** The next row of `tip`'s chain for `event`; advances the tip. */
+function sealRow(item: PendingAppend, event: NewRunEvent, tip: ChainTip): EventRow {
+  const data = event.data ?? {};
+  const row: EventRow = {
+    run_id: item.runId,
+    seq: tip.seq + 1,
+    id: timeOrderedUuid(),
+    type: event.type,
+    actor: event.actor ?? "",
+    payload_hash: event.payloadHash ?? "",
+    data: JSON.stringify(data),
+    created_at: nowIso(),
+    prev_hash: tip.hash,
+    hash: "",
+  };
+  row.hash = sealEvent({
+    workspace: item.ws,
+    runId: row.run_id,
+    agentId: tip.agentId,
+    userId: tip.userId,
+    seq: row.seq,
+    id: row.id,
+    type: row.type,
+    actor: row.actor,
+    payloadHash: row.payload_hash,
+    data,
+    dataText: row.data,
+    time: row.created_at,
+    prevHash: row.prev_hash,
+  });
+  tip.seq = row.seq;
+  tip.hash = row.hash;
+  return row;
 }
 
 /**
@@ -107,17 +151,42 @@ export function sealAppends(
  * SQLite, async for PostgreSQL). A commit that throws fails every append of its batch.
  */
 export class AppendQueue {
-  #queued: (PendingAppend & { resolve: (r: RunEventRecord) => void; reject: (e: unknown) => void })[] = [];
+  #queued: (PendingAppend & { resolve: (r: Committed) => void; reject: (e: unknown) => void })[] = [];
   readonly #listeners = new Set<(workspaces: ReadonlySet<string>) => void>();
+  /** The asynchronous commit in flight: the next batch waits for it (and grows meanwhile). */
+  #busy: Promise<void> | undefined;
 
   constructor(
     private readonly commit: (items: PendingAppend[]) => AppendResult[] | Promise<AppendResult[]>,
   ) {}
 
   push(ws: string, runId: string, event: NewRunEvent): Promise<RunEventRecord> {
-    return new Promise<RunEventRecord>((resolve, reject) => {
-      if (this.#queued.length === 0) setImmediate(() => void this.flush());
-      this.#queued.push({ ws, runId, event, resolve, reject });
+    return this.#enqueue({ ws, runId, events: [event] }).then((done) => {
+      const [record] = done?.records ?? [];
+      if (!record) throw new Error(`run ${runId}: the event was not appended`);
+      return record;
+    });
+  }
+
+  /**
+   * Appends `events` and applies `update` to the run in one transaction, only while the run's
+   * status is one of `update.ifStatus`: undefined (nothing written) when it is not.
+   */
+  pushUpdate(
+    ws: string,
+    runId: string,
+    events: readonly NewRunEvent[],
+    update: NonNullable<PendingAppend["update"]>,
+  ): Promise<{ records: RunEventRecord[]; run: RunRow } | undefined> {
+    return this.#enqueue({ ws, runId, events, update }).then((done) =>
+      done?.run ? { records: done.records, run: done.run } : undefined,
+    );
+  }
+
+  #enqueue(item: PendingAppend): Promise<Committed> {
+    return new Promise<Committed>((resolve, reject) => {
+      if (this.#queued.length === 0 && !this.#busy) setImmediate(() => void this.flush());
+      this.#queued.push({ ...item, resolve, reject });
     });
   }
 
@@ -127,8 +196,14 @@ export class AppendQueue {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Commits what is queued now (synchronously when `commit` is synchronous). */
+  /**
+   * Commits what is queued now (synchronously when `commit` is synchronous). Asynchronous commits
+   * run one at a time: what is queued while one is in flight goes in the next batch, so appends to
+   * a run commit in call order, and a batch grows with the load. The promise settles once
+   * everything queued before the call is committed.
+   */
   flush(): Promise<void> | undefined {
+    if (this.#busy) return this.#busy.then(() => this.flush());
     const items = this.#queued;
     this.#queued = [];
     if (items.length === 0) return undefined;
@@ -137,10 +212,11 @@ export class AppendQueue {
       results.forEach((result, i) => {
         const item = items[i];
         if (!item) return;
-        if ("record" in result) {
-          workspaces.add(item.ws);
-          item.resolve(result.record);
-        } else item.reject(result.error);
+        if ("records" in result) {
+          if (result.records.length > 0) workspaces.add(item.ws);
+          item.resolve(result);
+        } else if ("lost" in result) item.resolve(undefined);
+        else item.reject(result.error);
       });
       if (workspaces.size > 0) for (const listener of this.#listeners) listener(workspaces);
     };
@@ -154,8 +230,18 @@ export class AppendQueue {
       failAll(error);
       return undefined;
     }
-    if (outcome instanceof Promise) return outcome.then(settle, failAll);
-    settle(outcome);
-    return undefined;
+    if (!(outcome instanceof Promise)) {
+      settle(outcome);
+      return undefined;
+    }
+    const busy = outcome
+      .then(settle, failAll)
+      .catch(() => {})
+      .finally(() => {
+        this.#busy = undefined;
+        if (this.#queued.length > 0) void this.flush();
+      });
+    this.#busy = busy;
+    return busy;
   }
 }

@@ -206,4 +206,69 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = 
         EXECUTE FUNCTION runagents_notify_placement();
     `,
   },
+  {
+    // Appends in one statement, and a workspace feed whose positions no longer need a lock across
+    // replicas (postgres.ts). `runagents_append` checks, under the runs' row locks, that each
+    // run's chain tip (last seq and hash) and status are still what the caller sealed its events
+    // against (else SQLSTATE RA001, and the caller reads the tips again), then inserts the
+    // events and their feed rows, notifies, and applies the runs' updates, returning the rows.
+    // Feed rows are inserted without a position; `runagents_sequence_feed` numbers the committed
+    // ones, in insertion order, under a per-schema lock held to its commit: positions are
+    // committed in order, so a reader past position N never misses a lower one committed later.
+    version: 5,
+    sql: `
+      ALTER TABLE event_feed ALTER COLUMN position DROP IDENTITY;
+      ALTER TABLE event_feed DROP CONSTRAINT event_feed_pkey;
+      ALTER TABLE event_feed ALTER COLUMN position DROP NOT NULL;
+      ALTER TABLE event_feed ADD COLUMN id BIGINT GENERATED ALWAYS AS IDENTITY;
+      ALTER TABLE event_feed ADD PRIMARY KEY (id);
+      CREATE UNIQUE INDEX event_feed_by_position ON event_feed (position);
+      CREATE INDEX event_feed_unsequenced ON event_feed (id) WHERE position IS NULL;
+      CREATE FUNCTION runagents_sequence_feed() RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NOT EXISTS (SELECT 1 FROM event_feed WHERE position IS NULL) THEN RETURN; END IF;
+        PERFORM pg_advisory_xact_lock(hashtext('runagents_feed:' || current_schema()));
+        WITH last AS (SELECT COALESCE(MAX(position), 0) AS position FROM event_feed),
+          pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM event_feed WHERE position IS NULL)
+        UPDATE event_feed f SET position = last.position + pending.n FROM last, pending WHERE f.id = pending.id;
+      END $$;
+      CREATE FUNCTION runagents_append(
+        x_run TEXT[], x_seq INTEGER[], x_hash TEXT[], x_status TEXT[],
+        e_run TEXT[], e_seq INTEGER[], e_id TEXT[], e_type TEXT[], e_actor TEXT[], e_payload_hash TEXT[],
+        e_data TEXT[], e_created TEXT[], e_prev TEXT[], e_hash TEXT[], e_workspace TEXT[],
+        u_id TEXT[], u_at TEXT[], u_status TEXT[], u_blocked TEXT[], u_initial TEXT[], u_invoke TEXT[],
+        u_owner TEXT[], channel TEXT, payload TEXT
+      ) RETURNS SETOF runs LANGUAGE plpgsql AS $$
+      DECLARE
+        stale TEXT;
+      BEGIN
+        PERFORM 1 FROM runs WHERE id = ANY(x_run) ORDER BY id FOR UPDATE;
+        -- A statement of its own, after the locks: it sees every append committed before them.
+        SELECT x.id INTO stale
+          FROM unnest(x_run, x_seq, x_hash, x_status) AS x (id, seq, hash, status)
+          LEFT JOIN runs r ON r.id = x.id
+          LEFT JOIN LATERAL (SELECT seq, hash FROM run_events WHERE run_id = x.id ORDER BY seq DESC LIMIT 1) e
+            ON true
+          WHERE r.id IS NULL OR r.status <> x.status OR COALESCE(e.seq, 0) <> x.seq OR COALESCE(e.hash, '') <> x.hash
+          LIMIT 1;
+        IF stale IS NOT NULL THEN
+          RAISE EXCEPTION 'the chain tip of run % moved', stale USING ERRCODE = 'RA001';
+        END IF;
+        IF cardinality(e_run) > 0 THEN
+          INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)
+            SELECT * FROM unnest(e_run, e_seq, e_id, e_type, e_actor, e_payload_hash, e_data, e_created, e_prev, e_hash);
+          INSERT INTO event_feed (workspace, run_id, seq) SELECT * FROM unnest(e_workspace, e_run, e_seq);
+          PERFORM pg_notify(channel, payload);
+        END IF;
+        RETURN QUERY UPDATE runs SET updated_at = u.at, status = COALESCE(u.status, runs.status),
+            blocked_action_id = COALESCE(u.blocked, runs.blocked_action_id),
+            initial_message = COALESCE(u.initial, runs.initial_message),
+            invoke_url = COALESCE(u.invoke, runs.invoke_url), owner = COALESCE(u.owner, runs.owner)
+          FROM unnest(u_id, u_at, u_status, u_blocked, u_initial, u_invoke, u_owner)
+            AS u (id, at, status, blocked, initial, invoke, owner)
+          WHERE runs.id = u.id
+          RETURNING runs.*;
+      END $$;
+    `,
+  },
 ];

@@ -6,9 +6,17 @@
  * - Opening returns at once; migrations run in the background behind `pg_advisory_lock` (per
  *   schema), once, however many processes start together, and every method waits for them. A
  *   database that cannot be reached or migrated fails the first call with a one-line message.
- * - Event appends are group-committed (event-append.ts). A batch locks its runs' rows (`FOR
- *   UPDATE`, in id order, so batches never deadlock), then reads each chain tip: appends to one
- *   run from any process are serialised, so seqs stay gapless and the chain unbroken.
+ * - Event appends are group-committed (event-append.ts), one batch in flight per process, and a
+ *   batch is one statement (one round trip): it is sealed against each run's chain tip as this
+ *   process last saw it, and `runagents_append` (postgres-migrations.ts, version 5) checks those
+ *   tips under the runs' row locks (in id order, so batches never deadlock) before inserting. A
+ *   batch whose tip moved (another process appended) is sealed again under the locks. Appends to
+ *   one run from any process are serialised, so seqs stay gapless and the chain unbroken; a run's
+ *   status and its events change in the same statement (`updateRunWithEvents`).
+ * - The workspace feed: appends insert feed rows without a position (no lock shared by the
+ *   replicas); readers first number the committed ones, in order, under a per-schema lock held
+ *   to commit (`runagents_sequence_feed`), so positions are committed in increasing order and a
+ *   reader past position N never misses an event.
  * - Resource writes are single statements: optimistic versions are checked by the write itself
  *   (`WHERE version = $n`, `ON CONFLICT DO NOTHING` for "must not exist").
  * - The read cache (read-cache.ts) follows other processes' writes: triggers notify
@@ -24,7 +32,13 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { nowIso } from "../time.js";
 import type { SecretBox } from "./crypto.js";
-import { AppendQueue, type ChainTip, type PendingAppend, runKey, sealAppends } from "./event-append.js";
+import {
+  AppendQueue,
+  type ChainTip,
+  type PendingAppend,
+  type SealedAppends,
+  sealAppends,
+} from "./event-append.js";
 import { PlacementListeners } from "./placement.js";
 import { postgresPlacement } from "./placement-postgres.js";
 import { EVENTS_CHANNEL, NOTIFY_CHANNEL, POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
@@ -66,8 +80,8 @@ export interface PostgresStoreOptions {
 
 type EventsOptions = NonNullable<Parameters<Store["listEvents"]>[2]>;
 
-/** Any fixed key: held by every append transaction while it writes the workspace feed (below). */
-const FEED_LOCK = 0x72614645;
+/** SQLSTATE of `runagents_append` when a run's chain tip is not the one the batch was sealed against. */
+const STALE_TIP = "RA001";
 
 export interface PostgresStore extends Store {
   /**
@@ -203,15 +217,109 @@ export function openPostgresStore(
     generation++;
   };
 
-  const inFlight = new Set<Promise<unknown>>();
   const changes = new ResourceChanges();
-  const appends = new AppendQueue((items) => {
-    const batch = transaction((client) => appendBatch(client, items, `${schema} ${instance}`));
-    inFlight.add(batch);
-    const done = () => inFlight.delete(batch);
-    batch.then(done, done);
-    return batch;
-  });
+  /**
+   * Each run's chain tip (last seq and hash) and row as this process last wrote or read them:
+   * a batch is sealed against them and sent as one statement that checks them under the runs'
+   * locks (`runagents_append`). When another process appended meanwhile, the check fails and
+   * the batch is sealed again against tips read under the locks.
+   */
+  const tips = new Map<string, ChainTip>();
+  const rememberTip = (tip: ChainTip) => {
+    if (!tip.row) return;
+    if (tips.size >= 10_000 && !tips.has(tip.row.id)) tips.clear();
+    tips.set(tip.row.id, tip);
+  };
+  const loadTips = async (client: pg.Pool | pg.PoolClient, ids: string[]) => {
+    const { rows } = await client.query<RunRow & { last_seq: number | null; last_hash: string | null }>(
+      `SELECT r.*, e.seq AS last_seq, e.hash AS last_hash FROM runs r
+       LEFT JOIN LATERAL (SELECT seq, hash FROM run_events WHERE run_id = r.id ORDER BY seq DESC LIMIT 1) e
+         ON true
+       WHERE r.id = ANY($1)`,
+      [ids],
+    );
+    for (const id of ids) tips.delete(id);
+    for (const { last_seq, last_hash, ...row } of rows) {
+      rememberTip({
+        seq: last_seq ?? 0,
+        hash: last_hash ?? "",
+        agentId: row.agent_id,
+        userId: row.user_id,
+        status: row.status,
+        row,
+      });
+    }
+  };
+  const commitAppends = async (items: PendingAppend[]) => {
+    await ready;
+    const ids = [...new Set(items.map((item) => item.runId))].sort();
+    const unknown = ids.filter((id) => !tips.has(id));
+    if (unknown.length > 0) await loadTips(pool, unknown);
+    try {
+      return await appendBatch(pool, items, ids);
+    } catch (error) {
+      if ((error as { code?: string }).code !== STALE_TIP) throw error;
+    }
+    // Another process appended to one of these runs meanwhile: again, under the runs' locks.
+    return transaction(async (client) => {
+      await client.query("SELECT 1 FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE", [ids]);
+      await loadTips(client, ids);
+      return appendBatch(client, items, ids);
+    });
+  };
+  /** Seals `items` against the known tips and commits them in one statement. */
+  const appendBatch = async (client: pg.Pool | pg.PoolClient, items: PendingAppend[], ids: string[]) => {
+    const tipOf = (ws: string, runId: string) => {
+      const tip = tips.get(runId);
+      return tip?.row?.workspace === ws ? tip : undefined;
+    };
+    const sealed = sealAppends(items, tipOf);
+    const expected = ids.map((id) => tips.get(id)).filter((tip) => tip?.row !== undefined) as ChainTip[];
+    const column = <K extends keyof EventRow>(name: K) => sealed.rows.map((row) => row[name]);
+    const { rows: updatedRows } = await client.query<RunRow>(
+      `SELECT * FROM runagents_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+         $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+      [
+        expected.map((tip) => tip.row?.id),
+        expected.map((tip) => tip.seq),
+        expected.map((tip) => tip.hash),
+        expected.map((tip) => tip.row?.status),
+        column("run_id"),
+        column("seq"),
+        column("id"),
+        column("type"),
+        column("actor"),
+        column("payload_hash"),
+        column("data"),
+        column("created_at"),
+        column("prev_hash"),
+        column("hash"),
+        sealed.workspaces,
+        ...runUpdates(sealed),
+        EVENTS_CHANNEL,
+        `${schema} ${instance} ${JSON.stringify([...new Set(sealed.workspaces)])}`,
+      ],
+    );
+    // Committed: the new tips, for the next batch.
+    const byId = new Map(updatedRows.map((row) => [row.id, row]));
+    for (const row of sealed.rows) {
+      const tip = tips.get(row.run_id);
+      if (tip) rememberTip({ ...tip, seq: row.seq, hash: row.hash });
+    }
+    for (const row of updatedRows) {
+      const tip = tips.get(row.id);
+      if (tip) rememberTip({ ...tip, status: row.status, row });
+    }
+    return sealed.results.map((result) =>
+      "run" in result && result.run ? { ...result, run: byId.get(result.run.id) ?? result.run } : result,
+    );
+  };
+  const appends = new AppendQueue(commitAppends);
+  /** A run row this process wrote: the tip's status follows it. */
+  const updatedTip = (row: RunRow) => {
+    const tip = tips.get(row.id);
+    if (tip) rememberTip({ ...tip, status: row.status, row });
+  };
 
   const readRow = async (ws: string, kind: ResourceKind, name: string): Promise<ResourceRow | null> => {
     await ready;
@@ -250,8 +358,8 @@ export function openPostgresStore(
     if (fresh) cache.setRow(ws, kind, name, row);
   };
 
-  const ownedRun = async (ws: string, runId: string) =>
-    (await query("SELECT 1 FROM runs WHERE id = $1 AND workspace = $2", [runId, ws])).length > 0;
+  /** Gives the committed feed rows that have none their positions (postgres-migrations.ts, version 5). */
+  const sequenceFeed = () => query("SELECT runagents_sequence_feed()");
 
   return {
     ...postgresPlacement(query, placements),
@@ -437,6 +545,8 @@ export function openPostgresStore(
           row.updated_at,
         ],
       );
+      // No events yet: the first append needs no query for the tip.
+      rememberTip({ seq: 0, hash: "", agentId: row.agent_id, userId: row.user_id, status: row.status, row });
       return toRun(row);
     },
     async getRun(ws, id) {
@@ -487,15 +597,21 @@ export function openPostgresStore(
           ifStatus ?? null,
         ],
       );
-      return row ? toRun(row) : undefined;
+      if (!row) return undefined;
+      updatedTip(row);
+      return toRun(row);
     },
     appendEvent(ws, runId, event) {
       return appends.push(ws, runId, event);
     },
+    async updateRunWithEvents(ws, id, patch, ifStatus, events) {
+      const done = await appends.pushUpdate(ws, id, events, { patch, ifStatus });
+      return done && { run: toRun(done.run), events: done.records };
+    },
     async listEvents(ws, runId, options: EventsOptions = {}) {
-      if (!(await ownedRun(ws, runId))) return [];
-      const args: unknown[] = [runId, options.afterSeq ?? 0];
-      let where = "run_id = $1 AND seq > $2";
+      // One query: the run's workspace is checked by the same statement.
+      const args: unknown[] = [runId, options.afterSeq ?? 0, ws];
+      let where = "run_id = $1 AND seq > $2 AND EXISTS (SELECT 1 FROM runs WHERE id = $1 AND workspace = $3)";
       if (options.type) {
         args.push(options.type);
         where += ` AND type = $${args.length}`;
@@ -516,6 +632,7 @@ export function openPostgresStore(
       return rows.map((row) => toEvent(row));
     },
     async listFeed(ws, filter) {
+      await sequenceFeed();
       const where = ["f.workspace = $1", "f.position > $2"];
       const args: unknown[] = [ws, filter.after];
       if (filter.runId) {
@@ -547,6 +664,7 @@ export function openPostgresStore(
       );
     },
     async lastFeedPosition() {
+      await sequenceFeed();
       const [row] = await query<{ last: string | null }>("SELECT MAX(position) AS last FROM event_feed");
       return Number(row?.last ?? 0);
     },
@@ -562,11 +680,11 @@ export function openPostgresStore(
       return changes.on(listener);
     },
     async listChainedEvents(ws, runId, options) {
-      if (!(await ownedRun(ws, runId))) return [];
       const rows = await query<EventRow>(
         `SELECT * FROM run_events WHERE run_id = $1 AND seq > $2 AND created_at >= $3 AND created_at < $4
+           AND EXISTS (SELECT 1 FROM runs WHERE id = $1 AND workspace = $6)
          ORDER BY seq LIMIT $5`,
-        [runId, options.afterSeq, options.from ?? "", options.to ?? "\uffff", options.limit],
+        [runId, options.afterSeq, options.from ?? "", options.to ?? "\uffff", options.limit, ws],
       );
       return rows.map(toChainedEvent);
     },
@@ -677,8 +795,7 @@ export function openPostgresStore(
     },
 
     async close() {
-      await appends.flush();
-      await Promise.allSettled([...inFlight]);
+      await appends.flush()?.catch(() => {});
       closed = true;
       listening = false;
       await Promise.allSettled([listener?.end(), pool.end()]);
@@ -699,76 +816,18 @@ export function openPostgresStore(
   }
 }
 
-/** One batch of appends in one transaction: lock the runs, read their tips, insert, touch. */
-async function appendBatch(client: pg.PoolClient, items: PendingAppend[], origin: string) {
-  const ids = [...new Set(items.map((item) => item.runId))].sort();
-  const runs = await client.query<{
-    id: string;
-    workspace: string;
-    agent_id: string;
-    user_id: string;
-    status: string;
-  }>("SELECT id, workspace, agent_id, user_id, status FROM runs WHERE id = ANY($1) ORDER BY id FOR UPDATE", [
-    ids,
-  ]);
-  // A statement of its own, after the locks: it sees every append committed before them.
-  const lasts = await client.query<{ id: string; seq: number | null; hash: string | null }>(
-    `SELECT r.id, e.seq, e.hash FROM unnest($1::text[]) AS r (id)
-     LEFT JOIN LATERAL (SELECT seq, hash FROM run_events WHERE run_id = r.id ORDER BY seq DESC LIMIT 1) e ON true`,
-    [ids],
-  );
-  const tips = new Map<string, ChainTip>();
-  for (const run of runs.rows) {
-    const last = lasts.rows.find((row) => row.id === run.id);
-    tips.set(runKey(run.workspace, run.id), {
-      seq: last?.seq ?? 0,
-      hash: last?.hash ?? "",
-      agentId: run.agent_id,
-      userId: run.user_id,
-      status: run.status,
-    });
+/** The `runs` update of a sealed batch, as columns: `updated_at` of every run touched, and the
+ * other columns (null: unchanged) of the runs an item's `update` changed. */
+function runUpdates(sealed: SealedAppends): (string | null)[][] {
+  const columns: (string | null)[][] = [[], [], [], [], [], [], []];
+  for (const [id, at] of sealed.touched) {
+    const row = sealed.updated.get(id);
+    const patch = sealed.patches.get(id);
+    const values = [id, row?.updated_at ?? at, patch?.status, patch?.blockedActionId, patch?.initialMessage];
+    values.push(patch?.invokeUrl, patch?.owner);
+    for (const [i, value] of values.entries()) columns[i]?.push(value ?? null);
   }
-  const sealed = sealAppends(items, (ws, runId) => tips.get(runKey(ws, runId)));
-  if (sealed.rows.length > 0) {
-    const column = <K extends keyof EventRow>(name: K) => sealed.rows.map((row) => row[name]);
-    await client.query(
-      `INSERT INTO run_events (run_id, seq, id, type, actor, payload_hash, data, created_at, prev_hash, hash)
-       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-         $8::text[], $9::text[], $10::text[])`,
-      [
-        column("run_id"),
-        column("seq"),
-        column("id"),
-        column("type"),
-        column("actor"),
-        column("payload_hash"),
-        column("data"),
-        column("created_at"),
-        column("prev_hash"),
-        column("hash"),
-      ],
-    );
-    // Feed positions come from a sequence, taken at insert: under this lock (held to commit) they
-    // are also committed in order, so a reader past position N never misses a later-committed
-    // lower one. It serialises appends' last step across processes.
-    await client.query("SELECT pg_advisory_xact_lock($1)", [FEED_LOCK]);
-    await client.query(
-      `INSERT INTO event_feed (workspace, run_id, seq)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int[])`,
-      [sealed.workspaces, column("run_id"), column("seq")],
-    );
-    await client.query(
-      `UPDATE runs SET updated_at = touched.at FROM unnest($1::text[], $2::text[]) AS touched (id, at)
-       WHERE runs.id = touched.id`,
-      [[...sealed.touched.keys()], [...sealed.touched.values()]],
-    );
-    // Delivered at commit, to every process's listener: their live feeds read again.
-    await client.query("SELECT pg_notify($1, $2)", [
-      EVENTS_CHANNEL,
-      `${origin} ${JSON.stringify([...new Set(sealed.workspaces)])}`,
-    ]);
-  }
-  return sealed.results;
+  return columns;
 }
 
 /**

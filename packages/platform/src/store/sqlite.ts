@@ -131,6 +131,16 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   const tips = new Map<string, ChainTip & { ws: string }>();
   let tipsVersion = -1;
 
+  /** Stores a run row's mutable columns (the caller keeps the cache up to date). */
+  const writeRunRow = (row: RunRow): void => {
+    prepared(
+      `UPDATE runs SET status = @status, blocked_action_id = @blocked_action_id,
+         initial_message = @initial_message, invoke_url = @invoke_url, owner = @owner,
+         updated_at = @updated_at
+       WHERE id = @id`,
+    ).run(row);
+  };
+
   // Group commit (event-append.ts): one IMMEDIATE transaction per turn's appends.
   const appendBatch = db.transaction((items: PendingAppend[]) => {
     const version = dataVersion.get() as number;
@@ -143,7 +153,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       const run = runRow(ws, runId);
       if (!run) return undefined;
       const known = tips.get(runId);
-      if (known) return { ...known, status: run.status };
+      if (known) return { ...known, status: run.status, row: run };
       const last = prepared(
         "SELECT seq, hash FROM run_events WHERE run_id = ? ORDER BY seq DESC LIMIT 1",
       ).get(runId) as { seq: number; hash: string } | undefined;
@@ -153,6 +163,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         agentId: run.agent_id,
         userId: run.user_id,
         status: run.status,
+        row: run,
       };
     });
     const insert = prepared(
@@ -164,8 +175,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       insert.run(row);
       feedInsert.run(sealed.workspaces[i], row.run_id, row.seq);
     });
-    for (const [runId, at] of sealed.touched)
-      prepared("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    for (const [runId, at] of sealed.touched) {
+      if (!sealed.updated.has(runId)) prepared("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+    }
+    for (const row of sealed.updated.values()) writeRunRow(row);
     return sealed;
   });
   const changes = new ResourceChanges();
@@ -189,6 +202,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       const cached = cache.peekRun(runId) as RunRow | undefined;
       if (cached) cache.setRun(runId, { ...cached, updated_at: at });
     }
+    for (const [runId, row] of sealed.updated) cache.setRun(runId, row);
     checkpointer.committed();
     return sealed.results;
   });
@@ -276,12 +290,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         | undefined;
       if (!row || (ifStatus && !ifStatus.includes(row.status))) return undefined;
       const next = patchRunRow(row, patch);
-      prepared(
-        `UPDATE runs SET status = @status, blocked_action_id = @blocked_action_id,
-           initial_message = @initial_message, invoke_url = @invoke_url, owner = @owner,
-           updated_at = @updated_at
-         WHERE id = @id`,
-      ).run(next);
+      writeRunRow(next);
       return next;
     },
   );
@@ -462,6 +471,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     },
     appendEvent(ws, runId, event) {
       return appends.push(ws, runId, event);
+    },
+    async updateRunWithEvents(ws, id, patch, ifStatus, events) {
+      const done = await appends.pushUpdate(ws, id, events, { patch, ifStatus });
+      return done && { run: toRun(done.run), events: done.records };
     },
     async listEvents(ws, runId, options = {}) {
       if (!runRow(ws, runId)) return [];

@@ -277,6 +277,20 @@ export interface Store extends PlacementStore {
     ifStatus?: string[],
   ): Promise<RunRecord | undefined>;
   /**
+   * `updateRun` and `appendEvent` as one atomic step: while the run's status is one of
+   * `ifStatus`, applies `patch` and appends `events` (in this order, the same way `appendEvent`
+   * does) in one transaction, so no reader sees the new status without the events. Returns the
+   * updated run and the events, or undefined (nothing written) when the run does not exist or its
+   * status did not match. Ending a run (COMPLETED / FAILED) goes through here.
+   */
+  updateRunWithEvents(
+    ws: string,
+    id: string,
+    patch: Partial<Pick<RunRecord, "status" | "blockedActionId" | "initialMessage" | "invokeUrl" | "owner">>,
+    ifStatus: string[],
+    events: NewRunEvent[],
+  ): Promise<{ run: RunRecord; events: RunEventRecord[] } | undefined>;
+  /**
    * Appends with the next `seq` for the run, assigned in the same transaction as the insert, and
    * seals it into the run's audit chain (`prev_hash`, `hash`: see store/event-chain.ts).
    */

@@ -179,6 +179,157 @@ for (const backend of await storeBackends()) {
       assert.ok(((await store.getRun("ws", run.id))?.updatedAt ?? "") >= (appended[19]?.timestamp ?? "~"));
     });
 
+    it("ends a run and appends its outcome in one step: concurrent readers never see one without the other", async () => {
+      const other = fixture.open();
+      const runs = await Promise.all(
+        Array.from({ length: 24 }, () => store.createRun({ workspace: "ends", agentId: "a", userId: "u" })),
+      );
+      let writing = true;
+      const violations: string[] = [];
+      const seen = new Set<string>();
+      // Readers on this store and on another connection poll status, then the events, until the
+      // writers are done and every run has been seen ended.
+      const reader = async (from: Store) => {
+        while (writing || seen.size < runs.length) {
+          for (const run of runs) {
+            const current = await from.getRun("ends", run.id);
+            if (current?.status !== "COMPLETED") continue;
+            seen.add(run.id);
+            const types = (await from.listEvents("ends", run.id)).map((e) => e.type);
+            if (!types.includes("COMPLETED") || !types.includes("AGENT_MESSAGE")) {
+              violations.push(`${run.id}: COMPLETED with events ${types.join(",")}`);
+            }
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      const readers = [reader(store), reader(other), reader(other)];
+      await Promise.all(
+        runs.map(async (run, i) => {
+          const writer = i % 2 === 0 ? store : other;
+          await writer.appendEvent("ends", run.id, { type: "RUN_CREATED" });
+          const ended = await writer.updateRunWithEvents(
+            "ends",
+            run.id,
+            { status: "COMPLETED" },
+            ["RUNNING"],
+            [
+              { type: "INVOKE_COMPLETED", data: { i } },
+              { type: "AGENT_MESSAGE", data: { message: "ok" } },
+              { type: "COMPLETED" },
+            ],
+          );
+          assert.equal(ended?.run.status, "COMPLETED");
+          assert.deepEqual(
+            ended?.events.map((e) => [e.seq, e.type]),
+            [
+              [2, "INVOKE_COMPLETED"],
+              [3, "AGENT_MESSAGE"],
+              [4, "COMPLETED"],
+            ],
+          );
+        }),
+      );
+      writing = false;
+      await Promise.all(readers);
+      assert.deepEqual(violations, []);
+      assert.equal(seen.size, runs.length);
+    });
+
+    it("lets one of two concurrent endings win: the loser writes nothing, and nothing lands after", async () => {
+      const other = fixture.open();
+      for (let round = 0; round < 6; round++) {
+        const run = await store.createRun({ workspace: "cas", agentId: "a", userId: "u" });
+        await store.appendEvent("cas", run.id, { type: "RUN_CREATED" });
+        const outcomes = await Promise.all(
+          (["COMPLETED", "FAILED"] as const).map((status, i) =>
+            (i === round % 2 ? store : other).updateRunWithEvents(
+              "cas",
+              run.id,
+              { status },
+              ["RUNNING"],
+              [{ type: status, data: { by: i } }],
+            ),
+          ),
+        );
+        const winners = outcomes.filter((o) => o !== undefined);
+        assert.equal(winners.length, 1);
+        const winner = winners[0];
+        await fixture.settle(store);
+        assert.equal((await store.getRun("cas", run.id))?.status, winner?.run.status);
+        await assert.rejects(other.appendEvent("cas", run.id, { type: "TOOL_REQUEST", whileActive: true }), {
+          name: "RunEndedError",
+        });
+        await store.appendEvent("cas", run.id, { type: "WEBHOOK_DELIVERED" });
+        const events = await store.listChainedEvents("cas", run.id, { afterSeq: 0, limit: 10 });
+        assert.deepEqual(
+          events.map((e) => [e.seq, e.type]),
+          [
+            [1, "RUN_CREATED"],
+            [2, winner?.run.status],
+            [3, "WEBHOOK_DELIVERED"],
+          ],
+        );
+        for (const [i, event] of events.entries())
+          assert.equal(event.prevHash, i === 0 ? "" : events[i - 1]?.hash);
+      }
+      assert.equal(
+        await store.updateRunWithEvents(
+          "cas",
+          "no-such-run",
+          { status: "FAILED" },
+          ["RUNNING"],
+          [{ type: "FAILED" }],
+        ),
+        undefined,
+      );
+    });
+
+    it("lands no active-only event after an ending another connection commits while they are appended", async () => {
+      const other = fixture.open();
+      for (let round = 0; round < 4; round++) {
+        const run = await store.createRun({ workspace: "late", agentId: "a", userId: "u" });
+        const late = (async () => {
+          const outcomes: string[] = [];
+          for (let i = 0; i < 20; i++) {
+            const tries = await Promise.allSettled(
+              [0, 1].map(() => store.appendEvent("late", run.id, { type: "TOOL_CALLED", whileActive: true })),
+            );
+            for (const t of tries) outcomes.push(t.status === "fulfilled" ? "ok" : (t.reason as Error).name);
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          return outcomes;
+        })();
+        await new Promise((resolve) => setImmediate(resolve));
+        const ended = await other.updateRunWithEvents(
+          "late",
+          run.id,
+          { status: "FAILED" },
+          ["RUNNING"],
+          [{ type: "FAILED", data: { round } }],
+        );
+        assert.equal(ended?.run.status, "FAILED");
+        const outcomes = await late;
+        assert.deepEqual(
+          new Set(outcomes.filter((o) => o !== "ok")),
+          new Set(outcomes.includes("RunEndedError") ? ["RunEndedError"] : []),
+        );
+        const events = await store.listChainedEvents("late", run.id, { afterSeq: 0, limit: 100 });
+        const types = events.map((e) => e.type);
+        assert.equal(types.at(-1), "FAILED");
+        assert.equal(
+          types.filter((t) => t === "TOOL_CALLED").length,
+          outcomes.filter((o) => o === "ok").length,
+        );
+        assert.deepEqual(
+          events.map((e) => e.seq),
+          events.map((_, i) => i + 1),
+        );
+        for (const [i, event] of events.entries())
+          assert.equal(event.prevHash, i === 0 ? "" : events[i - 1]?.hash);
+      }
+    });
+
     it("tells resource listeners after each write and delete, and not after unsubscribing", async () => {
       const told: string[] = [];
       const unsubscribe = store.onResourceChanged((c) => told.push(`${c.workspace}/${c.kind}/${c.name}`));

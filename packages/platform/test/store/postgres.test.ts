@@ -69,6 +69,56 @@ describe("the PostgreSQL store shared by several processes", { skip: postgres?.s
     assert.deepEqual([summary.events, summary.unchained, summary.runs], [2 * per, 0, 1]);
   });
 
+  it("feeds a reader every event appended by three instances at once, once each, in growing positions", async () => {
+    const key = randomBytes(32);
+    const writers = [fixture.open(key), fixture.open(key), fixture.open(key)];
+    const reader = fixture.open(key);
+    const start = await reader.lastFeedPosition();
+    const runs = await Promise.all(
+      writers.flatMap((store) =>
+        [1, 2].map(async () => ({
+          store,
+          run: await store.createRun({ workspace: "fan", agentId: "a", userId: "u" }),
+        })),
+      ),
+    );
+    const appended = new Set<string>();
+    let writing = true;
+    const seen: string[] = [];
+    const positions: number[] = [];
+    const follow = (async () => {
+      let after = start;
+      while (writing || seen.length < appended.size) {
+        const page = await reader.listFeed("fan", { after, limit: 25 });
+        for (const event of page) {
+          seen.push(`${event.runId}:${event.seq}`);
+          positions.push(event.position);
+          after = event.position;
+        }
+        if (page.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await Promise.all(
+      runs.map(async ({ store, run }) => {
+        for (let i = 0; i < 15; i++) {
+          const events = await Promise.all(
+            [0, 1].map((j) => store.appendEvent("fan", run.id, { type: "TOOL_REQUEST", data: { i, j } })),
+          );
+          for (const event of events) appended.add(`${run.id}:${event.seq}`);
+        }
+      }),
+    );
+    writing = false;
+    await follow;
+    assert.equal(seen.length, appended.size);
+    assert.deepEqual(new Set(seen), appended);
+    assert.deepEqual(
+      positions,
+      [...positions].sort((x, y) => x - y),
+    );
+    assert.equal(new Set(positions).size, positions.length);
+  });
+
   it("shows a resource written through one instance in the other's read cache", async () => {
     const key = randomBytes(32);
     const [a, b] = [fixture.open(key), fixture.open(key)] as [ReturnType<typeof openPostgresStore>, Store];
