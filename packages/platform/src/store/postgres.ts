@@ -636,6 +636,13 @@ export function openPostgresStore(
           : await query<ApiKeyRow>("SELECT * FROM api_keys WHERE workspace = $1 ORDER BY created_at", [ws]);
       return rows.map(toApiKey);
     },
+    async listWorkspaces() {
+      await ready;
+      const rows = await query<{ workspace: string }>(
+        "SELECT workspace FROM resources UNION SELECT workspace FROM runs UNION SELECT workspace FROM api_keys ORDER BY 1",
+      );
+      return rows.map((r) => r.workspace);
+    },
     async countApiKeys() {
       await ready;
       let count = cache.apiKeyCount;

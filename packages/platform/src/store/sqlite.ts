@@ -585,6 +585,12 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       ) as ApiKeyRow[];
       return rows.map(toApiKey);
     },
+    async listWorkspaces() {
+      const rows = stmt(
+        "SELECT workspace FROM resources UNION SELECT workspace FROM runs UNION SELECT workspace FROM api_keys ORDER BY 1",
+      ).all() as { workspace: string }[];
+      return rows.map((r) => r.workspace);
+    },
     async countApiKeys() {
       let count = cache.apiKeyCount;
       if (count === undefined) {

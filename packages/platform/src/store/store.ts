@@ -334,6 +334,8 @@ export interface Store extends PlacementStore {
   createApiKey(key: ApiKeyRecord): Promise<void>;
   listApiKeys(ws?: string): Promise<ApiKeyRecord[]>;
   countApiKeys(): Promise<number>;
+  /** Every workspace something is stored in (resources, runs, API keys), sorted. */
+  listWorkspaces(): Promise<string[]>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   updateApiKey(
     id: string,
