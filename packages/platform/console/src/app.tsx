@@ -4,7 +4,7 @@ import { signal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { connectFeed, liveStatus, pendingApprovals, stopFeed } from "./live.js";
 import { finishSignIn } from "./oidc.js";
-import { href, route } from "./router.js";
+import { href, navigate, route } from "./router.js";
 import { AgentsScreen } from "./screens/agents.js";
 import { ApprovalsScreen } from "./screens/approvals.js";
 import { DashboardScreen } from "./screens/dashboard.js";
@@ -36,6 +36,7 @@ const finishing = signal(/[?&](code|error)=/.test(location.search));
 if (finishing.value) {
   void finishSignIn().then((problem) => {
     if (problem) signOut(problem);
+    else navigate("approvals");
     finishing.value = false;
   });
 }

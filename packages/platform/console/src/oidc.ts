@@ -84,7 +84,7 @@ export async function startSignIn(option: SignInOption): Promise<void> {
 export async function finishSignIn(): Promise<string> {
   const query = new URLSearchParams(location.search);
   if (!query.has("code") && !query.has("error")) return "";
-  history.replaceState(null, "", `${location.pathname}#/approvals`);
+  history.replaceState(null, "", location.pathname);
   let pending: Pending | undefined;
   try {
     pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) ?? "null") ?? undefined;

@@ -9,56 +9,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { type FakeOidc, startFakeOidc } from "../helpers/fake-oidc.js";
+import {
+  type FakeOidc,
+  financePolicy,
+  pendingRequest,
+  signInProvider,
+  startFakeOidc,
+} from "../helpers/fake-oidc.js";
 import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;
-
-export const signInProvider = (oidc: FakeOidc, signIn: Json = { clientId: oidc.clientId }) => ({
-  name: "corp",
-  spec: {
-    host: "console",
-    identityProvider: { issuer: oidc.issuer, jwksUri: oidc.jwksUri, audiences: [oidc.clientId] },
-    userIDClaim: "sub",
-    signIn,
-  },
-});
-
-/** A policy whose `payments` calls need a member of `finance-approvers`, and an agent bound to it. */
-export async function financePolicy(platform: TestPlatform): Promise<void> {
-  const policy = await platform.call("POST", "/policies", {
-    name: "finance-policy",
-    spec: {
-      policies: [{ permission: "approval_required", resource: "*" }],
-      approvals: [
-        {
-          name: "finance",
-          toolIds: ["payments"],
-          approvers: { groups: ["finance-approvers"], match: "any" },
-        },
-      ],
-    },
-  });
-  assert.equal(policy.status, 201, policy.text);
-  await platform.store.putResource("default", "agent", "fin-agent", {
-    name: "fin-agent",
-    spec: { policies: ["finance-policy"] },
-    status: { phase: "Running", message: "" },
-  });
-}
-
-/** A run of fin-agent paused on a call to `tool`: its approval request id. */
-export async function pendingRequest(platform: TestPlatform, tool: string): Promise<string> {
-  const run = await platform.call("POST", "/runs", { agent_id: "fin-agent", user_id: "bob@example.com" });
-  assert.equal(run.status, 201, run.text);
-  const action = await platform.call("POST", `/runs/${(run.json as Json).id}/actions`, {
-    tool_id: tool,
-    tool_method: "POST",
-    tool_url: "https://pay.example.com/charges",
-  });
-  assert.equal(action.status, 201, action.text);
-  return (action.json as Json).request_id;
-}
 
 describe("sign-in with an identity provider: settings, options, and what a signed-in user may do", () => {
   let platform: TestPlatform;

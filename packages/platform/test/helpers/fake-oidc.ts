@@ -6,12 +6,17 @@
  * answers an RS256 ID token carrying the nonce. `tokenClaims` overrides what the next tokens say
  * (a foreign issuer, another audience) to test what the console and the platform refuse.
  */
+
+import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type JWTPayload, SignJWT } from "jose";
 import { makeKey } from "../ingress/idp.js";
+import type { TestPlatform } from "./platform.js";
+
+type Json = Record<string, any>;
 
 export interface FakeUser {
   sub: string;
@@ -183,4 +188,50 @@ export async function startFakeOidc(clientId = "runagents-console"): Promise<Fak
   }
 
   return fake;
+}
+
+export const signInProvider = (oidc: FakeOidc, signIn: Json = { clientId: oidc.clientId }) => ({
+  name: "corp",
+  spec: {
+    host: "console",
+    identityProvider: { issuer: oidc.issuer, jwksUri: oidc.jwksUri, audiences: [oidc.clientId] },
+    userIDClaim: "sub",
+    signIn,
+  },
+});
+
+/** A policy whose `payments` calls need a member of `finance-approvers`, and an agent bound to it. */
+export async function financePolicy(platform: TestPlatform): Promise<void> {
+  const policy = await platform.call("POST", "/policies", {
+    name: "finance-policy",
+    spec: {
+      policies: [{ permission: "approval_required", resource: "*" }],
+      approvals: [
+        {
+          name: "finance",
+          toolIds: ["payments"],
+          approvers: { groups: ["finance-approvers"], match: "any" },
+        },
+      ],
+    },
+  });
+  assert.equal(policy.status, 201, policy.text);
+  await platform.store.putResource("default", "agent", "fin-agent", {
+    name: "fin-agent",
+    spec: { policies: ["finance-policy"] },
+    status: { phase: "Running", message: "" },
+  });
+}
+
+/** A run of fin-agent paused on a call to `tool`: its approval request id. */
+export async function pendingRequest(platform: TestPlatform, tool: string): Promise<string> {
+  const run = await platform.call("POST", "/runs", { agent_id: "fin-agent", user_id: "bob@example.com" });
+  assert.equal(run.status, 201, run.text);
+  const action = await platform.call("POST", `/runs/${(run.json as Json).id}/actions`, {
+    tool_id: tool,
+    tool_method: "POST",
+    tool_url: "https://pay.example.com/charges",
+  });
+  assert.equal(action.status, 201, action.text);
+  return (action.json as Json).request_id;
 }
