@@ -325,6 +325,7 @@ export async function handler() {
     await page.getByRole("button", { name: "Switch workspace" }).click();
     await page.getByText(/"Team A!" is not a workspace name/).waitFor();
     assert.equal(await shown(page.getByTestId("current-workspace")), "default");
+    await page.getByRole("list", { name: "Workspaces" }).getByText("default (current)").waitFor();
     await check(page, "console-settings-keys");
   });
 
