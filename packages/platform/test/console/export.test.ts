@@ -82,7 +82,7 @@ describe("exporting runs and switching workspaces from the console in Chromium",
   it("downloads a run with its events as JSON, and its audit trail as NDJSON", async () => {
     await page.goto(`${platform.url}/#/runs/${runs[0]}`);
     await page.getByRole("button", { name: "Download run (JSON)" }).waitFor();
-    await screenshot(page, "run-detail-export");
+    await screenshot(page, "console-run-export");
     const run = await saved(() => page.getByRole("button", { name: "Download run (JSON)" }).click());
     assert.equal(run.name, `run-${runs[0]}.json`);
     const doc = JSON.parse(run.text) as Json;

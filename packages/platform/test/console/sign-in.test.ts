@@ -97,7 +97,7 @@ describe("signing in to the console with an identity provider in Chromium", () =
     const id = await pendingRequest(platform, "payments");
     await page.goto(`${platform.url}/`);
     await page.getByRole("button", { name: "Sign in with corp" }).waitFor();
-    await screenshot(page, "sign-in");
+    await screenshot(page, "console-sign-in");
     a11y.push(...(await seriousViolations(page)).map((l) => `sign-in: ${l}`));
     await page.getByRole("button", { name: "Sign in with corp" }).click();
     await page.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
@@ -106,7 +106,7 @@ describe("signing in to the console with an identity provider in Chromium", () =
     assert.match(await shown(page.getByTestId("signed-in-as")), /Signed in as ada@example\.com/);
     const card = page.getByRole("listitem").filter({ hasText: "fin-agent wants POST payments" });
     await card.waitFor();
-    await screenshot(page, "signed-in-inbox");
+    await screenshot(page, "console-signed-in-inbox");
     a11y.push(...(await seriousViolations(page)).map((l) => `signed-in inbox: ${l}`));
     await card.getByRole("button", { name: "Approve" }).click();
     await card.waitFor({ state: "detached" });
