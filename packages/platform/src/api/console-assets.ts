@@ -77,7 +77,7 @@ export async function consolePage(ctx: RequestContext): Promise<Reply> {
       },
     };
   }
-  const origins = await tokenEndpointOrigins(ctx.store, await ctx.store.listWorkspaces());
+  const origins = await tokenEndpointOrigins(ctx.store, await ctx.store.listWorkspaces("identity_provider"));
   return file(ctx, page, { ...PAGE_HEADERS, "Content-Security-Policy": contentSecurityPolicy(origins) });
 }
 

@@ -113,9 +113,7 @@ async function discover(issuer: string): Promise<{ authorization: string; token:
       signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
     });
     if (!res.ok) throw fail(`it answered ${res.status}`);
-    const body = await res.text();
-    if (body.length > MAX_DISCOVERY_BYTES) throw fail("the document is too large");
-    doc = JSON.parse(body);
+    doc = JSON.parse(await readCapped(res, () => fail("the document is too large")));
   } catch (err) {
     if (err instanceof HttpError) throw err;
     throw fail(err instanceof SyntaxError ? "the answer is not JSON" : "it cannot be reached");
@@ -126,6 +124,25 @@ async function discover(issuer: string): Promise<{ authorization: string; token:
   const token = text(doc.token_endpoint);
   if (!authorization || !token) throw fail("it names no authorization_endpoint and token_endpoint");
   return { authorization, token };
+}
+
+/** The body as text, refusing (without reading on) one larger than {@link MAX_DISCOVERY_BYTES}. */
+async function readCapped(res: Response, tooLarge: () => Error): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_DISCOVERY_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** The stored settings of a provider document, or undefined. */
