@@ -2,7 +2,7 @@
  * Calls to the platform's public /api/v1 (same origin), with the session's API key. Every
  * failure becomes an `ApiError` that says what happened and what to do next.
  */
-import { apiKey, signOut, workspace } from "./session.js";
+import { apiKey, idToken, signOut, workspace } from "./session.js";
 
 export const API = "/api/v1";
 
@@ -23,7 +23,11 @@ export class ApiError extends Error {
 
 export function nextStep(status: number): string {
   if (status === 0) return "Check that the platform is running (npm start), then try again.";
-  if (status === 401) return "Sign in again with a valid API key.";
+  if (status === 401) {
+    return idToken.value
+      ? "This needs a workspace API key: sign out and sign in with one."
+      : "Sign in again with a valid API key.";
+  }
   if (status === 403) return "Use an API key whose role allows this, or ask an admin.";
   if (status === 404) return "It may have been deleted: reload the list.";
   if (status === 409) return "Someone changed it meanwhile: reload and try again.";
@@ -37,7 +41,9 @@ export async function request(
   body?: unknown,
   accept = "application/json",
 ): Promise<Response> {
-  const headers: Record<string, string> = { "X-RunAgents-API-Key": apiKey.value, Accept: accept };
+  const headers: Record<string, string> = idToken.value
+    ? { Authorization: `Bearer ${idToken.value}`, Accept: accept }
+    : { "X-RunAgents-API-Key": apiKey.value, Accept: accept };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res: Response;
   try {
@@ -57,9 +63,16 @@ export async function request(
     parsed = undefined;
   }
   const said = typeof parsed?.error === "string" ? parsed.error : `${res.status} ${res.statusText}`;
-  if (res.status === 401) signOut();
+  if (res.status === 401 && sessionEnded(said)) signOut(said);
   throw new ApiError(said, res.status, nextStep(res.status), parsed);
 }
+
+/**
+ * Whether a 401 ends the session: always for an API key; for a signed-in person only when the
+ * token itself was refused (not when a screen needs an API key they do not have).
+ */
+const sessionEnded = (said: string): boolean =>
+  !idToken.value || /^(invalid end-user token|end-user token required)/.test(said);
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await request(method, path, body);

@@ -1,22 +1,54 @@
 /** The shell: sign-in gate, navigation with the live approvals badge, and the screen for the route. */
+
+import { signal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { connectFeed, liveStatus, pendingApprovals, stopFeed } from "./live.js";
-import { href, route } from "./router.js";
+import { finishSignIn } from "./oidc.js";
+import { href, navigate, route } from "./router.js";
 import { AgentsScreen } from "./screens/agents.js";
 import { ApprovalsScreen } from "./screens/approvals.js";
 import { DashboardScreen } from "./screens/dashboard.js";
 import { DeployScreen } from "./screens/deploy.js";
 import { LoginScreen } from "./screens/login.js";
 import { ModelsScreen } from "./screens/models.js";
+import { NeedsKeyScreen } from "./screens/needs-key.js";
 import { PlaygroundScreen } from "./screens/playground.js";
 import { PoliciesScreen } from "./screens/policies.js";
 import { RunDetailScreen, RunsScreen } from "./screens/runs.js";
 import { SettingsScreen } from "./screens/settings.js";
 import { ToolsScreen } from "./screens/tools.js";
-import { apiKey, setApiKey, signOut, takeFragmentKey, workspace } from "./session.js";
+import {
+  apiKey,
+  idToken,
+  setApiKey,
+  signedInUser,
+  signOut,
+  takeFragmentKey,
+  tokenClaims,
+  workspace,
+} from "./session.js";
 
 const fragmentKey = takeFragmentKey();
 if (fragmentKey) setApiKey(fragmentKey);
+
+/** True while the provider's answer in the address is being turned into a session. */
+const finishing = signal(/[?&](code|error)=/.test(location.search));
+if (finishing.value) {
+  void finishSignIn().then((problem) => {
+    if (problem) signOut(problem);
+    else navigate("approvals");
+    finishing.value = false;
+  });
+}
+
+/** An ID token past its expiry ends the session before any call is made with it. */
+function expired(token: string): boolean {
+  const exp = tokenClaims(token).exp;
+  return typeof exp !== "number" || exp * 1000 <= Date.now();
+}
+
+/** The screens a person signed in through an identity provider can use (end-user routes). */
+const USER_SECTIONS = new Set(["approvals", "playground"]);
 
 const NAV: [string, string][] = [
   ["", "Dashboard"],
@@ -31,13 +63,29 @@ const NAV: [string, string][] = [
 ];
 
 export function App() {
-  const signedIn = apiKey.value !== "";
+  const token = idToken.value;
+  const asUser = token !== "";
+  const signedIn = apiKey.value !== "" || asUser;
   useEffect(() => {
-    if (!signedIn) return;
+    // The live feed needs an API key; a signed-in person's screens load on demand.
+    if (!signedIn || asUser) return;
     void connectFeed();
     return () => stopFeed();
-  }, [signedIn, workspace.value]);
+  }, [signedIn, asUser, workspace.value]);
+  useEffect(() => {
+    if (asUser && expired(token)) signOut("Your sign-in has expired: sign in again.");
+  }, [token]);
+  if (finishing.value) {
+    return (
+      <main class="login" id="main">
+        <p class="card" role="status">
+          Signing you in…
+        </p>
+      </main>
+    );
+  }
   if (!signedIn) return <LoginScreen />;
+  const user = asUser ? signedInUser() : undefined;
   const [section = "", ...rest] = route.value;
   const pending = pendingApprovals.value;
   return (
@@ -54,10 +102,16 @@ export function App() {
             workspace {workspace.value}
           </span>
         ) : null}
-        <span class={`live ${liveStatus.value}`} role="status">
-          {liveStatus.value === "live" ? "Live" : liveStatus.value === "off" ? "Offline" : "Reconnecting…"}
-        </span>
-        <button type="button" class="link" onClick={signOut}>
+        {user ? (
+          <span class="small" data-testid="signed-in-as">
+            Signed in as {user.email || user.name || user.subject}
+          </span>
+        ) : (
+          <span class={`live ${liveStatus.value}`} role="status">
+            {liveStatus.value === "live" ? "Live" : liveStatus.value === "off" ? "Offline" : "Reconnecting…"}
+          </span>
+        )}
+        <button type="button" class="link" onClick={() => signOut()}>
           Sign out
         </button>
       </header>
@@ -79,7 +133,11 @@ export function App() {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
-        <Screen key={workspace.value} section={section} rest={rest} />
+        {asUser && !USER_SECTIONS.has(section) ? (
+          <NeedsKeyScreen section={NAV.find(([p]) => p === section)?.[1] ?? "This screen"} />
+        ) : (
+          <Screen key={workspace.value} section={section} rest={rest} />
+        )}
       </main>
     </div>
   );

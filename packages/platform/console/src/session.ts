@@ -1,7 +1,8 @@
 /**
- * The API key the console signs in with: kept in sessionStorage (gone when the tab closes), and
- * taken once from a `#key=...` fragment (the sign-in link the platform prints; a fragment never
- * reaches the server), which is then removed from the address bar and the history.
+ * The console's session: an API key, or the ID token of a person signed in through an identity
+ * provider (`oidc.ts`). Both are kept in sessionStorage (gone when the tab closes). A key may come
+ * once from a `#key=...` fragment (the sign-in link the platform prints; a fragment never reaches
+ * the server), which is then removed from the address bar and the history.
  */
 import { signal } from "@preact/signals";
 
@@ -39,7 +40,63 @@ export function takeFragmentKey(): string {
   }
 }
 
-export const signOut = (): void => setApiKey("");
+const TOKEN_KEY = "runagents.idToken";
+
+function readToken(): string {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** The ID token of a person signed in through an identity provider (sent as `Authorization: Bearer`). */
+export const idToken = signal(readToken());
+
+export function setIdToken(token: string): void {
+  idToken.value = token;
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage disabled: the token lives as long as this page.
+  }
+}
+
+/** Who the ID token names (read for display only: the platform verifies the token on every call). */
+export interface SignedInUser {
+  subject: string;
+  email: string;
+  name: string;
+}
+
+export function tokenClaims(token: string): Record<string, unknown> {
+  try {
+    const part = token.split(".")[1] ?? "";
+    const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
+    const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const claims = JSON.parse(json) as unknown;
+    return claims && typeof claims === "object" ? (claims as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function signedInUser(): SignedInUser | undefined {
+  if (!idToken.value) return undefined;
+  const c = tokenClaims(idToken.value);
+  const text = (v: unknown) => (typeof v === "string" ? v : "");
+  return { subject: text(c.sub), email: text(c.email), name: text(c.name) };
+}
+
+/** Why the last session ended, shown on the sign-in screen ("" after a plain sign-out). */
+export const signedOutBecause = signal("");
+
+export function signOut(reason = ""): void {
+  signedOutBecause.value = reason;
+  setApiKey("");
+  setIdToken("");
+}
 
 const WORKSPACE_KEY = "runagents.workspace";
 /** Workspace names as the platform takes them: lowercase letters, digits and '-'. */

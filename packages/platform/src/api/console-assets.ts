@@ -11,6 +11,7 @@ import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { HttpError } from "../errors.js";
+import { tokenEndpointOrigins } from "../ingress/sign-in.js";
 import type { Reply, RequestContext } from "./context.js";
 
 const CONSOLE_DIR = fileURLToPath(new URL("../../console/", import.meta.url));
@@ -27,10 +28,15 @@ const TYPES: Record<string, string> = {
   ".map": "application/json; charset=utf-8",
 };
 
-/** The page's own rules: scripts and connections only to this origin (uPlot sets inline styles). */
+/**
+ * The page's own rules: scripts only from this origin (uPlot sets inline styles); connections to
+ * this origin and to the token endpoints of the identity providers people sign in with (the
+ * browser exchanges the authorization code there itself), nothing else.
+ */
+export const contentSecurityPolicy = (tokenOrigins: readonly string[] = []): string =>
+  `default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src ${["'self'", ...tokenOrigins].join(" ")}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+
 const PAGE_HEADERS = {
-  "Content-Security-Policy":
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   "X-Content-Type-Options": "nosniff",
   "Referrer-Policy": "no-referrer",
   "Cache-Control": "no-cache",
@@ -60,7 +66,7 @@ function load(relative: string): Loaded | null {
 /** Whether the request is a browser's page load (it accepts HTML), not an API client's. */
 export const wantsHtml = (ctx: RequestContext): boolean => /\btext\/html\b/.test(ctx.headers.accept ?? "");
 
-export function consolePage(ctx: RequestContext): Reply {
+export async function consolePage(ctx: RequestContext): Promise<Reply> {
   const page = load("index.html");
   if (!page) {
     return {
@@ -71,7 +77,8 @@ export function consolePage(ctx: RequestContext): Reply {
       },
     };
   }
-  return file(ctx, page, PAGE_HEADERS);
+  const origins = await tokenEndpointOrigins(ctx.store, await ctx.store.listWorkspaces("identity_provider"));
+  return file(ctx, page, { ...PAGE_HEADERS, "Content-Security-Policy": contentSecurityPolicy(origins) });
 }
 
 export function consoleAsset(ctx: RequestContext): Reply {

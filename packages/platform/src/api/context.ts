@@ -115,7 +115,7 @@ export interface RouteDef {
   raw?: boolean;
   /**
    * End users may call it with `Authorization: Bearer <JWT>` from an identity provider (invoke,
-   * MCP, approval decisions); elsewhere only API keys (and the keyless loopback mode) get in.
+   * MCP, the approvals list and decisions); elsewhere only API keys (and the keyless loopback mode) get in.
    */
   endUsers?: boolean;
   /**

@@ -92,6 +92,8 @@ const SUMMARIES: Record<string, string> = {
   "PATCH /approval-connectors/{}": "Update an approval connector",
   "DELETE /approval-connectors/{}": "Delete an approval connector",
   "GET /identity-providers": "List identity providers",
+  "GET /sign-in": "List the identity providers people may sign in to the console with (public)",
+  "GET /workspaces": "List the workspaces (a key bound to one workspace sees only its own)",
   "POST /identity-providers": "Create or update an identity provider",
   "GET /identity-providers/{}": "Get an identity provider",
   "DELETE /identity-providers/{}": "Delete an identity provider",

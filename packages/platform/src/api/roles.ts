@@ -14,7 +14,7 @@
  * actions; `develop`: deploy and manage agents, tools, models, policies, connectors, runs,
  * drafts; `admin`: API keys, auth settings, identity providers. An end user signed in through an
  * identity provider (`{kind: "user"}`) has no role: the front door admits them only on routes
- * made for end users (invoke, MCP, approval decisions), and they decide approvals only where a
+ * made for end users (invoke, MCP, listing and deciding approvals), and they decide approvals only where a
  * rule names a group they are in. `{kind: "local"}` (in-process calls, never an HTTP caller) is
  * admin.
  */

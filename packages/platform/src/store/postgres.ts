@@ -754,6 +754,20 @@ export function openPostgresStore(
           : await query<ApiKeyRow>("SELECT * FROM api_keys WHERE workspace = $1 ORDER BY created_at", [ws]);
       return rows.map(toApiKey);
     },
+    async listWorkspaces(kind?: ResourceKind) {
+      await ready;
+      if (kind) {
+        const rows = await query<{ workspace: string }>(
+          "SELECT DISTINCT workspace FROM resources WHERE kind = $1 ORDER BY 1",
+          [kind],
+        );
+        return rows.map((r) => r.workspace);
+      }
+      const rows = await query<{ workspace: string }>(
+        "SELECT workspace FROM resources UNION SELECT workspace FROM runs UNION SELECT workspace FROM api_keys ORDER BY 1",
+      );
+      return rows.map((r) => r.workspace);
+    },
     async countApiKeys() {
       await ready;
       let count = cache.apiKeyCount;

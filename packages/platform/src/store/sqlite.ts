@@ -598,6 +598,18 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       ) as ApiKeyRow[];
       return rows.map(toApiKey);
     },
+    async listWorkspaces(kind?: ResourceKind) {
+      if (kind) {
+        const rows = stmt("SELECT DISTINCT workspace FROM resources WHERE kind = ? ORDER BY 1").all(kind) as {
+          workspace: string;
+        }[];
+        return rows.map((r) => r.workspace);
+      }
+      const rows = stmt(
+        "SELECT workspace FROM resources UNION SELECT workspace FROM runs UNION SELECT workspace FROM api_keys ORDER BY 1",
+      ).all() as { workspace: string }[];
+      return rows.map((r) => r.workspace);
+    },
     async countApiKeys() {
       let count = cache.apiKeyCount;
       if (count === undefined) {

@@ -348,6 +348,11 @@ export interface Store extends PlacementStore {
   createApiKey(key: ApiKeyRecord): Promise<void>;
   listApiKeys(ws?: string): Promise<ApiKeyRecord[]>;
   countApiKeys(): Promise<number>;
+  /**
+   * Every workspace something is stored in (resources, runs, API keys), sorted; with `kind`, only
+   * the workspaces holding a resource of that kind (cheap: runs are not read).
+   */
+  listWorkspaces(kind?: ResourceKind): Promise<string[]>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   updateApiKey(
     id: string,

@@ -254,6 +254,8 @@ async function workload(hit: Hit, platform: TestPlatform, upstream: string): Pro
   await hit("POST", "/identity-providers", idp, 201);
   await hit("POST", "/identity-providers", idp, 200);
   await hit("GET", "/identity-providers", undefined, 200);
+  await hit("GET", "/sign-in", undefined, 200);
+  await hit("GET", "/workspaces", undefined, 200);
   await hit("GET", "/identity-providers/corp", undefined, 200);
   await hit("DELETE", "/identity-providers/corp", undefined, 200);
   const hook = await hit(

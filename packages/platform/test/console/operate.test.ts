@@ -141,6 +141,29 @@ describe("operating the platform from the console in Chromium", () => {
       saved.llm_configs.map((c: Json) => [c.role, c.provider, c.model]),
       [["default", "openai", "gpt-4o"]],
     );
+
+    // Model roles beyond the default, each with a monthly budget; a bad budget is refused in words.
+    await page.getByRole("button", { name: "Add a model role" }).click();
+    await page.getByLabel("Role name 2").fill("planner");
+    await page.getByLabel("Model role 2 (provider/model)").fill("openai/o3-mini");
+    await page.getByLabel("Model role 2: monthly budget (USD)").fill("25");
+    await page.getByLabel("Default model: monthly budget (USD)").fill("-3");
+    await page.getByRole("button", { name: "Save configuration" }).click();
+    await page
+      .getByText(/The monthly budget of role "default" must be a number of US dollars, 0 or more/)
+      .waitFor();
+    await page.getByLabel("Default model: monthly budget (USD)").fill("10");
+    await page.getByRole("button", { name: "Save configuration" }).click();
+    await page.getByText("Saved: the agent restarts with it.").waitFor();
+    await check(page, "console-agent-model-roles");
+    const roles = (await platform.call("GET", "/agents/chatty/config")).json as Json;
+    assert.deepEqual(
+      roles.llm_configs.map((c: Json) => [c.role, c.provider, c.model, c.monthly_budget_usd]),
+      [
+        ["default", "openai", "gpt-4o", 10],
+        ["planner", "openai", "o3-mini", 25],
+      ],
+    );
   });
 
   it("deploys a folder after showing the analyzer's findings, and says why a broken agent did not start", async () => {
@@ -325,6 +348,7 @@ export async function handler() {
     await page.getByRole("button", { name: "Switch workspace" }).click();
     await page.getByText(/"Team A!" is not a workspace name/).waitFor();
     assert.equal(await shown(page.getByTestId("current-workspace")), "default");
+    await page.getByRole("list", { name: "Workspaces" }).getByText("default (current)").waitFor();
     await check(page, "console-settings-keys");
   });
 

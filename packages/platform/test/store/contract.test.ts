@@ -472,6 +472,19 @@ for (const backend of await storeBackends()) {
       assert.equal(await store.countApiKeys(), 1);
     });
 
+    it("lists the workspaces anything is stored in, once each and sorted; by resource kind without runs", async () => {
+      await store.createRun({ workspace: "wl-runs", agentId: "a1", userId: "u" });
+      await store.createRun({ workspace: "wl-runs", agentId: "a2", userId: "u" });
+      await store.putResource("wl-idp", "identity_provider", "corp", { name: "corp" });
+      await store.createApiKey(key("wl-k", "hash-wl", "wl-keys", 3));
+      const all = await store.listWorkspaces();
+      assert.deepEqual(all, [...new Set(all)].sort(), "unique and sorted");
+      for (const ws of ["wl-idp", "wl-keys", "wl-runs"]) assert.ok(all.includes(ws), `${ws} in ${all}`);
+      const withProviders = await store.listWorkspaces("identity_provider");
+      assert.ok(withProviders.includes("wl-idp"));
+      assert.ok(!withProviders.includes("wl-runs") && !withProviders.includes("wl-keys"));
+    });
+
     it("claims due resources for one owner at a time, renews, releases and hands lapsed claims on", async () => {
       const now = Date.now();
       await store.putResource("claims", "resume_job", "a", { n: 1 });

@@ -234,6 +234,7 @@ function AgentDetail({ name }: { name: string }) {
 
 interface LlmConfig {
   role?: string;
+  model_provider?: string;
   provider?: string;
   model?: string;
   monthly_budget_usd?: number;
@@ -249,37 +250,110 @@ interface AgentConfig {
 
 const isDefault = (c: LlmConfig, i: number) => c.role === "default" || (!c.role && i === 0);
 
-/** `provider/model` of the default model mapping ("" when there is none). */
-function defaultModel(configs: LlmConfig[]): string {
-  const found = configs.find(isDefault);
-  return found ? [found.provider, found.model].filter(Boolean).join("/") : "";
+/** A model role as the form edits it: `provider/model`, and the budget as typed ("" = none). */
+interface RoleRow {
+  role: string;
+  /** The registered model provider it names, if any: kept as it was. */
+  modelProvider?: string;
+  model: string;
+  budget: string;
 }
 
-/** The mappings with the default one replaced by `provider/model` (removed when blank). */
-function withDefaultModel(configs: LlmConfig[], value: string): LlmConfig[] {
-  const others = configs
-    .filter((c, i) => !isDefault(c, i))
-    .map(({ role, provider, model, monthly_budget_usd }) => ({
-      role,
-      provider,
-      model,
-      ...(monthly_budget_usd === undefined ? {} : { monthly_budget_usd }),
-    }));
-  const trimmed = value.trim();
-  if (!trimmed) return others;
-  const slash = trimmed.indexOf("/");
-  const previous = configs.find(isDefault);
+const joinModel = (c: LlmConfig): string => [c.provider, c.model].filter(Boolean).join("/");
+const budgetText = (c: LlmConfig | undefined): string =>
+  typeof c?.monthly_budget_usd === "number" ? String(c.monthly_budget_usd) : "";
+
+/** The form's rows: the default role first (always present, maybe blank), then the others. */
+function toRows(configs: LlmConfig[]): RoleRow[] {
+  const found = configs.find(isDefault);
   return [
     {
       role: "default",
-      provider: slash > 0 ? trimmed.slice(0, slash) : "openai",
-      model: slash > 0 ? trimmed.slice(slash + 1) : trimmed,
-      ...(previous?.monthly_budget_usd === undefined
-        ? {}
-        : { monthly_budget_usd: previous.monthly_budget_usd }),
+      modelProvider: found?.model_provider,
+      model: found ? joinModel(found) : "",
+      budget: budgetText(found),
     },
-    ...others,
+    ...configs
+      .filter((c, i) => !isDefault(c, i))
+      .map((c) => ({
+        role: c.role ?? "",
+        modelProvider: c.model_provider,
+        model: joinModel(c),
+        budget: budgetText(c),
+      })),
   ];
+}
+
+/** The rows as `llm_configs`, or the problem in words. A row without a model is dropped. */
+function toConfigs(rows: RoleRow[]): LlmConfig[] | string {
+  const out: LlmConfig[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const role = row.role.trim();
+    const model = row.model.trim();
+    if (!model) continue;
+    if (!/^[a-z0-9][a-z0-9_-]*$/i.test(role)) {
+      return `Model role "${role}" is not a name: use letters, digits, '-' and '_'.`;
+    }
+    if (seen.has(role)) return `Model role "${role}" is listed twice.`;
+    seen.add(role);
+    const budget = row.budget.trim();
+    const amount = Number(budget);
+    if (budget && !(Number.isFinite(amount) && amount >= 0)) {
+      return `The monthly budget of role "${role}" must be a number of US dollars, 0 or more.`;
+    }
+    const slash = model.indexOf("/");
+    out.push({
+      role,
+      provider: slash > 0 ? model.slice(0, slash) : "openai",
+      model: slash > 0 ? model.slice(slash + 1) : model,
+      ...(row.modelProvider ? { model_provider: row.modelProvider } : {}),
+      ...(budget ? { monthly_budget_usd: amount } : {}),
+    });
+  }
+  return out;
+}
+
+/** The model roles: the default one, others (planner, summarizer, …), each with a monthly budget. */
+function ModelRoles({ rows, onChange }: { rows: RoleRow[]; onChange: (rows: RoleRow[]) => void }) {
+  const set = (i: number, change: Partial<RoleRow>) =>
+    onChange(rows.map((r, j) => (j === i ? { ...r, ...change } : r)));
+  return (
+    <fieldset class="model-roles">
+      <legend>Models and monthly budgets</legend>
+      {rows.map((row, i) => {
+        const first = i === 0;
+        const name = first ? "Default model" : `Model role ${i + 1}`;
+        return (
+          <div class="role-row" key={i}>
+            {first ? null : (
+              <Field label={`Role name ${i + 1}`} value={row.role} onInput={(v) => set(i, { role: v })} />
+            )}
+            <Field
+              label={`${name} (provider/model)`}
+              value={row.model}
+              onInput={(v) => set(i, { model: v })}
+              placeholder="openai/gpt-4o-mini"
+            />
+            <Field
+              label={`${name}: monthly budget (USD)`}
+              value={row.budget}
+              onInput={(v) => set(i, { budget: v })}
+              placeholder="no budget"
+            />
+            {first ? null : (
+              <button type="button" onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+                Remove role {row.role || i + 1}
+              </button>
+            )}
+          </div>
+        );
+      })}
+      <button type="button" onClick={() => onChange([...rows, { role: "", model: "", budget: "" }])}>
+        Add a model role
+      </button>
+    </fieldset>
+  );
 }
 
 /**
@@ -293,7 +367,7 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
   const [prompt, setPrompt] = useState<string | undefined>(undefined);
   const [policies, setPolicies] = useState<string | undefined>(undefined);
   const [tools, setTools] = useState<string | undefined>(undefined);
-  const [model, setModel] = useState<string | undefined>(undefined);
+  const [roles, setRoles] = useState<RoleRow[] | undefined>(undefined);
   const [status, setStatus] = useState("");
   const [error, setError] = useState<unknown>(undefined);
   const [stale, setStale] = useState(false);
@@ -308,7 +382,7 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
     setPrompt(undefined);
     setPolicies(undefined);
     setTools(undefined);
-    setModel(undefined);
+    setRoles(undefined);
     setStale(false);
     setError(undefined);
     setStatus("");
@@ -318,19 +392,24 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
     e.preventDefault();
     setError(undefined);
     setStatus("");
+    const configs = roles === undefined ? undefined : toConfigs(roles);
+    if (typeof configs === "string") {
+      setError(new ApiError(configs, 400, "Correct the model roles and save again."));
+      return;
+    }
     try {
       await api("PUT", path, {
         system_prompt: prompt ?? loaded.system_prompt,
         policies: list(policies ?? loaded.policies.join(", ")),
         required_tools: list(tools ?? loaded.required_tools.join(", ")),
-        ...(model === undefined ? {} : { llm_configs: withDefaultModel(loaded.llm_configs, model) }),
+        ...(configs === undefined ? {} : { llm_configs: configs }),
         expected_config_version: loaded.config_version,
       });
       setStatus("Saved: the agent restarts with it.");
       setPrompt(undefined);
       setPolicies(undefined);
       setTools(undefined);
-      setModel(undefined);
+      setRoles(undefined);
       config.reload();
       onSaved();
     } catch (err) {
@@ -358,12 +437,7 @@ function ConfigForm({ name, onSaved }: { name: string; onSaved: () => void }) {
         value={tools ?? loaded.required_tools.join(", ")}
         onInput={setTools}
       />
-      <Field
-        label="Default model (provider/model)"
-        value={model ?? defaultModel(loaded.llm_configs)}
-        onInput={setModel}
-        placeholder="openai/gpt-4o-mini"
-      />
+      <ModelRoles rows={roles ?? toRows(loaded.llm_configs)} onChange={setRoles} />
       <button type="submit" class="primary">
         Save configuration
       </button>

@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { get, post } from "../api.js";
 import { onFeed, pendingApprovals } from "../live.js";
 import { href } from "../router.js";
+import { idToken } from "../session.js";
 import { Empty, ErrorNote, Loading, Page, StatusPill, TableWrap, useLoad, when } from "../ui/parts.js";
 
 export interface AccessRequest {
@@ -48,7 +49,16 @@ export function ApprovalsScreen() {
     .sort((a, b) => b.updated_at.localeCompare(a.updated_at))
     .slice(0, 50);
   return (
-    <Page title="Approvals">
+    <Page
+      title="Approvals"
+      actions={
+        idToken.value ? (
+          <button type="button" onClick={requests.reload}>
+            Refresh
+          </button>
+        ) : undefined
+      }
+    >
       <ErrorNote error={requests.error} />
       <h2>Pending ({pending.length})</h2>
       {requests.loading && !requests.data ? <Loading what="requests" /> : null}

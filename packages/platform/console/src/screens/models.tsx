@@ -2,6 +2,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { get } from "../api.js";
 import { onFeed } from "../live.js";
+import { href } from "../router.js";
 import { Empty, ErrorNote, Page, StatusPill, TableWrap, usd, useLoad } from "../ui/parts.js";
 import { type Provider, Providers } from "./model-providers.js";
 
@@ -71,14 +72,19 @@ export function ModelsScreen() {
           </table>
         </TableWrap>
       ) : null}
-      {budgeted.length > 0 ? <h2>Budgets</h2> : null}
+      <h2>Budgets</h2>
+      <p class="muted small">
+        Each agent's model roles and their monthly budgets are set in the agent's configuration (Agents → an
+        agent → Configuration).
+      </p>
       {budgeted.map((i) => {
         const budget = i.monthly_budget_usd ?? 0;
         const used = budget > 0 ? Math.min(100, (i.estimated_spend_usd / budget) * 100) : 100;
         return (
           <div class="budget" key={`${i.agent_name}|${i.model}`}>
             <span>
-              {i.agent_name} · {i.model}: {usd(i.estimated_spend_usd)} of {usd(budget)}
+              <a href={href("agents", i.agent_name)}>{i.agent_name}</a> · {i.model}:{" "}
+              {usd(i.estimated_spend_usd)} of {usd(budget)}
             </span>
             <meter
               class={`bar ${used >= 100 ? "bad" : used >= 80 ? "warn" : "ok"}`}

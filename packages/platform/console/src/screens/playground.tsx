@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { get, request } from "../api.js";
 import { onFeed } from "../live.js";
 import { href, navigate } from "../router.js";
+import { idToken, signedInUser } from "../session.js";
 import { Empty, ErrorNote, Page, useLoad } from "../ui/parts.js";
 
 type Item =
@@ -55,7 +56,12 @@ onFeed((e) => {
 let lastAgent = "";
 
 export function PlaygroundScreen({ agent }: { agent: string }) {
-  const agents = useLoad(() => get<{ name: string; phase: string }[]>("/agents"));
+  // A person signed in through an identity provider cannot list agents (that needs a key): they name one.
+  const asUser = idToken.value !== "";
+  const agents = useLoad(() =>
+    asUser ? Promise.resolve(undefined) : get<{ name: string; phase: string }[]>("/agents"),
+  );
+  const [typed, setTyped] = useState(agent);
   useEffect(() => {
     if (agent) lastAgent = agent;
     else if (lastAgent) location.replace(href("playground", lastAgent));
@@ -84,7 +90,11 @@ export function PlaygroundScreen({ agent }: { agent: string }) {
     try {
       await stream(
         agent,
-        { message: text, user_id: user.trim(), ...(conversation ? { conversation_id: conversation } : {}) },
+        {
+          message: text,
+          ...(asUser ? {} : { user_id: user.trim() }),
+          ...(conversation ? { conversation_id: conversation } : {}),
+        },
         (event) => {
           if (event.type === "run" && typeof event.conversation_id === "string")
             setConversation(event.conversation_id);
@@ -103,24 +113,47 @@ export function PlaygroundScreen({ agent }: { agent: string }) {
     <Page title="Playground">
       <ErrorNote error={agents.error} />
       <div class="toolbar">
-        <label>
-          Agent
-          <select
-            value={agent}
-            onChange={(e) => navigate("playground", (e.target as HTMLSelectElement).value)}
+        {asUser ? (
+          <form
+            class="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (typed.trim()) navigate("playground", typed.trim());
+            }}
           >
-            <option value="">Choose an agent…</option>
-            {names.map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          As user
-          <input value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} size={16} />
-        </label>
+            <label>
+              Agent
+              <input
+                value={typed}
+                onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+                size={16}
+              />
+            </label>
+            <button type="submit">Open</button>
+            <span class="muted small">As {signedInUser()?.subject}</span>
+          </form>
+        ) : (
+          <label>
+            Agent
+            <select
+              value={agent}
+              onChange={(e) => navigate("playground", (e.target as HTMLSelectElement).value)}
+            >
+              <option value="">Choose an agent…</option>
+              {names.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {asUser ? null : (
+          <label>
+            As user
+            <input value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} size={16} />
+          </label>
+        )}
         {conversation ? (
           <>
             <span class="muted small">Conversation {conversation}</span>

@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { get, request } from "../api.js";
 import { type FeedEvent, onFeed } from "../live.js";
 import { href } from "../router.js";
+import { download, toCsv } from "../ui/download.js";
 import { Empty, ErrorNote, Loading, Page, StatusPill, TableWrap, usd, useLoad, when } from "../ui/parts.js";
 import { type AccessRequest, PendingRequest } from "./approvals.js";
 
@@ -27,6 +28,18 @@ interface RunEvent {
   timestamp: string;
 }
 
+/** The columns of the runs CSV export: the list's filter applies, every matching run is included. */
+const RUN_COLUMNS = [
+  "id",
+  "agent_id",
+  "user_id",
+  "status",
+  "message",
+  "conversation_id",
+  "created_at",
+  "updated_at",
+];
+
 const TERMINAL = new Set(["COMPLETED", "FAILED"]);
 const STATUSES = ["", "RUNNING", "PAUSED_APPROVAL", "PAUSED_CONSENT", "COMPLETED", "FAILED"];
 
@@ -46,9 +59,31 @@ export function RunsScreen() {
       onFeed((e) => /RUN_CREATED|COMPLETED|FAILED|APPROVAL_REQUIRED|RESUMED/.test(e.type) && runs.reload()),
     [],
   );
-  const list = [...(runs.data ?? [])].sort((a, b) => b.created_at.localeCompare(a.created_at)).slice(0, 200);
+  const all = [...(runs.data ?? [])].sort((a, b) => b.created_at.localeCompare(a.created_at));
+  const list = all.slice(0, 200);
+  const stamp = () => new Date().toISOString().replace(/[:.]/g, "-");
+  const exportList = (format: "csv" | "json") =>
+    format === "csv"
+      ? download(
+          `runs-${stamp()}.csv`,
+          "text/csv",
+          toCsv(RUN_COLUMNS, all as unknown as Record<string, unknown>[]),
+        )
+      : download(`runs-${stamp()}.json`, "application/json", `${JSON.stringify(all, null, 2)}\n`);
   return (
-    <Page title="Runs">
+    <Page
+      title="Runs"
+      actions={
+        <>
+          <button type="button" disabled={all.length === 0} onClick={() => exportList("csv")}>
+            Export CSV
+          </button>
+          <button type="button" disabled={all.length === 0} onClick={() => exportList("json")}>
+            Export JSON
+          </button>
+        </>
+      }
+    >
       <form class="toolbar" onSubmit={(e) => e.preventDefault()}>
         <label>
           Agent
@@ -147,12 +182,20 @@ export function RunDetailScreen({ id }: { id: string }) {
   const exportRun = async () => {
     try {
       const res = await request("GET", `${path}/audit/export`);
-      const url = URL.createObjectURL(await res.blob());
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = `run-${id}.jsonl`;
-      a.click();
-      URL.revokeObjectURL(url);
+      download(`run-${id}-audit.ndjson`, "application/x-ndjson", await res.blob());
+    } catch (err) {
+      setError(err);
+    }
+  };
+  /** The run and every stored event, as JSON (read fresh: nothing the page missed is left out). */
+  const downloadRun = async () => {
+    try {
+      const [current, stored] = await Promise.all([get<Run>(path), get<RunEvent[]>(`${path}/events`)]);
+      download(
+        `run-${id}.json`,
+        "application/json",
+        `${JSON.stringify({ run: current, events: stored }, null, 2)}\n`,
+      );
     } catch (err) {
       setError(err);
     }
@@ -165,9 +208,14 @@ export function RunDetailScreen({ id }: { id: string }) {
     <Page
       title={`Run ${id.slice(0, 13)}…`}
       actions={
-        <button type="button" onClick={exportRun}>
-          Export audit
-        </button>
+        <>
+          <button type="button" onClick={downloadRun}>
+            Download run (JSON)
+          </button>
+          <button type="button" onClick={exportRun}>
+            Export audit (NDJSON)
+          </button>
+        </>
       }
     >
       <ErrorNote error={run.error ?? error} />

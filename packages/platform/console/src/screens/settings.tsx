@@ -119,12 +119,16 @@ function WorkspaceSwitcher() {
   const [wanted, setWanted] = useState(workspace.value);
   const [problem, setProblem] = useState("");
   const [done, setDone] = useState("");
-  const change = (e: Event) => {
-    e.preventDefault();
+  const known = useLoad(() => get<{ name: string }[]>("/workspaces"));
+  const switchTo = (name: string) => {
     setDone("");
-    const said = setWorkspace(wanted);
+    const said = setWorkspace(name);
     setProblem(said);
     if (!said) setDone(`Now working in workspace ${workspace.value}.`);
+  };
+  const change = (e: Event) => {
+    e.preventDefault();
+    switchTo(wanted);
   };
   return (
     <form class="card form" onSubmit={change} aria-labelledby="workspace-title">
@@ -134,6 +138,24 @@ function WorkspaceSwitcher() {
         <strong data-testid="current-workspace">{workspace.value}</strong>. Your API key must be allowed in
         the one you switch to.
       </p>
+      <ErrorNote error={known.error} />
+      {known.data && known.data.length > 0 ? (
+        <ul class="workspaces" aria-label="Workspaces">
+          {known.data.map((w) => (
+            <li key={w.name}>
+              {w.name === workspace.value ? (
+                <span aria-current="true">
+                  <strong>{w.name}</strong> (current)
+                </span>
+              ) : (
+                <button type="button" class="link" onClick={() => switchTo(w.name)}>
+                  Switch to {w.name}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <Field label="Workspace name" value={wanted} onInput={setWanted} required />
       <button type="submit">Switch workspace</button>
       {problem ? (

@@ -1,7 +1,8 @@
 /**
  * @module api/routes/approvals
  * Access requests: list, get, create (201, or 200 when a pending one for the same call is
- * reused), approve and reject (API keys, or end users with a verified bearer JWT). Also served under the legacy `/governance/requests` paths.
+ * reused), approve and reject (API keys, or end users with a verified bearer JWT; such a user
+ * lists only the requests an approval rule names one of their groups for). Also served under the legacy `/governance/requests` paths.
  */
 import { HttpError } from "../../errors.js";
 import {
@@ -11,17 +12,20 @@ import {
   requestView,
 } from "../../governance/access-requests.js";
 import { normalizeDecision, parseDuration, REQUEST_STATUSES } from "../../governance/approvals.js";
+import { type Approver, checkApprover, type DecisionTarget } from "../../governance/approvers.js";
 import { approveRequest, rejectRequest } from "../../governance/decisions.js";
 import { loadRun } from "../../governance/runs.js";
 import { checkName, type Obj, optionalString, requireString } from "../../validate.js";
 import { created, ok, type RequestContext, type RouteDef } from "../context.js";
+import { approverOf } from "../roles.js";
 import type { Router } from "../router.js";
 import { APPROVAL_ROUTES } from "../schemas/runs.js";
 import { decisionContext } from "./runs.js";
 
 export function registerApprovalRoutes(api: Router<RouteDef>): void {
   for (const base of ["/approvals/requests", "/governance/requests"]) {
-    api.add("GET", base, { schema: APPROVAL_ROUTES.list, permission: "read", handler: list });
+    // A signed-in end user lists only the requests an approval rule lets them decide.
+    api.add("GET", base, { schema: APPROVAL_ROUTES.list, permission: "read", handler: list, endUsers: true });
     api.add("POST", base, { schema: APPROVAL_ROUTES.create, permission: "develop", handler: create });
     api.add("GET", `${base}/:id`, { schema: APPROVAL_ROUTES.get, permission: "read", handler: get });
     // Approvers may be end users signed in through an identity provider (their groups are on the
@@ -51,7 +55,24 @@ async function list(ctx: RequestContext) {
     runId: (ctx.query.get("run_id") ?? "").trim(),
     agentId: (ctx.query.get("agent_id") ?? "").trim(),
   });
-  return ok(records.map(requestView));
+  if (ctx.principal.kind !== "user") return ok(records.map(requestView));
+  const approver = approverOf(ctx.principal);
+  const theirs = [];
+  for (const record of records) {
+    if (await mayDecide(ctx, record.doc, approver)) theirs.push(record);
+  }
+  return ok(theirs.map(requestView));
+}
+
+/** Whether `approver` is one of the request's approvers (rejecting needs no more than that). */
+async function mayDecide(ctx: RequestContext, request: DecisionTarget, approver: Approver): Promise<boolean> {
+  try {
+    await checkApprover(ctx.store, ctx.workspace, request, approver, "reject");
+    return true;
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 403) return false;
+    throw err;
+  }
 }
 
 async function get(ctx: RequestContext) {

@@ -6,8 +6,11 @@
  * is accepted too, and so is a bare spec document without the `spec` wrapper. Once a workspace (or
  * `default`) has a provider, its end users are verified on invoke (see `ingress/`);
  * `groupsClaim` (default `groups`) names the token claim that lists the user's groups.
+ * `signIn` (`clientId`, and `authorizationEndpoint`/`tokenEndpoint` or discovery from the issuer)
+ * lets people sign in to the console with the provider (`ingress/sign-in`).
  */
 import { HttpError, notFound } from "../../errors.js";
+import { parseSignIn } from "../../ingress/sign-in.js";
 import type { ResourceRecord } from "../../store/store.js";
 import { checkHttpUrl, checkName, isObject, type Obj } from "../../validate.js";
 import { created, deleted, ok, type RequestContext, type RouteDef } from "../context.js";
@@ -50,7 +53,7 @@ async function getProvider(ctx: RequestContext) {
 }
 
 async function upsertProvider(ctx: RequestContext) {
-  const { name, spec } = parseIdentityProviderBody(ctx.body);
+  const { name, spec } = await parseIdentityProviderBody(ctx.body);
   const { record, created: isNew } = await ctx.store.putResource(ctx.workspace, "identity_provider", name, {
     name,
     spec,
@@ -87,7 +90,7 @@ function stringList(value: unknown, path: string): string[] {
 }
 
 /** `{name, spec}` (camelCase or snake_case), or the spec's fields at the top level. */
-export function parseIdentityProviderBody(body: Obj): { name: string; spec: Obj } {
+export async function parseIdentityProviderBody(body: Obj): Promise<{ name: string; spec: Obj }> {
   const name = checkName(body.name, "name");
   let source: Obj = body;
   if (body.spec !== undefined) {
@@ -116,6 +119,7 @@ export function parseIdentityProviderBody(body: Obj): { name: string; spec: Obj 
     throw new HttpError(400, "spec.groupsClaim must be a string");
   }
   const groupsClaim = groupsRaw?.trim() ?? "";
+  const signIn = await parseSignIn(pick(source, "signIn", "sign_in"), issuer);
   return {
     name,
     spec: {
@@ -124,6 +128,7 @@ export function parseIdentityProviderBody(body: Obj): { name: string; spec: Obj 
       userIDClaim,
       allowedDomains,
       ...(groupsClaim ? { groupsClaim } : {}),
+      ...(signIn ? { signIn } : {}),
     },
   };
 }

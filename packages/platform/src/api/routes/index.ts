@@ -27,6 +27,7 @@ import { registerPolicyRoutes } from "./policies.js";
 import { registerPolicyEvaluateRoutes } from "./policy-evaluate.js";
 import { registerRootRoutes } from "./root.js";
 import { registerRunRoutes } from "./runs.js";
+import { registerSignInRoutes } from "./sign-in.js";
 import { registerStarterKitRoutes } from "./starter-kit.js";
 import { registerToolRoutes } from "./tools.js";
 
@@ -53,6 +54,7 @@ export function registerApiRoutes(api: Router<RouteDef>): void {
   registerPolicyRoutes(api);
   registerPolicyEvaluateRoutes(api);
   registerRunRoutes(api);
+  registerSignInRoutes(api);
   registerStarterKitRoutes(api);
   registerToolRoutes(api);
 }
