@@ -13,7 +13,8 @@
  */
 import { createHash, type Hash } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { Agent, buildConnector, type Dispatcher } from "undici";
+import { Agent, type buildConnector, type Dispatcher } from "undici";
+import { keptAliveConnector, lostOnReusedConnection } from "../kept-alive.js";
 
 /** Never forwarded in either direction (RFC 9110 §7.6.1), plus framing Node redoes itself. */
 const HOP_BY_HOP = new Set([
@@ -114,7 +115,7 @@ const connectors = new Map<number, buildConnector.connector>();
 function connectorFor(timeoutMs: number): buildConnector.connector {
   let connector = connectors.get(timeoutMs);
   if (!connector) {
-    connector = buildConnector({ timeout: timeoutMs });
+    connector = keptAliveConnector(timeoutMs);
     connectors.set(timeoutMs, connector);
   }
   return connector;
@@ -326,7 +327,7 @@ class Forwarding {
     const tool = this.#input.tool;
     const code = err.code;
     if (this.#status === 0) {
-      if (this.#retryable(code)) {
+      if (this.#retryable(err)) {
         this.#retried = true;
         this.#abort = null;
         this.#pools.agent.dispatch(
@@ -381,12 +382,15 @@ class Forwarding {
     this.#abort?.();
   }
 
-  /** A safe method with a buffered body, once, when a kept-alive connection broke under it. */
-  #retryable(code: string | undefined): boolean {
+  /**
+   * A safe method with a buffered body, once, when a kept-alive connection the tool had closed
+   * broke under it before any answer (`kept-alive`, as the gateway does).
+   */
+  #retryable(err: Error): boolean {
     return (
       !this.#retried &&
       this.#abort !== null &&
-      CONNECTION_CLOSED.has(code ?? "") &&
+      lostOnReusedConnection(err) &&
       this.#input.body instanceof Buffer &&
       RETRIED_ON_STALE_CONNECTION.has(this.#input.method)
     );

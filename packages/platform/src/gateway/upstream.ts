@@ -7,8 +7,8 @@
  * reached it). Reading answers is `gateway/answers`; provider keys and scrubbing, `gateway/provider-keys`.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { Socket } from "node:net";
-import { Agent, buildConnector, type Dispatcher } from "undici";
+import { Agent, type Dispatcher } from "undici";
+import { keptAliveConnector, lostOnReusedConnection } from "../kept-alive.js";
 import { type CallSignal, ProviderError } from "./types.js";
 
 /** Inactivity limit of one upstream call (no byte for this long fails it). */
@@ -20,31 +20,17 @@ const HIGH_WATER_BYTES = 64 * 1024;
 /** How long an idle kept-alive connection is kept (less when the server says so). */
 const KEEP_ALIVE_MS = 30_000;
 
-/**
- * Errors of connections that had already carried an answer (tagged before undici sees them):
- * such a connection was kept alive, so a reset on it may be the server closing it while idle.
- */
-const reusedConnectionErrors = new WeakSet<Error>();
-function tagReused(this: Socket, err: Error): void {
-  if (this.bytesRead > 0) reusedConnectionErrors.add(err);
-}
-
 /** One undici agent per inactivity limit (the connect timeout is the agent's). */
 const agents = new Map<number, Agent>();
 function agentFor(timeoutMs: number): Agent {
   let agent = agents.get(timeoutMs);
   if (!agent) {
-    const connect = buildConnector({ timeout: timeoutMs });
     agent = new Agent({
       keepAliveTimeout: KEEP_ALIVE_MS,
       pipelining: 1,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      connect: (options, callback) =>
-        connect(options, (...args) => {
-          args[1]?.on("error", tagReused);
-          callback(...args);
-        }),
+      connect: keptAliveConnector(timeoutMs),
     });
     agents.set(timeoutMs, agent);
   }
@@ -302,7 +288,7 @@ class Exchange implements Dispatcher.DispatchHandlers, UpstreamResponse, Upstrea
     this.#phase = Phase.Failed;
     this.#abort = undefined;
     if (phase === Phase.Head) {
-      if (!this.#retried && !this.#cancelled && reusedConnectionReset(err)) {
+      if (!this.#retried && !this.#cancelled && lostOnReusedConnection(err)) {
         // A kept-alive connection the server closed while idle: the request never reached it.
         this.#retried = true;
         this.#phase = Phase.Head;
@@ -412,16 +398,6 @@ class Exchange implements Dispatcher.DispatchHandlers, UpstreamResponse, Upstrea
     }
     return Promise.resolve({ done: true, value: undefined });
   }
-}
-
-/** A reset of a connection that had carried an answer before, hit before any answer to this call. */
-function reusedConnectionReset(err: Error): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === "UND_ERR_SOCKET") {
-    const socket = (err as Error & { socket?: { bytesRead?: number } }).socket;
-    return (socket?.bytesRead ?? 0) > 0;
-  }
-  return (code === "ECONNRESET" || code === "EPIPE") && reusedConnectionErrors.has(err);
 }
 
 function networkMessage(err: Error, request: UpstreamRequest): string {
