@@ -31,7 +31,12 @@ import type { ApprovalEvents } from "../governance/approvals.js";
 import { type CallEvaluation, decidingRule, evaluateCall } from "../governance/decide.js";
 import { type ToolInfo, toolInfo } from "../governance/tool-info.js";
 import type { Logger } from "../log.js";
-import { describeRequestSpan, injectTraceHeaders, requestSpanEvent } from "../observability/tracing.js";
+import {
+  describeRequestSpan,
+  injectTraceHeaders,
+  requestSpanEvent,
+  tracingOn,
+} from "../observability/tracing.js";
 import type { Doc, Store } from "../store/store.js";
 import { alreadyExecuted, block, useGrant } from "./approval.js";
 import { DelegatedAuth, isDelegated } from "./consent.js";
@@ -144,15 +149,16 @@ export class Egress {
     described.url = url.href;
     const evaluation = await evaluateCall(store, { workspace: ws, agent: identity.agent, tool, method, url });
     described.capability = evaluation.capability.matched?.name ?? "";
-    describeRequestSpan(`execute_tool ${tool.name}`, {
-      "gen_ai.operation.name": "execute_tool",
-      "gen_ai.tool.name": tool.name,
-      "runagents.decision": evaluation.decision,
-      "runagents.rule": decidingRule(evaluation),
-      "runagents.agent": identity.agent,
-      "runagents.run.id": identity.run?.id ?? "",
-      "runagents.user.id": identity.userId,
-    });
+    if (tracingOn())
+      describeRequestSpan(`execute_tool ${tool.name}`, {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": tool.name,
+        "runagents.decision": evaluation.decision,
+        "runagents.rule": decidingRule(evaluation),
+        "runagents.agent": identity.agent,
+        "runagents.run.id": identity.run?.id ?? "",
+        "runagents.user.id": identity.userId,
+      });
     if (evaluation.decision === "deny") return this.#deny(identity, described, evaluation);
     // Credentials first: a call that cannot be made is neither sent for approval nor spends a grant.
     const outgoing = forwardableHeaders(headers, DROPPED);

@@ -65,7 +65,8 @@ export class RunResolver {
     if (!runId || runId.length > 200 || runId.startsWith(AUDIT_RUN_PREFIX)) return undefined;
     // An invoke calls its agent while the run's creation is still being written (on PostgreSQL it
     // may not be committed yet): wait for it rather than take the call for one outside a run.
-    await whenBegun(runId);
+    const begun = whenBegun(runId);
+    if (begun) await begun;
     // Not cached: a run's status changes, and a finished run must stop counting at once.
     const run = await this.store.getRun(ws, runId);
     if (!run || run.agentId !== agent || isTerminal(run.status)) return undefined;
@@ -130,12 +131,13 @@ export async function recordRequest(
   payloadHash: string,
   extra: Doc,
 ): Promise<void> {
-  const event = { type: "TOOL_REQUEST", actor: identity.agent, payloadHash };
   try {
     // Judged with the run's status when sealed: a run that ended since it was resolved takes no
     // new call (its outcome stays its last word but for the responses of calls already made).
-    await store.appendEvent(identity.workspace, await targetRun(store, identity), {
-      ...event,
+    await store.appendEvent(identity.workspace, identity.run?.id ?? (await targetRun(store, identity)), {
+      type: "TOOL_REQUEST",
+      actor: identity.agent,
+      payloadHash,
       whileActive: identity.run !== undefined,
       data: callData(call, identity, extra),
     });
@@ -144,7 +146,9 @@ export async function recordRequest(
     identity.claimedRunId = identity.run.id;
     delete identity.run;
     await store.appendEvent(identity.workspace, await targetRun(store, identity), {
-      ...event,
+      type: "TOOL_REQUEST",
+      actor: identity.agent,
+      payloadHash,
       data: callData(call, identity, extra),
     });
   }
@@ -163,7 +167,7 @@ export async function recordResponse(
   payloadHash: string,
   extra: Doc,
 ): Promise<void> {
-  const runId = await targetRun(store, identity);
+  const runId = identity.run?.id ?? (await targetRun(store, identity));
   const data = callData(call, identity, {});
   data.status_code = status;
   for (const key in extra) data[key] = extra[key];

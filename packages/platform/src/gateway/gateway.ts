@@ -12,7 +12,7 @@
  */
 import { HttpError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { describeRequestSpan } from "../observability/tracing.js";
+import { describeRequestSpan, tracingOn } from "../observability/tracing.js";
 import type { Store } from "../store/store.js";
 import { estimateCostUsd, priceFor, roundUsd } from "./pricing.js";
 import { scrub, scrubsRawJson, secretValues } from "./provider-keys.js";
@@ -173,16 +173,17 @@ function record(deps: GatewayDeps, call: PreparedCall, outcome: Outcome): Promis
   const { request, target } = call;
   const price = priceFor(request.model, { pricing: call.pricing, providerType: target.type });
   const cost = estimateCostUsd(price, outcome.usage.prompt_tokens, outcome.usage.completion_tokens);
-  describeRequestSpan(`chat ${request.model}`, {
-    "gen_ai.operation.name": "chat",
-    "gen_ai.request.model": request.model,
-    "gen_ai.provider.name": target.type,
-    "gen_ai.usage.input_tokens": outcome.usage.prompt_tokens,
-    "gen_ai.usage.output_tokens": outcome.usage.completion_tokens,
-    "runagents.agent": call.agent,
-    "runagents.run.id": call.runId ?? "",
-    "runagents.cost_usd": cost,
-  });
+  if (tracingOn())
+    describeRequestSpan(`chat ${request.model}`, {
+      "gen_ai.operation.name": "chat",
+      "gen_ai.request.model": request.model,
+      "gen_ai.provider.name": target.type,
+      "gen_ai.usage.input_tokens": outcome.usage.prompt_tokens,
+      "gen_ai.usage.output_tokens": outcome.usage.completion_tokens,
+      "runagents.agent": call.agent,
+      "runagents.run.id": call.runId ?? "",
+      "runagents.cost_usd": cost,
+    });
   // The answer does not wait for the usage write (budget checks and spend reads see it at once).
   addModelUsage(
     deps.store,

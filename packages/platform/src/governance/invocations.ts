@@ -46,9 +46,11 @@ export interface ChatTurn {
 const beginnings = new Map<string, Promise<unknown>>();
 
 /** Resolves once the run's first events are recorded (at once for a run not being started). */
-export async function whenBegun(runId: string): Promise<void> {
-  await beginnings.get(runId)?.catch(() => undefined);
+export function whenBegun(runId: string): Promise<void> | undefined {
+  return beginnings.get(runId)?.then(ignore, ignore);
 }
+
+const ignore = (): void => undefined;
 
 /** Creates the run: `RUN_CREATED`, `USER_MESSAGE`, `INVOKE_REQUESTED`. */
 export function beginInvoke(
