@@ -3,7 +3,8 @@
  * local fake OpenID Connect provider: "Sign in with corp" → the provider → back to the console
  * (authorization code + PKCE, the code exchanged from the browser under the page's CSP) → the
  * inbox lists the request the user's group decides → approve → the platform records the user's
- * subject as approver. Screens that need a key say so; sign-out. A user outside the approver
+ * subject as approver. The signed-in inbox is live: a new request for the user's group raises the
+ * badge and joins the list without a reload, one approved elsewhere (an API key) lowers it. Screens that need a key say so; sign-out. A user outside the approver
  * group sees nothing to decide and is refused in words; an ID token from another issuer or for
  * another audience is refused by the console, a tampered one by the platform, and an answer that
  * belongs to no sign-in of this tab (state) is refused — each back at the sign-in with the reason.
@@ -120,6 +121,55 @@ describe("signing in to the console with an identity provider in Chromium", () =
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("heading", { name: "RunAgents console" }).waitFor();
     assert.equal(await page.evaluate(storedToken), null);
+  });
+
+  it("updates the signed-in user's inbox badge and list live: a new request for their group, a decision elsewhere", async () => {
+    const key = await platform.call("POST", "/auth/api-keys", {
+      name: "finance-desk",
+      role: "operator",
+      groups: ["finance-approvers"],
+    });
+    assert.equal(key.status, 201, key.text);
+    const financeKey = { "X-RunAgents-API-Key": (key.json as Json).token };
+    await signIn();
+    await page.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
+    await page.getByText("Nothing waits for a decision.").waitFor();
+    await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+    await page.getByRole("button", { name: "Refresh" }).waitFor();
+    const badge = page.getByTestId("inbox-badge");
+    assert.equal(await badge.count(), 0, "nothing pending for ada yet");
+
+    // A request ada's group decides: the badge and the list follow without a reload.
+    const first = await pendingRequest(platform, "payments");
+    await page
+      .getByTestId("inbox-badge")
+      .filter({ hasText: /^1 pending$/ })
+      .waitFor();
+    const cards = page.getByRole("listitem").filter({ hasText: "fin-agent wants POST payments" });
+    await cards.first().waitFor();
+    // One no rule names her group for moves nothing; a second of hers makes two.
+    await pendingRequest(platform, "shipping");
+    await pendingRequest(platform, "payments");
+    await page
+      .getByTestId("inbox-badge")
+      .filter({ hasText: /^2 pending$/ })
+      .waitFor();
+    await page.getByRole("heading", { name: "Pending (2)" }).waitFor();
+    assert.equal(await cards.count(), 2);
+    await screenshot(page, "console-signed-in-live-inbox");
+    a11y.push(...(await seriousViolations(page)).map((l) => `signed-in live inbox: ${l}`));
+
+    // Approved elsewhere (an operator's API key): the badge goes down, the card leaves the list.
+    const approved = await platform.call("POST", `/approvals/requests/${first}/approve`, {}, financeKey);
+    assert.equal(approved.status, 200, approved.text);
+    await page
+      .getByTestId("inbox-badge")
+      .filter({ hasText: /^1 pending$/ })
+      .waitFor();
+    await page.getByRole("heading", { name: "Pending (1)" }).waitFor();
+    assert.equal(await cards.count(), 1);
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("heading", { name: "RunAgents console" }).waitFor();
   });
 
   it("shows a user outside the approver group nothing to decide, and refuses their decision in words", async () => {
