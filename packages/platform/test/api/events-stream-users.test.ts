@@ -4,7 +4,8 @@
  * approval rule lets them decide (an API key's counts them all) and carries the events of runs
  * they started themselves only — not a run merely labelled with their name by an API key, not
  * another user's. The agents channel, another user's run, a ticket used twice or in another
- * workspace, and a ticket taken with an API key beside the token are refused in words.
+ * workspace, and a ticket taken with an API key beside the token are refused in words; the stream
+ * ends when the user's token expires.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -144,6 +145,19 @@ describe("GET /events/stream for a signed-in user", () => {
     assert.equal(byRun.status, 200, byRun.body);
     assert.equal((await nextRunEvent(byRun)).data.run_id, own.id);
     for (const s of [stream, byRun]) s.close();
+  });
+
+  it("ends a user's stream when their token expires; a new ticket then needs a valid token", async () => {
+    // Expired 28 s ago: still inside the 30 s clock skew verification allows, for a second or two.
+    const token = await oidc.mint({ exp: Math.floor(Date.now() / 1000) - 28 });
+    const stream = await open(`approvals=true&ticket=${await userTicket(token)}`);
+    assert.equal(stream.status, 200, stream.body);
+    await stream.ended;
+    const refused = await platform.call("POST", "/events/stream-ticket", {}, bearer(token));
+    assert.deepEqual(
+      [refused.status, refused.json],
+      [401, { error: "invalid end-user token: token expired" }],
+    );
   });
 
   it("refuses what a user's ticket must not open, in words", async () => {

@@ -20,13 +20,15 @@
  * one) gets a narrower stream: run events only of the runs they started themselves (the run's
  * user is their verified subject, through the same provider), the `approvals` channel counting
  * only the pending requests an approval rule lets them decide (as their approvals list does), and
- * never the `agents` channel (403), nor a `run` that is not theirs (403).
+ * never the `agents` channel (403), nor a `run` that is not theirs (403). Their stream ends when
+ * their token expires.
  */
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../../errors.js";
 import { listRequests } from "../../governance/access-requests.js";
 import { mayDecide } from "../../governance/approvers.js";
 import { eventView } from "../../governance/runs.js";
+import { CLOCK_SKEW_SECONDS } from "../../ingress/verify.js";
 import type { FeedEventRecord, FeedFilter, ResourceChange } from "../../store/store.js";
 import { isObject } from "../../validate.js";
 import type { Principal, RequestContext, RouteDef } from "../context.js";
@@ -283,6 +285,11 @@ function follow(
       void state.refresh();
     }, HEARTBEAT_MS);
     heartbeat.unref();
+    // A signed-in person's stream lasts no longer than their token: to go on, the console takes a
+    // new ticket, which needs a valid token (the groups and the subject are checked again).
+    const lasts = userStreamLasts(ctx.principal);
+    const expiry = lasts === undefined ? undefined : setTimeout(() => res.end(), lasts);
+    expiry?.unref();
     const remove = ctx.services.eventStreams.add({
       workspace,
       res,
@@ -292,12 +299,28 @@ function follow(
     res.once("close", () => {
       closed = true;
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       remove();
       resolve();
     });
     void state.start();
     void pump();
   });
+}
+
+/** Longest a timer waits (Node fires a longer one at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * How long a signed-in person's stream may stay open: until their token expires, with the clock
+ * skew its verification allows (else the console would reconnect in a loop with a token that is
+ * still accepted). Undefined for API keys.
+ */
+function userStreamLasts(principal: Principal, now = Date.now()): number | undefined {
+  if (principal.kind !== "user" || principal.expiresAt === undefined) return undefined;
+  // A second more: verification counts whole seconds, so the token is refused by then.
+  const ends = principal.expiresAt + (CLOCK_SKEW_SECONDS + 1) * 1000;
+  return Math.min(MAX_TIMER_MS, Math.max(0, ends - now));
 }
 
 /** Resolves when the response can take more, or is gone. */
