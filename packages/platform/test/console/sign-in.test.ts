@@ -6,9 +6,10 @@
  * subject as approver. The signed-in inbox is live: a new request for the user's group raises the
  * badge and joins the list without a reload, one approved elsewhere (an API key) lowers it; their
  * playground run of hello-world that paused for approval answers by itself once approved. Screens
- * that need a key say so; sign-out. A user outside the approver group sees nothing to decide and is refused in words; an ID token from another issuer or for
- * another audience is refused by the console, a tampered one by the platform, and an answer that
- * belongs to no sign-in of this tab (state) is refused — each back at the sign-in with the reason.
+ * that need a key say so; sign-out. A user outside the approver group sees nothing to decide and
+ * is refused in words; an ID token from another issuer or for another audience is refused by the
+ * console, a tampered one by the platform, and an answer that belongs to no sign-in of this tab
+ * (state) is refused — each back at the sign-in with the reason.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
