@@ -60,18 +60,21 @@ onFeed((e) => {
   if (!answer && !(e.type in PROGRESS) && e.type !== "COMPLETED") return;
   const conversation = conversations.value[e.agent_id];
   if (!conversation?.items.some((i) => i.kind === "agent" && i.runId === e.run_id && !i.done)) return;
-  update(e.agent_id, (c) => ({
-    ...c,
-    items: c.items.map((item) => {
-      if (item.kind !== "agent" || item.runId !== e.run_id || item.done) return item;
-      if (answer) {
-        const text = String(e.data.message ?? e.data.content ?? e.message ?? "");
-        return { ...item, text, done: true, status: "" };
-      }
-      const ended = e.type === "COMPLETED" || e.type === "FAILED";
-      return { ...item, done: ended, status: PROGRESS[e.type] ?? "" };
-    }),
-  }));
+  update(e.agent_id, (c) => {
+    const at = c.items.findIndex((i) => i.kind === "agent" && i.runId === e.run_id && !i.done);
+    const item = c.items[at] as Extract<Item, { kind: "agent" }>;
+    const ended = e.type === "COMPLETED" || e.type === "FAILED";
+    const next = answer
+      ? {
+          ...item,
+          text: String(e.data.message ?? e.data.content ?? e.message ?? ""),
+          done: true,
+          status: "",
+        }
+      : { ...item, done: ended, status: PROGRESS[e.type] ?? "" };
+    // The run's progress reads after the call it waited on.
+    return { ...c, items: [...c.items.slice(0, at), ...c.items.slice(at + 1), next] };
+  });
 });
 
 /** The agent chatted with last: the Playground link opens its conversation again. */
