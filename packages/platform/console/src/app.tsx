@@ -2,7 +2,7 @@
 
 import { signal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
-import { connectFeed, liveStatus, pendingApprovals, stopFeed } from "./live.js";
+import { connectFeed, forgetFeed, liveStatus, pendingApprovals } from "./live.js";
 import { finishSignIn } from "./oidc.js";
 import { href, navigate, route } from "./router.js";
 import { AgentsScreen } from "./screens/agents.js";
@@ -67,11 +67,11 @@ export function App() {
   const asUser = token !== "";
   const signedIn = apiKey.value !== "" || asUser;
   useEffect(() => {
-    // The live feed needs an API key; a signed-in person's screens load on demand.
-    if (!signedIn || asUser) return;
+    // A signed-in person's feed carries their approvals count and their own runs' events.
+    if (!signedIn || (asUser && expired(token))) return;
     void connectFeed();
-    return () => stopFeed();
-  }, [signedIn, asUser, workspace.value]);
+    return () => forgetFeed();
+  }, [signedIn, token, workspace.value]);
   useEffect(() => {
     if (asUser && expired(token)) signOut("Your sign-in has expired: sign in again.");
   }, [token]);
@@ -106,11 +106,10 @@ export function App() {
           <span class="small" data-testid="signed-in-as">
             Signed in as {user.email || user.name || user.subject}
           </span>
-        ) : (
-          <span class={`live ${liveStatus.value}`} role="status">
-            {liveStatus.value === "live" ? "Live" : liveStatus.value === "off" ? "Offline" : "Reconnecting…"}
-          </span>
-        )}
+        ) : null}
+        <span class={`live ${liveStatus.value}`} role="status">
+          {liveStatus.value === "live" ? "Live" : liveStatus.value === "off" ? "Offline" : "Reconnecting…"}
+        </span>
         <button type="button" class="link" onClick={() => signOut()}>
           Sign out
         </button>

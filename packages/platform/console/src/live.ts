@@ -3,10 +3,14 @@
  * one-use ticket (EventSource cannot send the API-key header); when the connection drops (the
  * platform restarted, the network blinked) it takes a new ticket and resumes after the last event
  * it saw, so nothing is missed.
+ *
+ * A person signed in through an identity provider gets their ticket with their ID token and asks
+ * for the approvals channel only: the platform sends them the pending requests they may decide
+ * and the events of the runs they started (the playground's answers), nothing else.
  */
 import { signal } from "@preact/signals";
 import { apiBase, post } from "./api.js";
-import { apiKey } from "./session.js";
+import { apiKey, idToken } from "./session.js";
 
 export interface FeedEvent {
   position: number;
@@ -32,7 +36,10 @@ export interface AgentPhaseEvent {
   version: number;
 }
 
-/** Every pending approval request of the workspace (with or without a run), from the feed. */
+/**
+ * Every pending approval request of the workspace (with or without a run) from the feed; for a
+ * signed-in person, those they may decide.
+ */
 export const pendingApprovals = signal<number | null>(null);
 const agentListeners = new Set<(event: AgentPhaseEvent) => void>();
 
@@ -63,7 +70,11 @@ export async function connectFeed(): Promise<void> {
     scheduleRetry();
     return;
   }
-  const query = new URLSearchParams({ ticket, approvals: "true", agents: "true" });
+  const query = new URLSearchParams({
+    ticket,
+    approvals: "true",
+    ...(idToken.value ? {} : { agents: "true" }),
+  });
   if (lastId) query.set("last_event_id", lastId);
   const es = new EventSource(`${apiBase()}/events/stream?${query}`);
   source = es;
@@ -94,7 +105,7 @@ export async function connectFeed(): Promise<void> {
 
 function scheduleRetry(): void {
   source = undefined;
-  if (!apiKey.value) return;
+  if (!apiKey.value && !idToken.value) return;
   liveStatus.value = "reconnecting";
   timer = setTimeout(() => void connectFeed(), retryMs);
   retryMs = Math.min(retryMs * 2, 10_000);
@@ -106,4 +117,11 @@ export function stopFeed(): void {
   source?.close();
   source = undefined;
   liveStatus.value = "off";
+}
+
+/** The session or workspace changed: the next feed starts afresh (no old position, no old count). */
+export function forgetFeed(): void {
+  stopFeed();
+  lastId = "";
+  pendingApprovals.value = null;
 }

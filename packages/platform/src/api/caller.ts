@@ -36,7 +36,7 @@ export async function authenticateCaller(
   if (!route.endUsers) {
     throw new HttpError(
       401,
-      `this route needs a workspace API key in the ${API_KEY_HEADER} header; end-user tokens are accepted only to invoke agents, on the MCP endpoint, and to list and decide approval requests`,
+      `this route needs a workspace API key in the ${API_KEY_HEADER} header; end-user tokens are accepted only to invoke agents, on the MCP endpoint, to list and decide approval requests, and to follow their own live feed`,
     );
   }
   if (req.headers["x-runagents-api-key"] !== undefined) await authenticate(services.store, req, workspace);

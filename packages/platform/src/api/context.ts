@@ -72,7 +72,16 @@ export type Principal =
       /** May name the end user (`user_id`) on invoke where identity providers verify users. */
       actForUsers: boolean;
     }
-  | { kind: "user"; subject: string; email?: string; groups: string[]; provider: string; workspace: string };
+  | {
+      kind: "user";
+      subject: string;
+      email?: string;
+      groups: string[];
+      provider: string;
+      workspace: string;
+      /** The token's expiry (epoch ms): a live feed opened as this user ends then. */
+      expiresAt?: number;
+    };
 
 export interface RequestContext {
   services: Services;

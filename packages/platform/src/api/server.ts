@@ -100,6 +100,13 @@ async function handle(
       ticket === null
         ? await authenticateCaller(services, req, target.workspace, route)
         : await redeemStreamTicket(services, ticket, target.workspace);
+    // A ticket carries its principal: one issued to a signed-in person opens end-user routes only.
+    if (principal.kind === "user" && !route.endUsers) {
+      throw new HttpError(
+        401,
+        "this route needs a workspace API key: a signed-in user's ticket opens only their own stream",
+      );
+    }
     // An end user is admitted only on routes made for end users (`authenticateCaller`).
     if (principal.kind !== "user") authorize(principal, route.permission ?? "admin");
   }

@@ -71,3 +71,22 @@ export async function checkApprover(
     );
   }
 }
+
+/**
+ * Whether `approver` is one of the request's approvers (rejecting needs no more than that): what
+ * a signed-in user's approvals list and live pending count are limited to.
+ */
+export async function mayDecide(
+  store: Store,
+  ws: string,
+  target: DecisionTarget,
+  approver: Approver,
+): Promise<boolean> {
+  try {
+    await checkApprover(store, ws, target, approver, "reject");
+    return true;
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 403) return false;
+    throw err;
+  }
+}

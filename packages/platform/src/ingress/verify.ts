@@ -30,6 +30,8 @@ export interface VerifiedUser {
   /** The provider's name, and the workspace it is registered in. */
   provider: string;
   workspace: string;
+  /** When the token expires (its `exp`, epoch ms): a stream opened with it ends then. */
+  expiresAt?: number;
 }
 
 export async function verifyEndUserToken(
@@ -126,5 +128,6 @@ function claims(payload: JWTPayload, provider: EndUserProvider): VerifiedUser {
     groups: list.filter((g): g is string => typeof g === "string" && g !== ""),
     provider: provider.name,
     workspace: provider.workspace,
+    ...(typeof payload.exp === "number" ? { expiresAt: payload.exp * 1000 } : {}),
   };
 }

@@ -643,6 +643,10 @@ export function openPostgresStore(
         args.push(filter.agentId);
         where.push(`r.agent_id = $${args.length}`);
       }
+      if (filter.runUser) {
+        args.push(filter.runUser.id, filter.runUser.auth);
+        where.push(`r.user_id = $${args.length - 1} AND r.user_auth = $${args.length}`);
+      }
       if (filter.types && filter.types.length > 0) {
         args.push(filter.types);
         where.push(`e.type = ANY($${args.length})`);

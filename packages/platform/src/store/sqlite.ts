@@ -509,6 +509,10 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         where.push("r.agent_id = ?");
         args.push(filter.agentId);
       }
+      if (filter.runUser) {
+        where.push("r.user_id = ? AND r.user_auth = ?");
+        args.push(filter.runUser.id, filter.runUser.auth);
+      }
       if (filter.types && filter.types.length > 0) {
         where.push(`e.type IN (${filter.types.map(() => "?").join(", ")})`);
         args.push(...filter.types);

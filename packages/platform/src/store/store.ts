@@ -111,6 +111,11 @@ export interface FeedFilter {
   agentId?: string;
   /** Event types; empty or absent = all. */
   types?: string[];
+  /**
+   * Only runs of this user, started the way `auth` says (`RunRecord.userId` and `userAuth`, e.g.
+   * `jwt:<provider>`): a signed-in person's own runs.
+   */
+  runUser?: { id: string; auth: string };
 }
 
 /** A time window [from, to) over ISO timestamps; either end may be open. */

@@ -3,14 +3,19 @@
  * local fake OpenID Connect provider: "Sign in with corp" → the provider → back to the console
  * (authorization code + PKCE, the code exchanged from the browser under the page's CSP) → the
  * inbox lists the request the user's group decides → approve → the platform records the user's
- * subject as approver. Screens that need a key say so; sign-out. A user outside the approver
- * group sees nothing to decide and is refused in words; an ID token from another issuer or for
- * another audience is refused by the console, a tampered one by the platform, and an answer that
- * belongs to no sign-in of this tab (state) is refused — each back at the sign-in with the reason.
+ * subject as approver. The signed-in inbox is live: a new request for the user's group raises the
+ * badge and joins the list without a reload, one approved elsewhere (an API key) lowers it; their
+ * playground run of hello-world that paused for approval answers by itself once approved. Screens
+ * that need a key say so; sign-out. A user outside the approver group sees nothing to decide and
+ * is refused in words; an ID token from another issuer or for another audience is refused by the
+ * console, a tampered one by the platform, and an answer that belongs to no sign-in of this tab
+ * (state) is refused — each back at the sign-in with the reason.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { BrowserContext, Locator, Page } from "playwright-core";
+import { runtimeConfig, waitForAgent } from "../deploy/helpers.js";
 import {
   browserMissing,
   launchBrowser,
@@ -69,6 +74,7 @@ describe("signing in to the console with an identity provider in Chromium", () =
   let chrome: TestBrowser;
   let context: BrowserContext;
   let page: Page;
+  let financeKey: Record<string, string>;
   const a11y: string[] = [];
 
   const signIn = async () => {
@@ -77,11 +83,19 @@ describe("signing in to the console with an identity provider in Chromium", () =
   };
 
   before(async () => {
-    platform = await startTestPlatform();
+    platform = await startTestPlatform({ config: runtimeConfig() });
     oidc = await startFakeOidc();
     await financePolicy(platform);
     const saved = await platform.call("POST", "/identity-providers", signInProvider(oidc));
     assert.equal(saved.status, 201, saved.text);
+    // An operator whose key is in the finance group: decides "elsewhere" while the user watches.
+    const key = await platform.call("POST", "/auth/api-keys", {
+      name: "finance-desk",
+      role: "operator",
+      groups: ["finance-approvers"],
+    });
+    assert.equal(key.status, 201, key.text);
+    financeKey = { "X-RunAgents-API-Key": (key.json as Json).token };
     chrome = await launchBrowser();
     context = await chrome.context();
     context.setDefaultTimeout(TIMEOUT);
@@ -120,6 +134,103 @@ describe("signing in to the console with an identity provider in Chromium", () =
     await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("heading", { name: "RunAgents console" }).waitFor();
     assert.equal(await page.evaluate(storedToken), null);
+  });
+
+  it("updates the signed-in user's inbox badge and list live: a new request for their group, a decision elsewhere", async () => {
+    await signIn();
+    await page.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
+    await page.getByText("Nothing waits for a decision.").waitFor();
+    await page.getByRole("status").filter({ hasText: "Live" }).waitFor();
+    await page.getByRole("button", { name: "Refresh" }).waitFor();
+    const badge = page.getByTestId("inbox-badge");
+    assert.equal(await badge.count(), 0, "nothing pending for ada yet");
+
+    // A request ada's group decides: the badge and the list follow without a reload.
+    const first = await pendingRequest(platform, "payments");
+    await page
+      .getByTestId("inbox-badge")
+      .filter({ hasText: /^1 pending$/ })
+      .waitFor();
+    const cards = page.getByRole("listitem").filter({ hasText: "fin-agent wants POST payments" });
+    await cards.first().waitFor();
+    // One no rule names her group for moves nothing; a second of hers makes two.
+    await pendingRequest(platform, "shipping");
+    await pendingRequest(platform, "payments");
+    await page
+      .getByTestId("inbox-badge")
+      .filter({ hasText: /^2 pending$/ })
+      .waitFor();
+    await page.getByRole("heading", { name: "Pending (2)" }).waitFor();
+    assert.equal(await cards.count(), 2);
+    await screenshot(page, "console-signed-in-live-inbox");
+    a11y.push(...(await seriousViolations(page)).map((l) => `signed-in live inbox: ${l}`));
+
+    // Approved elsewhere (an operator's API key): the badge goes down, the card leaves the list.
+    const approved = await platform.call("POST", `/approvals/requests/${first}/approve`, {}, financeKey);
+    assert.equal(approved.status, 200, approved.text);
+    await page
+      .getByTestId("inbox-badge")
+      .filter({ hasText: /^1 pending$/ })
+      .waitFor();
+    await page.getByRole("heading", { name: "Pending (1)" }).waitFor();
+    assert.equal(await cards.count(), 1);
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("heading", { name: "RunAgents console" }).waitFor();
+  });
+
+  it("shows the signed-in user's paused playground run answering live once approved elsewhere", async () => {
+    assert.equal((await platform.call("POST", "/starter-kit")).status < 300, true);
+    const policy = await platform.call("POST", "/policies", {
+      name: "echo-by-finance",
+      spec: {
+        policies: [{ permission: "approval_required", operations: ["POST"], resource: "echo-tool" }],
+        approvals: [
+          {
+            name: "echo",
+            toolIds: ["echo-tool"],
+            approvers: { groups: ["finance-approvers"], match: "any" },
+          },
+        ],
+      },
+    });
+    assert.equal(policy.status, 201, policy.text);
+    const example = (file: string) =>
+      readFileSync(new URL(`../../../../../examples/hello-world/${file}`, import.meta.url), "utf8");
+    const deploy = await platform.call("POST", "/deploy", {
+      agent_name: "hello-world",
+      source_files: { "agent.ts": example("agent.ts"), "runagents.yaml": example("runagents.yaml") },
+      required_tools: ["echo-tool"],
+      policies: ["echo-by-finance"],
+    });
+    assert.ok(deploy.status === 200 || deploy.status === 201, deploy.text);
+    await waitForAgent(platform, "hello-world", (a) => a.phase === "Running");
+
+    await signIn();
+    await page.getByRole("heading", { level: 1, name: "Approvals" }).waitFor();
+    await page.goto(`${platform.url}/#/playground/hello-world`);
+    await page.getByRole("heading", { level: 1, name: "Playground" }).waitFor();
+    await page.getByLabel("Message").fill("Pay the invoice");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText("waits for approval to call").waitFor();
+    const [request] = (await platform.call("GET", "/approvals/requests?status=PENDING&agent_id=hello-world"))
+      .json as Json[];
+    assert.ok(request, "the run waits on a request");
+    const run = await platform.call("GET", `/runs/${request.run_id}`);
+    assert.equal((run.json as Json).user_id, "ada", "the run is the signed-in user's");
+
+    // Approved by the finance desk's key (she may not approve her own run's request).
+    const approved = await platform.call(
+      "POST",
+      `/approvals/requests/${request.id}/approve`,
+      { scope: "once" },
+      financeKey,
+    );
+    assert.equal(approved.status, 200, approved.text);
+    await page.getByText("echo-tool replied: Pay the invoice").waitFor();
+    await screenshot(page, "console-signed-in-playground");
+    a11y.push(...(await seriousViolations(page)).map((l) => `signed-in playground: ${l}`));
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.getByRole("heading", { name: "RunAgents console" }).waitFor();
   });
 
   it("shows a user outside the approver group nothing to decide, and refuses their decision in words", async () => {

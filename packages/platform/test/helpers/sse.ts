@@ -8,6 +8,8 @@ type Json = Record<string, any>;
 
 export interface SseEvent {
   id: string;
+  /** The named event (`event:` field, e.g. `approval`), "" for a plain message. */
+  event: string;
   data: Json;
 }
 
@@ -70,7 +72,11 @@ export function openStream(
                 .map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trimStart()]),
             );
             if (fields.data !== undefined) {
-              const event = { id: fields.id ?? "", data: JSON.parse(fields.data) as Json };
+              const event = {
+                id: fields.id ?? "",
+                event: fields.event ?? "",
+                data: JSON.parse(fields.data) as Json,
+              };
               const taker = waiting.shift();
               if (taker) taker(event);
               else queue.push(event);

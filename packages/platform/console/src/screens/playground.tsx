@@ -1,7 +1,8 @@
 /**
  * Playground: chat with an agent. Tokens are shown as they stream in (POST .../invoke/stream),
  * tool calls inline with their outcome; a call that waits for approval links to the inbox and
- * the run, and the answer appears here when the run completes after the decision.
+ * the run, and the run's progress (approved, resumed) and its answer appear here live when it
+ * completes after the decision — also for a person signed in through an identity provider.
  */
 import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -13,7 +14,14 @@ import { Empty, ErrorNote, Page, useLoad } from "../ui/parts.js";
 
 type Item =
   | { kind: "user"; text: string }
-  | { kind: "agent"; text: string; runId: string; done: boolean }
+  | {
+      kind: "agent";
+      text: string;
+      runId: string;
+      done: boolean;
+      /** Where a paused run stands, from the live feed ("Approved: resuming…"). */
+      status?: string;
+    }
   | {
       kind: "tool";
       tool: string;
@@ -37,19 +45,36 @@ function update(agent: string, change: (c: Conversation) => Conversation): void 
   conversations.value = { ...conversations.value, [agent]: change(current) };
 }
 
-// A run paused for approval finishes later: its answer arrives on the live feed.
+/** What a paused run's feed events say while it waits, resumes and finishes. */
+const PROGRESS: Record<string, string> = {
+  APPROVED: "Approved: resuming…",
+  REJECTED: "Rejected: the call was not made.",
+  RESUMED: "Resumed…",
+  FAILED: "The run failed: open the run for the reason.",
+};
+
+// A run paused for approval finishes later: it resumes and its answer arrives on the live feed
+// (for a signed-in person too: their feed carries the runs they started).
 onFeed((e) => {
-  if (e.type !== "AGENT_MESSAGE") return;
+  const answer = e.type === "AGENT_MESSAGE";
+  if (!answer && !(e.type in PROGRESS) && e.type !== "COMPLETED") return;
   const conversation = conversations.value[e.agent_id];
   if (!conversation?.items.some((i) => i.kind === "agent" && i.runId === e.run_id && !i.done)) return;
-  update(e.agent_id, (c) => ({
-    ...c,
-    items: c.items.map((item) =>
-      item.kind === "agent" && item.runId === e.run_id && !item.done
-        ? { ...item, text: String(e.data.message ?? e.data.content ?? e.message ?? ""), done: true }
-        : item,
-    ),
-  }));
+  update(e.agent_id, (c) => {
+    const at = c.items.findIndex((i) => i.kind === "agent" && i.runId === e.run_id && !i.done);
+    const item = c.items[at] as Extract<Item, { kind: "agent" }>;
+    const ended = e.type === "COMPLETED" || e.type === "FAILED";
+    const next = answer
+      ? {
+          ...item,
+          text: String(e.data.message ?? e.data.content ?? e.message ?? ""),
+          done: true,
+          status: "",
+        }
+      : { ...item, done: ended, status: PROGRESS[e.type] ?? "" };
+    // The run's progress reads after the call it waited on.
+    return { ...c, items: [...c.items.slice(0, at), ...c.items.slice(at + 1), next] };
+  });
 });
 
 /** The agent chatted with last: the Playground link opens its conversation again. */
@@ -199,6 +224,7 @@ function ChatItem({ item }: { item: Item }) {
     return (
       <li class="msg agent">
         {item.text || (item.done ? "" : "…")}
+        {item.status ? <span class="muted small"> {item.status}</span> : null}
         {item.runId ? (
           <a class="small" href={href("runs", item.runId)}>
             {" "}

@@ -12,7 +12,7 @@ import {
   requestView,
 } from "../../governance/access-requests.js";
 import { normalizeDecision, parseDuration, REQUEST_STATUSES } from "../../governance/approvals.js";
-import { type Approver, checkApprover, type DecisionTarget } from "../../governance/approvers.js";
+import { mayDecide } from "../../governance/approvers.js";
 import { approveRequest, rejectRequest } from "../../governance/decisions.js";
 import { loadRun } from "../../governance/runs.js";
 import { checkName, type Obj, optionalString, requireString } from "../../validate.js";
@@ -59,20 +59,9 @@ async function list(ctx: RequestContext) {
   const approver = approverOf(ctx.principal);
   const theirs = [];
   for (const record of records) {
-    if (await mayDecide(ctx, record.doc, approver)) theirs.push(record);
+    if (await mayDecide(ctx.store, ctx.workspace, record.doc, approver)) theirs.push(record);
   }
   return ok(theirs.map(requestView));
-}
-
-/** Whether `approver` is one of the request's approvers (rejecting needs no more than that). */
-async function mayDecide(ctx: RequestContext, request: DecisionTarget, approver: Approver): Promise<boolean> {
-  try {
-    await checkApprover(ctx.store, ctx.workspace, request, approver, "reject");
-    return true;
-  } catch (err) {
-    if (err instanceof HttpError && err.status === 403) return false;
-    throw err;
-  }
 }
 
 async function get(ctx: RequestContext) {

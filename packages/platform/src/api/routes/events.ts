@@ -15,14 +15,24 @@
  *
  * `POST /events/stream-ticket` returns a one-use ticket for browsers' EventSource, which cannot
  * send the API-key header (see `api/event-streams`).
+ *
+ * A person signed in through an identity provider (a verified end-user JWT, or a ticket issued to
+ * one) gets a narrower stream: run events only of the runs they started themselves (the run's
+ * user is their verified subject, through the same provider), the `approvals` channel counting
+ * only the pending requests an approval rule lets them decide (as their approvals list does), and
+ * never the `agents` channel (403), nor a `run` that is not theirs (403). Their stream ends when
+ * their token expires.
  */
 import type { ServerResponse } from "node:http";
 import { HttpError } from "../../errors.js";
 import { listRequests } from "../../governance/access-requests.js";
+import { mayDecide } from "../../governance/approvers.js";
 import { eventView } from "../../governance/runs.js";
+import { CLOCK_SKEW_SECONDS } from "../../ingress/verify.js";
 import type { FeedEventRecord, FeedFilter, ResourceChange } from "../../store/store.js";
 import { isObject } from "../../validate.js";
-import type { RequestContext, RouteDef } from "../context.js";
+import type { Principal, RequestContext, RouteDef } from "../context.js";
+import { approverOf } from "../roles.js";
 import type { Router } from "../router.js";
 import { EVENT_ROUTES } from "../schemas/platform.js";
 
@@ -35,11 +45,14 @@ export function registerEventRoutes(api: Router<RouteDef>): void {
     permission: "read",
     handler: stream,
     streamTicket: true,
+    // A signed-in person: their own runs and the approvals they may decide (`stream` narrows it).
+    endUsers: true,
     schema: EVENT_ROUTES.stream,
   });
   api.add("POST", "/events/stream-ticket", {
     permission: "read",
     handler: ticket,
+    endUsers: true,
     schema: EVENT_ROUTES.ticket,
   });
 }
@@ -57,8 +70,8 @@ async function stream(ctx: RequestContext) {
   if (!/\btext\/event-stream\b/.test(ctx.headers.accept ?? "")) {
     throw new HttpError(406, "this route streams Server-Sent Events: send Accept: text/event-stream");
   }
-  const filter = feedFilter(ctx.query);
   const channels = { approvals: flag(ctx.query, "approvals"), agents: flag(ctx.query, "agents") };
+  const filter = await narrowForUser(ctx, feedFilter(ctx.query), channels);
   const resumeFrom = lastEventId(ctx);
   const start = resumeFrom ?? (await ctx.store.lastFeedPosition());
   return {
@@ -84,9 +97,52 @@ interface Channels {
   agents: boolean;
 }
 
+type StreamFilter = Omit<FeedFilter, "after" | "limit">;
+
+/**
+ * A signed-in person's stream: only their own runs (the run's user is their verified subject, set
+ * by their provider's token), no agents channel, and no run of anyone else. Refusals are 403.
+ */
+async function narrowForUser(ctx: RequestContext, filter: StreamFilter, channels: Channels) {
+  const caller = ctx.principal;
+  if (caller.kind !== "user") return filter;
+  if (channels.agents) {
+    throw new HttpError(
+      403,
+      "agents=true needs a workspace API key: a signed-in user's stream carries only the approvals channel and the events of runs they started",
+    );
+  }
+  const runUser = ownRuns(caller);
+  if (filter.runId) {
+    const run = await ctx.store.getRun(ctx.workspace, filter.runId);
+    // Someone else's run and no run at all answer alike: a user learns nothing of others' runs.
+    if (!run || run.userId !== runUser.id || run.userAuth !== runUser.auth) {
+      throw new HttpError(
+        403,
+        `run ${filter.runId} is not one you started: a signed-in user follows only their own runs`,
+      );
+    }
+  }
+  return { ...filter, runUser };
+}
+
+const ownRuns = (user: Extract<Principal, { kind: "user" }>) => ({
+  id: user.subject,
+  auth: `jwt:${user.provider}`,
+});
+
 /** The named events of the opt-in channels: the pending-approvals count and agents' phases. */
 function stateChannels(ctx: RequestContext, res: ServerResponse, channels: Channels) {
   const { store, workspace } = ctx;
+  // A signed-in person counts only the requests they may decide (their approvals list's rule).
+  const approver = ctx.principal.kind === "user" ? approverOf(ctx.principal) : undefined;
+  const pendingCount = async (): Promise<number> => {
+    const records = await listRequests(store, workspace, { status: "PENDING" });
+    if (!approver) return records.length;
+    let theirs = 0;
+    for (const record of records) if (await mayDecide(store, workspace, record.doc, approver)) theirs++;
+    return theirs;
+  };
   let pending: number | undefined;
   let counting: Promise<void> | undefined;
   let recount = false;
@@ -103,7 +159,7 @@ function stateChannels(ctx: RequestContext, res: ServerResponse, channels: Chann
       try {
         do {
           recount = false;
-          const now = (await listRequests(store, workspace, { status: "PENDING" })).length;
+          const now = await pendingCount();
           if (now !== pending) {
             pending = now;
             send("approval", { pending: now });
@@ -138,13 +194,15 @@ function stateChannels(ctx: RequestContext, res: ServerResponse, channels: Chann
     /** Run events and keep-alives may come with approvals decided elsewhere: count again. */
     refresh: () => (channels.approvals ? count() : undefined),
     changed: (change: ResourceChange) => {
-      if (channels.approvals && change.kind === "access_request") void count();
+      // Who may decide what follows the approval rules: a policy change can move a user's count.
+      const counted = change.kind === "access_request" || (approver && change.kind === "policy");
+      if (channels.approvals && counted) void count();
       if (channels.agents && change.kind === "agent") void agent(change.name).catch(() => undefined);
     },
   };
 }
 
-function feedFilter(query: URLSearchParams): Omit<FeedFilter, "after" | "limit"> {
+function feedFilter(query: URLSearchParams): StreamFilter {
   const kinds = (query.get("kind") ?? "")
     .split(",")
     .map((k) => k.trim().toUpperCase())
@@ -171,7 +229,7 @@ function lastEventId(ctx: RequestContext): number | undefined {
 function follow(
   ctx: RequestContext,
   res: ServerResponse,
-  filter: Omit<FeedFilter, "after" | "limit">,
+  filter: StreamFilter,
   start: number,
   channels: Channels,
 ): Promise<void> {
@@ -227,6 +285,11 @@ function follow(
       void state.refresh();
     }, HEARTBEAT_MS);
     heartbeat.unref();
+    // A signed-in person's stream lasts no longer than their token: to go on, the console takes a
+    // new ticket, which needs a valid token (the groups and the subject are checked again).
+    const lasts = userStreamLasts(ctx.principal);
+    const expiry = lasts === undefined ? undefined : setTimeout(() => res.end(), lasts);
+    expiry?.unref();
     const remove = ctx.services.eventStreams.add({
       workspace,
       res,
@@ -236,12 +299,28 @@ function follow(
     res.once("close", () => {
       closed = true;
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       remove();
       resolve();
     });
     void state.start();
     void pump();
   });
+}
+
+/** Longest a timer waits (Node fires a longer one at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * How long a signed-in person's stream may stay open: until their token expires, with the clock
+ * skew its verification allows (else the console would reconnect in a loop with a token that is
+ * still accepted). Undefined for API keys.
+ */
+function userStreamLasts(principal: Principal, now = Date.now()): number | undefined {
+  if (principal.kind !== "user" || principal.expiresAt === undefined) return undefined;
+  // A second more: verification counts whole seconds, so the token is refused by then.
+  const ends = principal.expiresAt + (CLOCK_SKEW_SECONDS + 1) * 1000;
+  return Math.min(MAX_TIMER_MS, Math.max(0, ends - now));
 }
 
 /** Resolves when the response can take more, or is gone. */

@@ -267,20 +267,20 @@ export const EVENT_ROUTES = {
       approvals: optional(
         boolean({
           description:
-            'true: also `event: approval` with {"pending": N} (all pending approval requests, with or without a run) at the start and whenever the count changes',
+            'true: also `event: approval` with {"pending": N} (all pending approval requests, with or without a run; for a signed-in user, those an approval rule lets them decide) at the start and whenever the count changes',
         }),
       ),
       agents: optional(
         boolean({
           description:
-            'true: also `event: agent` with {"name", "phase", "message", "version"} whenever an agent\'s phase or status message changes ("Deleted" when removed)',
+            'true: also `event: agent` with {"name", "phase", "message", "version"} whenever an agent\'s phase or status message changes ("Deleted" when removed); API keys only (403 for a signed-in user)',
         }),
       ),
     }),
     queryParsedByHandler: true,
     responses: {
       200: sse(
-        "Server-sent events: one run event per message, its feed position as the id; with approvals or agents, also the named events `approval` and `agent`",
+        "Server-sent events: one run event per message, its feed position as the id (a signed-in user: only runs they started); with approvals or agents, also the named events `approval` and `agent`",
       ),
     },
   },
