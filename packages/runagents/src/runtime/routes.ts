@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isRecord, type JsonRecord } from "../agent/json.js";
 import { describeNetworkError } from "../agent/tool-http.js";
-import { runInRequest } from "./context.js";
+import { type RequestState, runInRequest } from "./context.js";
 import { toolCacheKey } from "./conversation.js";
 import { ClientAbort, header, readJsonObject, sendJson } from "./http-io.js";
 import { invokeStream, invokeSync } from "./invoke.js";
@@ -72,18 +72,19 @@ export async function invoke(
   const streaming = flavour === "stream" || (flavour === "agentcore" && wantsStream(req));
   // The run's tool reports are answered before the invoke is: the platform records the outcome
   // when it gets the answer, and every tool event of a run precedes its outcome.
-  const work = async (): Promise<void> => {
-    if (streaming) {
-      await invokeStream(rt, parsed, new SseWriter(res, requestId), () => rt.governance.flush(parsed.runId));
-      return;
-    }
-    const reply = await invokeSync(rt, parsed);
+  if (!streaming) {
+    // A user handler runs in a request context of its own (with its trace session).
+    let reply = rt.handler
+      ? invokeSync(rt, parsed)
+      : await runInRequest(requestState(rt, parsed), () => invokeSync(rt, parsed));
+    if (reply instanceof Promise) reply = await reply;
     if (parsed.runId !== undefined) await rt.governance.flush(parsed.runId);
     sendJson(res, reply.status, reply.body);
-  };
-  // A user handler runs in a request context of its own (with its trace session).
-  if (rt.handler) await work();
-  else await runInRequest({ ...identity(parsed), policy: rt.policy, trace: undefined }, work);
+  } else {
+    const stream = () =>
+      invokeStream(rt, parsed, new SseWriter(res, requestId), () => rt.governance.flush(parsed.runId));
+    await (rt.handler ? stream() : runInRequest(requestState(rt, parsed), stream));
+  }
   rt.logger.info("invoke_complete", { request_id: requestId, handler: rt.handler ? "user" : "builtin" });
 }
 
@@ -182,8 +183,16 @@ function toolCache(raw: unknown): Map<string, string> | undefined {
   return cache;
 }
 
-function identity(inv: Invocation) {
-  return { requestId: inv.requestId, runId: inv.runId, userId: inv.userId, actionId: undefined };
+/** The request context of a built-in loop run (a user handler's is made by `runUserHandler`). */
+function requestState(rt: Runtime, inv: Invocation): RequestState {
+  return {
+    requestId: inv.requestId,
+    runId: inv.runId,
+    userId: inv.userId,
+    actionId: undefined,
+    policy: rt.policy,
+    trace: undefined,
+  };
 }
 
 function stringField(body: JsonRecord, key: string): string | undefined {
