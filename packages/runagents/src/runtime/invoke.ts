@@ -123,7 +123,7 @@ export function handlerBody(
     request_id: inv.requestId,
     handler: "user",
   };
-  for (const key of Object.keys(result)) if (!(key in body)) body[key] = result[key];
+  for (const key in result) if (!(key in body)) body[key] = result[key];
   return body;
 }
 

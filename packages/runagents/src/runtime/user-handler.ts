@@ -13,6 +13,7 @@ import { type RequestState, runInRequest } from "./context.js";
 import { filterHistory } from "./conversation.js";
 import type { LoadedHandler } from "./handler-loader.js";
 import type { ClientAbort } from "./http-io.js";
+import type { OutboundPolicy } from "./outbound.js";
 import { pauseFromError, pauseKeyOf, pauseKindOf, promoteInterrupt } from "./pause.js";
 import type { EventSink } from "./sse.js";
 import { type TracedCall, TraceSession } from "./trace.js";
@@ -40,16 +41,25 @@ export function runUserHandler(
 ): HandlerOutcome | Promise<HandlerOutcome> {
   const run = new HandlerRun(rt, inv, sink);
   // Everything, governance calls included, runs as this request: they carry its identity headers.
-  return runInRequest(run.state, () => run.start(handler));
+  return runInRequest(run, () => run.start(handler));
 }
 
-/** One invocation of the user handler: what it emitted, its trace session, and how it ends. */
-class HandlerRun {
-  readonly state: RequestState;
+const NO_CALLS: readonly TracedCall[] = Object.freeze([]);
+
+/**
+ * One invocation of the user handler, and its request context: what it emitted, its trace session
+ * (made when the handler first calls out), and how it ends.
+ */
+class HandlerRun implements RequestState {
+  readonly requestId: string;
+  readonly runId: string | undefined;
+  readonly userId: string | undefined;
+  readonly actionId: string | undefined;
+  readonly policy: OutboundPolicy;
   readonly #rt: Runtime;
   readonly #inv: Invocation;
   readonly #sink: EventSink;
-  readonly #trace: TraceSession;
+  #trace: TraceSession | undefined;
   readonly #parts: string[] = [];
   #open = true;
 
@@ -57,6 +67,16 @@ class HandlerRun {
     this.#rt = rt;
     this.#inv = inv;
     this.#sink = sink;
+    this.requestId = inv.requestId;
+    this.runId = inv.runId;
+    this.userId = inv.userId;
+    this.actionId = inv.resume?.action_id;
+    this.policy = rt.policy;
+  }
+
+  get trace(): TraceSession {
+    if (this.#trace) return this.#trace;
+    const sink = this.#sink;
     const label = (call: TracedCall): string => call.function || call.tool;
     this.#trace = new TraceSession(
       sink.streaming
@@ -68,14 +88,12 @@ class HandlerRun {
           }
         : undefined,
     );
-    this.state = {
-      requestId: inv.requestId,
-      runId: inv.runId,
-      userId: inv.userId,
-      actionId: inv.resume?.action_id,
-      policy: rt.policy,
-      trace: this.#trace,
-    };
+    return this.#trace;
+  }
+
+  /** The calls traced so far. */
+  get #calls(): readonly TracedCall[] {
+    return this.#trace?.calls ?? NO_CALLS;
   }
 
   /** `ctx.emit`: text after the handler ended is dropped. */
@@ -121,7 +139,7 @@ class HandlerRun {
     const pause = pauseFromError(error);
     if (!pause) {
       this.#open = false;
-      if (this.#trace.calls.length > 0) await finishTrace(this.#rt, this.#inv, this.#trace);
+      if (this.#trace && this.#trace.calls.length > 0) await finishTrace(this.#rt, this.#inv, this.#trace);
       throw error;
     }
     return this.#finish(undefined, pause);
@@ -132,17 +150,17 @@ class HandlerRun {
     const parts = this.#parts;
     const result = pause ?? normalizeResult(value);
     if (parts.length > 0 && !pause) result.response = parts.join("");
-    if (this.#trace.calls.length === 0 && pauseKindOf(result) === undefined) {
-      return { result, calls: this.#trace.calls, streamed: parts.length > 0 };
+    if (this.#calls.length === 0 && pauseKindOf(result) === undefined) {
+      return { result, calls: this.#calls, streamed: parts.length > 0 };
     }
     return this.#settle(result);
   }
 
   /** Reports the traced calls, promotes an interrupt among them, checkpoints a pause. */
   async #settle(reported: JsonRecord): Promise<HandlerOutcome> {
-    const { calls } = this.#trace;
+    const calls = this.#calls;
     let result = reported;
-    if (calls.length > 0) {
+    if (this.#trace && calls.length > 0) {
       await finishTrace(this.#rt, this.#inv, this.#trace);
       result = promoteInterrupt(result, calls);
     }
