@@ -14,14 +14,14 @@ export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers?: Record<string, string>,
 ): void {
   const text = JSON.stringify(body);
   const head: Record<string, string | number> = {
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(text),
   };
-  for (const name in headers) head[name] = headers[name] as string;
+  if (headers !== undefined) for (const name in headers) head[name] = headers[name] as string;
   res.writeHead(status, head);
   res.end(text);
 }

@@ -22,14 +22,33 @@ export interface JsonReply {
   body: JsonRecord;
 }
 
-/** The synchronous invoke: always 200 unless something failed. */
-export async function invokeSync(rt: Runtime, inv: Invocation): Promise<JsonReply> {
+/**
+ * The synchronous invoke: always 200 unless something failed. A user handler that answers without
+ * a promise (see `runUserHandler`) is answered without one too.
+ */
+export function invokeSync(rt: Runtime, inv: Invocation): JsonReply | Promise<JsonReply> {
   const started = performance.now();
-  try {
-    if (rt.handler) {
-      const outcome = await runUserHandler(rt, rt.handler, inv, NO_EVENTS);
+  if (!rt.handler) return invokeLoop(rt, inv, started);
+  const handler = rt.handler;
+  const reply = (outcome: HandlerOutcome): JsonReply => {
+    try {
       return { status: 200, body: handlerBody(rt, outcome, inv, elapsed(started)) };
+    } catch (error) {
+      return errorReply(rt, error, inv.requestId);
     }
+  };
+  let outcome: HandlerOutcome | Promise<HandlerOutcome>;
+  try {
+    outcome = runUserHandler(rt, handler, inv, NO_EVENTS);
+  } catch (error) {
+    return errorReply(rt, error, inv.requestId);
+  }
+  if (!(outcome instanceof Promise)) return reply(outcome);
+  return outcome.then(reply, (error: unknown) => errorReply(rt, error, inv.requestId));
+}
+
+async function invokeLoop(rt: Runtime, inv: Invocation, started: number): Promise<JsonReply> {
+  try {
     const result = await runToolLoop(rt, loopInput(rt, inv), NO_EVENTS);
     return { status: 200, body: loopBody(result, inv, elapsed(started)) };
   } catch (error) {
@@ -104,7 +123,7 @@ export function handlerBody(
     request_id: inv.requestId,
     handler: "user",
   };
-  for (const key of Object.keys(result)) if (!(key in body)) body[key] = result[key];
+  for (const key in result) if (!(key in body)) body[key] = result[key];
   return body;
 }
 

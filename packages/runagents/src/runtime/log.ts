@@ -30,23 +30,44 @@ export const LOG_BATCH_BYTES = 32 * 1024;
 /** A logger writing JSON lines through `write` (default: stderr, batched). */
 export function createLogger(agent: string, write: (line: string) => void = stderrBatch): Logger {
   const prefix = `","agent":${JSON.stringify(agent)},"msg":`;
-  const log =
-    (level: string) =>
-    (msg: string, fields?: LogFields): void => {
-      // Built by hand: a spread-and-stringify of the whole record costs several objects per line.
-      let line = `{"ts":"${timestamp()}","level":"${level}${prefix}${JSON.stringify(msg)}`;
+  const log = (level: string) => {
+    // `","level":"info","agent":"…","msg":"…"` per message, `,"key":` per field name: both are
+    // nearly always constants, so they are escaped once.
+    const heads = new Map<string, string>();
+    return (msg: string, fields?: LogFields): void => {
+      let head = heads.get(msg);
+      if (head === undefined) {
+        head = `","level":"${level}${prefix}${JSON.stringify(msg)}`;
+        if (heads.size < CACHED_NAMES) heads.set(msg, head);
+      }
+      let line = `{"ts":"${timestamp()}${head}`;
       const trace = traceLogFields();
       if (trace.trace_id !== undefined)
         line += `,"trace_id":"${trace.trace_id}","span_id":"${trace.span_id}"`;
       if (fields !== undefined) {
         for (const key in fields) {
           const value = JSON.stringify(fields[key]);
-          if (value !== undefined) line += `,${JSON.stringify(key)}:${value}`;
+          if (value !== undefined) line += `${fieldName(key)}${value}`;
         }
       }
       write(`${line}}\n`);
     };
+  };
   return { info: log("info"), warn: log("warn"), error: log("error") };
+}
+
+/** Messages and field names escaped once are kept up to this many (they are nearly all constants). */
+const CACHED_NAMES = 512;
+const fieldNames = new Map<string, string>();
+
+/** `,"key":` */
+function fieldName(key: string): string {
+  let name = fieldNames.get(key);
+  if (name === undefined) {
+    name = `,${JSON.stringify(key)}:`;
+    if (fieldNames.size < CACHED_NAMES) fieldNames.set(key, name);
+  }
+  return name;
 }
 
 /** Discards everything. */

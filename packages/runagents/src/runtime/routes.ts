@@ -8,10 +8,10 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isRecord, type JsonRecord } from "../agent/json.js";
 import { describeNetworkError } from "../agent/tool-http.js";
-import { runInRequest } from "./context.js";
+import { type RequestState, runInRequest } from "./context.js";
 import { toolCacheKey } from "./conversation.js";
-import { ClientAbort, header, readJsonObject, sendJson } from "./http-io.js";
-import { invokeStream, invokeSync } from "./invoke.js";
+import { type BodyResult, ClientAbort, header, readJsonObject, sendJson } from "./http-io.js";
+import { invokeStream, invokeSync, type JsonReply } from "./invoke.js";
 import { prepareResume, runResume } from "./resume.js";
 import { NO_EVENTS, SseWriter } from "./sse.js";
 import type { Invocation, Runtime } from "./types.js";
@@ -52,38 +52,77 @@ export async function ready(rt: Runtime, res: ServerResponse, fetchFn: typeof fe
 
 export type InvokeFlavour = "invoke" | "stream" | "agentcore";
 
-export async function invoke(
+/** Resolves once the invoke is answered (and logged). */
+export function invoke(
   rt: Runtime,
   req: IncomingMessage,
   res: ServerResponse,
   flavour: InvokeFlavour,
 ): Promise<void> {
   const requestId = header(req, "x-request-id") ?? randomUUID();
-  const body = await readJsonObject(req);
-  if (!body.ok) return sendJson(res, body.status, { error: body.error });
-  const parsed = parseInvocation(body.value, req, requestId, new ClientAbort(res), flavour === "agentcore");
-  if (typeof parsed === "string") return sendJson(res, 400, { error: parsed });
-  if (rt.handlerError) {
-    return sendJson(res, 500, {
-      error: `user code failed to load: ${rt.handlerError}`,
-      request_id: requestId,
-    });
+  // Two promises when the handler answers synchronously (see `answerInvoke`); a continuation of
+  // the body's promise, not an event callback, so that it runs in the caller's async context.
+  return readJsonObject(req).then((body) => answerInvoke(rt, req, res, flavour, requestId, body));
+}
+
+/** Answers an invoke once its body is read; a promise only when the answer is asynchronous. */
+function answerInvoke(
+  rt: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  flavour: InvokeFlavour,
+  requestId: string,
+  body: BodyResult,
+): Promise<void> | undefined {
+  if (!body.ok) {
+    sendJson(res, body.status, { error: body.error });
+    return;
   }
-  const streaming = flavour === "stream" || (flavour === "agentcore" && wantsStream(req));
-  // The run's tool reports are answered before the invoke is: the platform records the outcome
-  // when it gets the answer, and every tool event of a run precedes its outcome.
-  const work = async (): Promise<void> => {
-    if (streaming) {
-      await invokeStream(rt, parsed, new SseWriter(res, requestId), () => rt.governance.flush(parsed.runId));
-      return;
-    }
-    const reply = await invokeSync(rt, parsed);
-    if (parsed.runId !== undefined) await rt.governance.flush(parsed.runId);
-    sendJson(res, reply.status, reply.body);
-  };
+  const parsed = parseInvocation(body.value, req, requestId, new ClientAbort(res), flavour === "agentcore");
+  if (typeof parsed === "string") {
+    sendJson(res, 400, { error: parsed });
+    return;
+  }
+  if (rt.handlerError) {
+    sendJson(res, 500, { error: `user code failed to load: ${rt.handlerError}`, request_id: requestId });
+    return;
+  }
+  if (flavour === "stream" || (flavour === "agentcore" && wantsStream(req)))
+    return answerStream(rt, res, parsed);
   // A user handler runs in a request context of its own (with its trace session).
-  if (rt.handler) await work();
-  else await runInRequest({ ...identity(parsed), policy: rt.policy, trace: undefined }, work);
+  const reply = rt.handler
+    ? invokeSync(rt, parsed)
+    : runInRequest(requestState(rt, parsed), () => invokeSync(rt, parsed));
+  if (reply instanceof Promise || parsed.runId !== undefined) return answerLater(rt, res, parsed, reply);
+  sendJson(res, reply.status, reply.body);
+  invokeComplete(rt, requestId);
+  return undefined;
+}
+
+/**
+ * The run's tool reports are answered before the invoke is: the platform records the outcome when
+ * it gets the answer, and every tool event of a run precedes its outcome.
+ */
+async function answerLater(
+  rt: Runtime,
+  res: ServerResponse,
+  inv: Invocation,
+  pending: JsonReply | Promise<JsonReply>,
+): Promise<void> {
+  const reply = await pending;
+  if (inv.runId !== undefined) await rt.governance.flush(inv.runId);
+  sendJson(res, reply.status, reply.body);
+  invokeComplete(rt, inv.requestId);
+}
+
+async function answerStream(rt: Runtime, res: ServerResponse, inv: Invocation): Promise<void> {
+  const stream = () =>
+    invokeStream(rt, inv, new SseWriter(res, inv.requestId), () => rt.governance.flush(inv.runId));
+  await (rt.handler ? stream() : runInRequest(requestState(rt, inv), stream));
+  invokeComplete(rt, inv.requestId);
+}
+
+function invokeComplete(rt: Runtime, requestId: string): void {
   rt.logger.info("invoke_complete", { request_id: requestId, handler: rt.handler ? "user" : "builtin" });
 }
 
@@ -182,8 +221,16 @@ function toolCache(raw: unknown): Map<string, string> | undefined {
   return cache;
 }
 
-function identity(inv: Invocation) {
-  return { requestId: inv.requestId, runId: inv.runId, userId: inv.userId, actionId: undefined };
+/** The request context of a built-in loop run (a user handler's is made by `runUserHandler`). */
+function requestState(rt: Runtime, inv: Invocation): RequestState {
+  return {
+    requestId: inv.requestId,
+    runId: inv.runId,
+    userId: inv.userId,
+    actionId: undefined,
+    policy: rt.policy,
+    trace: undefined,
+  };
 }
 
 function stringField(body: JsonRecord, key: string): string | undefined {

@@ -16,7 +16,7 @@ import { sendJson } from "./http-io.js";
 import { createLogger, type Logger } from "./log.js";
 import { createOutboundPolicy } from "./outbound.js";
 import { installOutbound } from "./outbound-fetch.js";
-import { health, invoke, ready, resume } from "./routes.js";
+import { health, type InvokeFlavour, invoke, ready, resume } from "./routes.js";
 import { loadOtel, withIncomingTrace } from "./trace-context.js";
 import type { Runtime } from "./types.js";
 
@@ -70,26 +70,28 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
   const idle = (): void => {
     if (--busy.inflight === 0) setBusy(busy, "Healthy");
   };
-  const failed = (error: unknown): never => {
-    idle();
-    throw error;
+  const unexpected = (res: ServerResponse, error: unknown): void => {
+    logger.error("unexpected_error", { error: (error as Error).message });
+    if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
+    else res.destroy();
   };
-  // One promise per request for the bookkeeping (an async wrapper with try/finally costs three).
-  const track = (work: Promise<void>): Promise<void> => {
+  // One promise per request for the bookkeeping and the last-resort error answer.
+  const track: Track = (res, work) => {
     if (++busy.inflight === 1) setBusy(busy, "HealthyBusy");
-    return work.then(idle, failed);
+    work.then(idle, (error: unknown) => {
+      idle();
+      unexpected(res, error);
+    });
   };
   const secret = config.secret === undefined ? undefined : Buffer.from(config.secret);
+  const spans = { invoke: `invoke_agent ${config.agentName}`, resume: `resume_agent ${config.agentName}` };
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
-    const unexpected = (error: unknown): void => {
-      logger.error("unexpected_error", { error: (error as Error).message });
-      if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
-      else res.destroy();
-    };
     try {
-      route(rt, req, res, outbound.fetch, track, busy, secret)?.catch(unexpected);
+      route(rt, req, res, outbound.fetch, track, busy, secret, spans)?.catch((error: unknown) =>
+        unexpected(res, error),
+      );
     } catch (error) {
-      unexpected(error);
+      unexpected(res, error);
     }
   });
   await loadOtel();
@@ -157,18 +159,24 @@ function setBusy(busy: Busy, status: string): void {
   busy.changedAt = Math.floor(Date.now() / 1000);
 }
 
-const POST_ROUTES = new Set(["/invoke", "/invoke/stream", "/invocations"]);
 const GET_ROUTES = new Set(["/", "/healthz", "/readyz", "/ping"]);
 
-/** Answers one request; a promise only when the answer is asynchronous. */
+/** Starts a request's asynchronous answer, counted as in flight until it settles; answers its failure. */
+type Track = (res: ServerResponse, work: Promise<void>) => void;
+
+/**
+ * Answers one request; a promise only when an untracked answer is asynchronous (invoke and resume
+ * are tracked: they count as busy until they end).
+ */
 function route(
   rt: Runtime,
   req: IncomingMessage,
   res: ServerResponse,
   fetchFn: typeof fetch,
-  track: (work: Promise<void>) => Promise<void>,
+  track: Track,
   busy: Busy,
   secret: Buffer | undefined,
+  spans: { invoke: string; resume: string },
 ): Promise<void> | undefined {
   const url = req.url ?? "/";
   const q = url.indexOf("?");
@@ -180,25 +188,24 @@ function route(
       sendJson(res, 401, { error: "missing or wrong X-RunAgents-Runtime-Secret" });
       return;
     }
-    const traced = (operation: string, serve: () => Promise<void>) =>
+    const flavour = INVOKE_ROUTES.get(path);
+    if (flavour !== undefined) {
+      const attributes = () => spanAttributes(rt, req);
       track(
-        withIncomingTrace(
-          req,
-          res,
-          `${operation} ${rt.config.agentName}`,
-          () => ({
-            "gen_ai.operation.name": "invoke_agent",
-            "gen_ai.agent.name": rt.config.agentName,
-            ...runIdAttribute(req),
-          }),
-          serve,
-        ),
+        res,
+        withIncomingTrace(req, res, spans.invoke, attributes, () => invoke(rt, req, res, flavour)),
       );
-    if (path === "/invoke") return traced("invoke_agent", () => invoke(rt, req, res, "invoke"));
-    if (path === "/invoke/stream") return traced("invoke_agent", () => invoke(rt, req, res, "stream"));
-    if (path === "/invocations") return traced("invoke_agent", () => invoke(rt, req, res, "agentcore"));
-    if (path.startsWith("/resume/"))
-      return traced("resume_agent", () => resume(rt, req, res, path.slice("/resume/".length)));
+      return;
+    }
+    if (path.startsWith("/resume/")) {
+      const rest = path.slice("/resume/".length);
+      const attributes = () => spanAttributes(rt, req);
+      track(
+        res,
+        withIncomingTrace(req, res, spans.resume, attributes, () => resume(rt, req, res, rest)),
+      );
+      return;
+    }
   } else if (method === "GET" || method === "HEAD") {
     if (path === "/" || path === "/healthz") {
       health(rt, res);
@@ -211,7 +218,7 @@ function route(
     }
   }
   req.resume();
-  if (POST_ROUTES.has(path) || path.startsWith("/resume/")) {
+  if (INVOKE_ROUTES.has(path) || path.startsWith("/resume/")) {
     sendJson(res, 405, { error: "method not allowed" }, { Allow: "POST" });
   } else if (GET_ROUTES.has(path)) {
     sendJson(res, 405, { error: "method not allowed" }, { Allow: "GET, HEAD" });
@@ -219,9 +226,21 @@ function route(
   return undefined;
 }
 
-function runIdAttribute(req: IncomingMessage): Record<string, string> {
+const INVOKE_ROUTES = new Map<string, InvokeFlavour>([
+  ["/invoke", "invoke"],
+  ["/invoke/stream", "stream"],
+  ["/invocations", "agentcore"],
+]);
+
+/** The server span's attributes (only built when a span is recorded). */
+function spanAttributes(rt: Runtime, req: IncomingMessage): Record<string, string> {
+  const attributes: Record<string, string> = {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.agent.name": rt.config.agentName,
+  };
   const runId = req.headers["x-run-id"];
-  return typeof runId === "string" && runId ? { "runagents.run.id": runId } : {};
+  if (typeof runId === "string" && runId) attributes["runagents.run.id"] = runId;
+  return attributes;
 }
 
 export const RUNTIME_SECRET_HEADER = "x-runagents-runtime-secret";

@@ -19,8 +19,13 @@ export interface TraceHeaders {
   readonly tracestate: string | undefined;
 }
 
+/** The stored form: the headers, and the ids a log line carries (parsed once per request). */
+interface TraceState extends TraceHeaders {
+  readonly logFields: { trace_id?: string; span_id?: string };
+}
+
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const storage = new AsyncLocalStorage<TraceHeaders>();
+const storage = new AsyncLocalStorage<TraceState>();
 
 /** The trace headers of the request being served, if it came with a valid `traceparent`. */
 export function currentTraceHeaders(): TraceHeaders | undefined {
@@ -29,10 +34,13 @@ export function currentTraceHeaders(): TraceHeaders | undefined {
 
 /** `trace_id` / `span_id` of the request's trace context for a log line; empty outside one. */
 export function traceLogFields(): { trace_id?: string; span_id?: string } {
-  const headers = storage.getStore();
-  if (headers === undefined) return NO_FIELDS;
-  const parsed = parseTraceparent(headers.traceparent);
-  return parsed ? { trace_id: parsed.traceId, span_id: parsed.spanId } : NO_FIELDS;
+  return storage.getStore()?.logFields ?? NO_FIELDS;
+}
+
+function traceState(traceparent: string, tracestate: string | undefined): TraceState {
+  const parsed = parseTraceparent(traceparent);
+  const logFields = parsed ? { trace_id: parsed.traceId, span_id: parsed.spanId } : NO_FIELDS;
+  return { traceparent, tracestate, logFields };
 }
 
 const NO_FIELDS: { trace_id?: string; span_id?: string } = Object.freeze({});
@@ -127,7 +135,12 @@ export function withIncomingTrace(
     if (header === undefined) return serve();
     const incoming = parseTraceparent(typeof header === "string" ? header : undefined);
     if (!incoming) return serve();
-    return storage.run({ traceparent: header as string, tracestate: tracestateOf(req) }, serve);
+    const state: TraceState = {
+      traceparent: header as string,
+      tracestate: tracestateOf(req),
+      logFields: { trace_id: incoming.traceId, span_id: incoming.spanId },
+    };
+    return storage.run(state, serve);
   }
   return recordSpan(api, req, res, name, attributes(), serve);
 }
@@ -161,11 +174,11 @@ async function recordSpan(
     .startSpan(name, { kind: api.SpanKind.SERVER, attributes }, parent);
   if (!span.isRecording()) {
     if (!incoming) return serve();
-    return storage.run({ traceparent: header as string, tracestate }, serve);
+    return storage.run(traceState(header as string, tracestate), serve);
   }
   const own = span.spanContext();
   const flags = own.traceFlags.toString(16).padStart(2, "0");
-  const headers = { traceparent: `00-${own.traceId}-${own.spanId}-${flags}`, tracestate };
+  const headers = traceState(`00-${own.traceId}-${own.spanId}-${flags}`, tracestate);
   try {
     await storage.run(headers, () => api.context.with(api.trace.setSpan(parent, span), serve));
   } finally {

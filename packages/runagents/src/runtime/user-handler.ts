@@ -9,10 +9,11 @@
 import type { HandlerRequest, RunContext, Session } from "../agent/context.js";
 import { isRecord, type JsonRecord } from "../agent/json.js";
 import { governanceErrorOf } from "../agent/tool-errors.js";
-import { runInRequest } from "./context.js";
+import { type RequestState, runInRequest } from "./context.js";
 import { filterHistory } from "./conversation.js";
 import type { LoadedHandler } from "./handler-loader.js";
 import type { ClientAbort } from "./http-io.js";
+import type { OutboundPolicy } from "./outbound.js";
 import { pauseFromError, pauseKeyOf, pauseKindOf, promoteInterrupt } from "./pause.js";
 import type { EventSink } from "./sse.js";
 import { type TracedCall, TraceSession } from "./trace.js";
@@ -26,72 +27,146 @@ export interface HandlerOutcome {
   readonly streamed: boolean;
 }
 
+/**
+ * Runs the handler as the request (its outbound calls carry the request's identity). A handler that
+ * returns a plain value without tool calls or a pause is answered without a promise; everything
+ * else (a promise, a stream, a throw, tool calls to report, a pause to checkpoint) continues
+ * asynchronously, still as the request.
+ */
 export function runUserHandler(
   rt: Runtime,
   handler: LoadedHandler,
   inv: Invocation,
   sink: EventSink,
-): Promise<HandlerOutcome> {
-  const parts: string[] = [];
-  let open = true;
-  const emit = (text: string): void => {
-    if (!open || typeof text !== "string" || text === "") return;
-    parts.push(text);
-    if (sink.streaming) sink.send({ type: "content", delta: text });
-  };
-  const label = (call: TracedCall): string => call.function || call.tool;
-  const trace = new TraceSession(
-    sink.streaming
-      ? {
-          started: (call) =>
-            sink.send({ type: "tool_call", tool: label(call), arguments: call.request_body }),
-          finished: (call) =>
-            sink.send({ type: "tool_result", tool: label(call), result: call.result.slice(0, 1000) }),
-        }
-      : undefined,
-  );
-  const state = {
-    requestId: inv.requestId,
-    runId: inv.runId,
-    userId: inv.userId,
-    actionId: inv.resume?.action_id,
-    policy: rt.policy,
-    trace,
-  };
+): HandlerOutcome | Promise<HandlerOutcome> {
+  const run = new HandlerRun(rt, inv, sink);
   // Everything, governance calls included, runs as this request: they carry its identity headers.
-  return runInRequest(state, async () => {
-    let value: unknown;
-    let pause: JsonRecord | undefined;
+  return runInRequest(run, () => run.start(handler));
+}
+
+const NO_CALLS: readonly TracedCall[] = Object.freeze([]);
+
+/**
+ * One invocation of the user handler, and its request context: what it emitted, its trace session
+ * (made when the handler first calls out), and how it ends.
+ */
+class HandlerRun implements RequestState {
+  readonly requestId: string;
+  readonly runId: string | undefined;
+  readonly userId: string | undefined;
+  readonly actionId: string | undefined;
+  readonly policy: OutboundPolicy;
+  readonly #rt: Runtime;
+  readonly #inv: Invocation;
+  readonly #sink: EventSink;
+  #trace: TraceSession | undefined;
+  readonly #parts: string[] = [];
+  #open = true;
+
+  constructor(rt: Runtime, inv: Invocation, sink: EventSink) {
+    this.#rt = rt;
+    this.#inv = inv;
+    this.#sink = sink;
+    this.requestId = inv.requestId;
+    this.runId = inv.runId;
+    this.userId = inv.userId;
+    this.actionId = inv.resume?.action_id;
+    this.policy = rt.policy;
+  }
+
+  get trace(): TraceSession {
+    if (this.#trace) return this.#trace;
+    const sink = this.#sink;
+    const label = (call: TracedCall): string => call.function || call.tool;
+    this.#trace = new TraceSession(
+      sink.streaming
+        ? {
+            started: (call) =>
+              sink.send({ type: "tool_call", tool: label(call), arguments: call.request_body }),
+            finished: (call) =>
+              sink.send({ type: "tool_result", tool: label(call), result: call.result.slice(0, 1000) }),
+          }
+        : undefined,
+    );
+    return this.#trace;
+  }
+
+  /** The calls traced so far. */
+  get #calls(): readonly TracedCall[] {
+    return this.#trace?.calls ?? NO_CALLS;
+  }
+
+  /** `ctx.emit`: text after the handler ended is dropped. */
+  readonly emit = (text: string): void => {
+    if (!this.#open || typeof text !== "string" || text === "") return;
+    this.#parts.push(text);
+    if (this.#sink.streaming) this.#sink.send({ type: "content", delta: text });
+  };
+
+  start(handler: LoadedHandler): HandlerOutcome | Promise<HandlerOutcome> {
+    const inv = this.#inv;
+    let returned: unknown;
     try {
-      let returned = callHandler(handler, toRequest(inv), toContext(rt, inv, emit));
+      returned = callHandler(handler, toRequest(inv), toContext(this.#rt, inv, this.emit));
+    } catch (error) {
+      return this.#failed(error);
+    }
+    if (isThenable(returned) || isStreamable(returned)) return this.#awaitValue(returned);
+    return this.#finish(returned, undefined);
+  }
+
+  async #awaitValue(returned: unknown): Promise<HandlerOutcome> {
+    let value: unknown;
+    try {
       if (isThenable(returned)) returned = await returned;
       if (isStreamable(returned)) {
         const decoder = new TextDecoder();
         for await (const chunk of returned) {
-          emit(chunk instanceof Uint8Array ? decoder.decode(chunk, { stream: true }) : String(chunk));
+          this.emit(chunk instanceof Uint8Array ? decoder.decode(chunk, { stream: true }) : String(chunk));
         }
-        emit(decoder.decode());
+        this.emit(decoder.decode());
       } else {
         value = returned;
       }
     } catch (error) {
-      pause = pauseFromError(error);
-      if (!pause) {
-        open = false;
-        if (trace.calls.length > 0) await finishTrace(rt, inv, trace);
-        throw error;
-      }
+      return this.#failed(error);
     }
-    open = false;
-    let result = pause ?? normalizeResult(value);
+    return this.#finish(value, undefined);
+  }
+
+  /** A throw: a pause when it is one, else the error once the traced calls are reported. */
+  async #failed(error: unknown): Promise<HandlerOutcome> {
+    const pause = pauseFromError(error);
+    if (!pause) {
+      this.#open = false;
+      if (this.#trace && this.#trace.calls.length > 0) await finishTrace(this.#rt, this.#inv, this.#trace);
+      throw error;
+    }
+    return this.#finish(undefined, pause);
+  }
+
+  #finish(value: unknown, pause: JsonRecord | undefined): HandlerOutcome | Promise<HandlerOutcome> {
+    this.#open = false;
+    const parts = this.#parts;
+    const result = pause ?? normalizeResult(value);
     if (parts.length > 0 && !pause) result.response = parts.join("");
-    if (trace.calls.length > 0) {
-      await finishTrace(rt, inv, trace);
-      result = promoteInterrupt(result, trace.calls);
+    if (this.#calls.length === 0 && pauseKindOf(result) === undefined) {
+      return { result, calls: this.#calls, streamed: parts.length > 0 };
     }
-    if (pauseKindOf(result) !== undefined) await checkpointPause(rt, inv, result);
-    return { result, calls: trace.calls, streamed: parts.length > 0 };
-  });
+    return this.#settle(result);
+  }
+
+  /** Reports the traced calls, promotes an interrupt among them, checkpoints a pause. */
+  async #settle(reported: JsonRecord): Promise<HandlerOutcome> {
+    const calls = this.#calls;
+    let result = reported;
+    if (this.#trace && calls.length > 0) {
+      await finishTrace(this.#rt, this.#inv, this.#trace);
+      result = promoteInterrupt(result, calls);
+    }
+    if (pauseKindOf(result) !== undefined) await checkpointPause(this.#rt, this.#inv, result);
+    return { result, calls, streamed: this.#parts.length > 0 };
+  }
 }
 
 /** `(request, ctx)`, `(request)` (or the message string), or `()`, by the handler's parameters. */
