@@ -11,6 +11,7 @@ import type { Drain } from "../drain.js";
 import type { ApprovalEvents } from "../governance/approvals.js";
 import type { RunWebhooks } from "../governance/run-webhooks.js";
 import type { EndUsers } from "../ingress/end-users.js";
+import type { VerifiedUser } from "../ingress/verify.js";
 import type { Logger } from "../log.js";
 import type { PlatformMetrics } from "../observability/metrics.js";
 import type { TracingHandle } from "../observability/tracing.js";
@@ -72,16 +73,8 @@ export type Principal =
       /** May name the end user (`user_id`) on invoke where identity providers verify users. */
       actForUsers: boolean;
     }
-  | {
-      kind: "user";
-      subject: string;
-      email?: string;
-      groups: string[];
-      provider: string;
-      workspace: string;
-      /** The token's expiry (epoch ms): a live feed opened as this user ends then. */
-      expiresAt?: number;
-    };
+  /** An end user an identity provider of the workspace vouches for. */
+  | ({ kind: "user" } & VerifiedUser);
 
 export interface RequestContext {
   services: Services;
