@@ -207,6 +207,20 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     return sealed.results;
   });
 
+  /** The stored row, read from the database (not the cache). */
+  const selectRow = (ws: string, kind: ResourceKind, name: string): ResourceRow | undefined =>
+    stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(ws, kind, name) as
+      | ResourceRow
+      | undefined;
+  const upsertRow = (row: ResourceRow): void => {
+    stmt(
+      `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
+       VALUES (@workspace, @kind, @name, @doc, @version, @created_at, @updated_at)
+       ON CONFLICT (workspace, kind, name) DO UPDATE SET
+         doc = excluded.doc, version = excluded.version, updated_at = excluded.updated_at`,
+    ).run(row);
+  };
+
   const putResource = db.transaction(
     (
       ws: string,
@@ -216,22 +230,13 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       expectedVersion: number | undefined,
       dueAt: number | undefined,
     ) => {
-      const existing = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
-        ws,
-        kind,
-        name,
-      ) as ResourceRow | undefined;
+      const existing = selectRow(ws, kind, name);
       const current = existing?.version ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== current) {
         throw new VersionConflictError(expectedVersion, current);
       }
       const row = nextResourceRow(ws, kind, name, doc, existing);
-      stmt(
-        `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
-         VALUES (@workspace, @kind, @name, @doc, @version, @created_at, @updated_at)
-         ON CONFLICT (workspace, kind, name) DO UPDATE SET
-           doc = excluded.doc, version = excluded.version, updated_at = excluded.updated_at`,
-      ).run(row);
+      upsertRow(row);
       if (dueAt !== undefined) {
         stmt("UPDATE resources SET due_at = ? WHERE workspace = ? AND kind = ? AND name = ?").run(
           dueAt,
@@ -246,11 +251,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
   const incrementResource = db.transaction(
     (ws: string, kind: ResourceKind, name: string, doc: Doc, add: Record<string, number>) => {
-      const existing = stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
-        ws,
-        kind,
-        name,
-      ) as ResourceRow | undefined;
+      const existing = selectRow(ws, kind, name);
       const stored = existing ? (JSON.parse(existing.doc) as Doc) : {};
       const next: Doc = { ...stored, ...doc };
       for (const [field, amount] of Object.entries(add)) {
@@ -258,12 +259,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
         next[field] = (typeof before === "number" ? before : 0) + amount;
       }
       const row = nextResourceRow(ws, kind, name, next, existing);
-      stmt(
-        `INSERT INTO resources (workspace, kind, name, doc, version, created_at, updated_at)
-         VALUES (@workspace, @kind, @name, @doc, @version, @created_at, @updated_at)
-         ON CONFLICT (workspace, kind, name) DO UPDATE SET
-           doc = excluded.doc, version = excluded.version, updated_at = excluded.updated_at`,
-      ).run(row);
+      upsertRow(row);
       return row;
     },
   );
@@ -298,11 +294,7 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
   const readRow = (ws: string, kind: ResourceKind, name: string): ResourceRow | null => {
     let row = cache.getRow(ws, kind, name) as ResourceRow | null | undefined;
     if (row === undefined) {
-      row = (stmt("SELECT * FROM resources WHERE workspace = ? AND kind = ? AND name = ?").get(
-        ws,
-        kind,
-        name,
-      ) ?? null) as ResourceRow | null;
+      row = selectRow(ws, kind, name) ?? null;
       cache.setRow(ws, kind, name, row);
     }
     return row;
