@@ -159,7 +159,7 @@ for (const backend of await storeBackends()) {
 
       const approve = await call("POST", `/approvals/requests/${requestId}/approve`, { scope: "once" });
       assert.equal(approve.status, 200, approve.text);
-      // The run's last event, not its status: the status may be written before that event is.
+      // Wait for the terminal event; it is stored in one transaction with the run's final status.
       const events = await waitFor(
         async () => {
           const list = (await call("GET", `/runs/${runId}/events`)).json as any[];
