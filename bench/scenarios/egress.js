@@ -3,7 +3,8 @@
 // TOOL_RESPONSE event) against calling the same tool server directly, in the same run; against a
 // bare node:http keep-alive proxy in the platform's thread (the floor for a node:http proxy in one
 // thread on this machine, measured the same way); and against nginx `proxy_pass` to the same tool
-// when `nginx` is on PATH. The tool server runs in a worker thread, the platform in the main
+// when `nginx` is on PATH; and against the same bare proxy run as one process per core
+// (bench/bare-proxy-cluster.js): the ceiling for any Node.js proxy on this machine. The tool server runs in a worker thread, the platform in the main
 // thread, the load generator outside it (bench/load.js: wrk when installed).
 // Throughput is measured at the requested concurrency; added latency from sequential calls
 // (concurrency 1), as governed p50/p99 minus direct p50/p99. `busy µs` is how long the main
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { isMainThread, parentPort, Worker } from "node:worker_threads";
 import { issueAgentToken } from "../../packages/platform/dist/src/governance/agent-identity.js";
 import { loadPlatformConfig, silentLogger, startPlatform } from "../../packages/platform/dist/src/index.js";
+import { startProxyCluster } from "../ceiling.js";
 import { load, printTable } from "../load.js";
 import { startNginx } from "../nginx.js";
 
@@ -54,6 +56,7 @@ export async function run({ requests, concurrency }) {
     { logger: silentLogger },
   );
   const bare = await startBareProxy(toolPort);
+  const ceiling = await startProxyCluster(toolUrl);
   let nginx;
   try {
     const api = `${platform.url}/api/v1`;
@@ -126,6 +129,10 @@ export async function run({ requests, concurrency }) {
     const nginxRate = await load(proxied, { ...opts, pids: nginx.pids });
     const nginxSeq = await load(proxied, seq);
     rows.push([`nginx proxy_pass (c=${concurrency})`, nginxRate], ["nginx proxy_pass (c=1)", nginxSeq]);
+    const viaCeiling = `${ceiling.url}/items?limit=2`;
+    await load(viaCeiling, warm);
+    const ceilingRate = await load(viaCeiling, { ...opts, pids: ceiling.pids });
+    rows.push([`node:http proxy ×${ceiling.processes} procs (c=${concurrency})`, ceilingRate]);
     printTable(
       `egress: ${requests} requests, loopback; latency rows: ${LATENCY_SAMPLES} sequential calls`,
       rows,
@@ -152,6 +159,11 @@ export async function run({ requests, concurrency }) {
       `governed egress at c=${concurrency}: ${ratio}x nginx proxy_pass throughput (goal >= 0.5); ` +
         `platform process CPU per governed call ${governedRate.cpu_us} µs (nginx ${nginxRate.cpu_us} µs)`,
     );
+    const ceilingRatio = Math.round((ceilingRate.rps / nginxRate.rps) * 100) / 100;
+    console.log(
+      `ceiling: a bare node:http proxy (no governance) in ${ceiling.processes} processes reaches ` +
+        `${ceilingRatio}x nginx; in one thread ${Math.round((bareRate.rps / nginxRate.rps) * 100) / 100}x`,
+    );
     return {
       direct: directRate,
       bare_proxy: bareRate,
@@ -164,9 +176,11 @@ export async function run({ requests, concurrency }) {
       nginx: nginxRate,
       nginx_sequential: nginxSeq,
       ratio_vs_nginx: ratio,
+      ceiling: { ...ceilingRate, processes: ceiling.processes, ratio_vs_nginx: ceilingRatio },
     };
   } finally {
     nginx?.stop();
+    ceiling.stop();
     bare.server.closeAllConnections();
     bare.server.close();
     await platform.close();

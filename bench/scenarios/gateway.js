@@ -3,7 +3,8 @@
 // answers a small chat completion with usage, or streams ten chunks 2 ms apart. Measured in one
 // run: the upstream called directly; a bare node:http keep-alive proxy in the platform's thread
 // (the floor for a node:http proxy in one thread on this machine); the gateway's open route
-// (/v1/chat/completions); an agent's token route (budget check + spend record on every call).
+// (/v1/chat/completions); the same bare proxy run as one process per core
+// (bench/bare-proxy-cluster.js: the ceiling for any Node.js proxy here); an agent's token route (budget check + spend record on every call).
 // Throughput at the requested concurrency, then latency one request at a time (added = gateway -
 // direct), and the streaming time to first byte, direct vs through the gateway. The load comes
 // from bench/load.js (wrk when installed); `busy µs` is the platform thread's cost per call.
@@ -12,6 +13,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { startProxyCluster } from "../ceiling.js";
 import { load, printTable } from "../load.js";
 import { startNginx } from "../nginx.js";
 
@@ -59,6 +61,7 @@ export async function run({ requests, concurrency }) {
     upstream.once("error", reject);
   });
   const proxy = await startBareProxy(new URL(`${upstreamUrl}/v1/chat/completions`));
+  const ceiling = await startProxyCluster(upstreamUrl);
   const { loadPlatformConfig, silentLogger, startPlatform } = await import(PLATFORM);
   const { issueAgentToken } = await import(IDENTITY);
   const dataDir = mkdtempSync(join(tmpdir(), "runagents-bench-gateway-"));
@@ -92,6 +95,7 @@ export async function run({ requests, concurrency }) {
       "upstream directly": `${upstreamUrl}/v1/chat/completions`,
       "nginx proxy_pass": `${nginx.url}/v1/chat/completions`,
       "bare node:http proxy": proxy.url,
+      [`node:http proxy ×${ceiling.processes} procs`]: `${ceiling.url}/v1/chat/completions`,
       "gateway /v1 (open)": `${platform.url}/v1/chat/completions`,
       "gateway /gateway/<token>/v1": `${platform.url}/gateway/${token}/v1/chat/completions`,
     };
@@ -112,7 +116,9 @@ export async function run({ requests, concurrency }) {
         ? [process.pid]
         : name.startsWith("nginx")
           ? nginx.pids
-          : undefined;
+          : name.startsWith("node:http proxy")
+            ? ceiling.pids
+            : undefined;
     for (const url of Object.values(targets)) await measure(url, 500, 4); // warm-up
     const latency = {};
     const throughput = {};
@@ -158,6 +164,7 @@ export async function run({ requests, concurrency }) {
         nginx: throughput["nginx proxy_pass"].rps,
         direct: throughput["upstream directly"].rps,
         bare_proxy: throughput["bare node:http proxy"].rps,
+        ceiling: throughput[`node:http proxy ×${ceiling.processes} procs`].rps,
         open: throughput["gateway /v1 (open)"].rps,
         agent: throughput["gateway /gateway/<token>/v1"].rps,
       },
@@ -170,6 +177,11 @@ export async function run({ requests, concurrency }) {
         `open ${throughput["gateway /v1 (open)"].cpu_us} µs, agent ${throughput["gateway /gateway/<token>/v1"].cpu_us} µs, ` +
         `nginx ${throughput["nginx proxy_pass"].cpu_us} µs`,
     );
+    const ceilingRatio = round(summary.throughput_rps.ceiling / summary.throughput_rps.nginx);
+    console.log(
+      `ceiling: a bare node:http proxy (no gateway work) in ${ceiling.processes} processes reaches ` +
+        `${ceilingRatio}x nginx; in one thread ${round(summary.throughput_rps.bare_proxy / summary.throughput_rps.nginx)}x`,
+    );
     console.log(
       `streaming time to first byte (p50/p99 ms): direct ${ttfb.direct.p50_ms}/${ttfb.direct.p99_ms}, ` +
         `gateway ${ttfb.gateway.p50_ms}/${ttfb.gateway.p99_ms}, added p50 ${ttfb.added_p50_ms}`,
@@ -177,6 +189,7 @@ export async function run({ requests, concurrency }) {
     return { latency, throughput, ...summary };
   } finally {
     nginx?.stop();
+    ceiling.stop();
     await platform.close();
     proxy.server.closeAllConnections();
     proxy.server.close();
