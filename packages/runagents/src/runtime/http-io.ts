@@ -41,27 +41,40 @@ export type BodyResult = { ok: true; value: JsonRecord } | { ok: false; status: 
  * `lenient`, they are `{}` instead); bodies over {@link MAX_BODY_BYTES} are 413.
  */
 export function readJsonObject(req: IncomingMessage, lenient = false): Promise<BodyResult> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.removeListener("data", onData);
-        req.resume();
-        resolve({ ok: false, status: 413, error: "request body too large" });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.on("end", () => {
-      const text =
-        chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
-      resolve(parseJsonObject(text, lenient));
-    });
-    req.on("error", (error) => resolve({ ok: false, status: 400, error: error.message }));
+  return new Promise((resolve) => readJsonBody(req, lenient, resolve));
+}
+
+/**
+ * {@link readJsonObject} without a promise: `done` is called once, from the request's `end` (or
+ * `error`) event, so it runs in the async context the request's events run in, not the caller's.
+ */
+export function readJsonBody(req: IncomingMessage, lenient: boolean, done: (body: BodyResult) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  const settle = (result: BodyResult): void => {
+    if (settled) return;
+    settled = true;
+    done(result);
+  };
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.removeListener("data", onData);
+      req.resume();
+      settle({ ok: false, status: 413, error: "request body too large" });
+      return;
+    }
+    chunks.push(chunk);
+  };
+  req.on("data", onData);
+  req.on("end", () => {
+    if (settled) return;
+    const text =
+      chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8");
+    settle(parseJsonObject(text, lenient));
   });
+  req.on("error", (error) => settle({ ok: false, status: 400, error: error.message }));
 }
 
 /** A body's text as {@link readJsonObject} judges it. */

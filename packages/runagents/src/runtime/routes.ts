@@ -10,7 +10,7 @@ import { isRecord, type JsonRecord } from "../agent/json.js";
 import { describeNetworkError } from "../agent/tool-http.js";
 import { type RequestState, runInRequest } from "./context.js";
 import { toolCacheKey } from "./conversation.js";
-import { type BodyResult, ClientAbort, header, readJsonObject, sendJson } from "./http-io.js";
+import { type BodyResult, ClientAbort, header, readJsonBody, readJsonObject, sendJson } from "./http-io.js";
 import { invokeStream, invokeSync, type JsonReply } from "./invoke.js";
 import { prepareResume, runResume } from "./resume.js";
 import { NO_EVENTS, SseWriter } from "./sse.js";
@@ -63,6 +63,43 @@ export function invoke(
   // Two promises when the handler answers synchronously (see `answerInvoke`); a continuation of
   // the body's promise, not an event callback, so that it runs in the caller's async context.
   return readJsonObject(req).then((body) => answerInvoke(rt, req, res, flavour, requestId, body));
+}
+
+/** How {@link invokeNow} reports that an invoke ended: answered, or failed with `error`. */
+export interface InvokeEnd {
+  answered(res: ServerResponse): void;
+  failed(res: ServerResponse, error: unknown): void;
+}
+
+/**
+ * {@link invoke} without a promise when the handler answers synchronously: the answer is written
+ * from the body's `end` event. Only for a request served in the async context its events run in
+ * (no trace context or span entered for it): an event callback does not run in the caller's
+ * context, a promise's continuation does.
+ */
+export function invokeNow(
+  rt: Runtime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  flavour: InvokeFlavour,
+  end: InvokeEnd,
+): void {
+  const requestId = header(req, "x-request-id") ?? randomUUID();
+  readJsonBody(req, false, (body) => {
+    let pending: Promise<void> | undefined;
+    try {
+      pending = answerInvoke(rt, req, res, flavour, requestId, body);
+    } catch (error) {
+      end.failed(res, error);
+      return;
+    }
+    if (pending === undefined) end.answered(res);
+    else
+      pending.then(
+        () => end.answered(res),
+        (error: unknown) => end.failed(res, error),
+      );
+  });
 }
 
 /** Answers an invoke once its body is read; a promise only when the answer is asynchronous. */

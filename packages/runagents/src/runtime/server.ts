@@ -16,8 +16,8 @@ import { sendJson } from "./http-io.js";
 import { createLogger, type Logger } from "./log.js";
 import { createOutboundPolicy } from "./outbound.js";
 import { installOutbound } from "./outbound-fetch.js";
-import { health, type InvokeFlavour, invoke, ready, resume } from "./routes.js";
-import { loadOtel, withIncomingTrace } from "./trace-context.js";
+import { health, type InvokeEnd, type InvokeFlavour, invoke, invokeNow, ready, resume } from "./routes.js";
+import { loadOtel, servedUntraced, withIncomingTrace } from "./trace-context.js";
 import type { Runtime } from "./types.js";
 
 export interface ServeOptions {
@@ -83,11 +83,22 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
       unexpected(res, error);
     });
   };
+  // The same without a promise (an untraced invoke, see `invokeNow`).
+  const end: Tracked = {
+    begin: () => {
+      if (++busy.inflight === 1) setBusy(busy, "HealthyBusy");
+    },
+    answered: idle,
+    failed: (res, error) => {
+      idle();
+      unexpected(res, error);
+    },
+  };
   const secret = config.secret === undefined ? undefined : Buffer.from(config.secret);
   const spans = { invoke: `invoke_agent ${config.agentName}`, resume: `resume_agent ${config.agentName}` };
   const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     try {
-      route(rt, req, res, outbound.fetch, track, busy, secret, spans)?.catch((error: unknown) =>
+      route(rt, req, res, outbound.fetch, track, end, busy, secret, spans)?.catch((error: unknown) =>
         unexpected(res, error),
       );
     } catch (error) {
@@ -164,6 +175,11 @@ const GET_ROUTES = new Set(["/", "/healthz", "/readyz", "/ping"]);
 /** Starts a request's asynchronous answer, counted as in flight until it settles; answers its failure. */
 type Track = (res: ServerResponse, work: Promise<void>) => void;
 
+/** The same for an invoke answered without a promise: `begin`, then how it ended. */
+interface Tracked extends InvokeEnd {
+  begin(): void;
+}
+
 /**
  * Answers one request; a promise only when an untracked answer is asynchronous (invoke and resume
  * are tracked: they count as busy until they end).
@@ -174,6 +190,7 @@ function route(
   res: ServerResponse,
   fetchFn: typeof fetch,
   track: Track,
+  end: Tracked,
   busy: Busy,
   secret: Buffer | undefined,
   spans: { invoke: string; resume: string },
@@ -190,6 +207,15 @@ function route(
     }
     const flavour = INVOKE_ROUTES.get(path);
     if (flavour !== undefined) {
+      if (servedUntraced(req)) {
+        end.begin();
+        try {
+          invokeNow(rt, req, res, flavour, end);
+        } catch (error) {
+          end.failed(res, error);
+        }
+        return;
+      }
       const attributes = () => spanAttributes(rt, req);
       track(
         res,

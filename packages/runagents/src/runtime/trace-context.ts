@@ -115,6 +115,14 @@ function registeredOtel(): OtelApi | undefined {
 }
 
 /**
+ * Whether {@link withIncomingTrace} would just call `serve`: no `traceparent` to keep and no span
+ * to record, so the request is served in the async context its events run in.
+ */
+export function servedUntraced(req: IncomingMessage): boolean {
+  return req.headers.traceparent === undefined && loaded !== undefined && registeredOtel() === undefined;
+}
+
+/**
  * Runs `serve` with the request's trace context (see the module comment); `name` and
  * `attributes` describe the span when one is recorded.
  */

@@ -161,6 +161,34 @@ describe("AWS Bedrock AgentCore contract", () => {
     );
   });
 
+  test("an invoke ended any way is no longer in flight: answered, 400, 413, a handler's throw", async () => {
+    const handler = (message: string) => {
+      if (message === "throw") throw new Error("boom");
+      return `echo: ${message}`;
+    };
+    await withRuntime(
+      async (runtime) => {
+        const url = `${runtime.url}/invoke`;
+        assert.equal((await post(url, { message: "hi" })).status, 200);
+        assert.equal((await post(url, "{")).status, 400);
+        assert.deepEqual(await json(await post(url, `{"message":"${"x".repeat(8 * 1024 * 1024)}"}`)), {
+          status: 413,
+          body: { error: "request body too large" },
+        });
+        const thrown = await json(await post(url, { message: "throw" }));
+        assert.equal(thrown.status, 500);
+        assert.equal((thrown.body as Record<string, unknown>).error, "boom");
+        // Traced: the same through the trace context's path.
+        const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        assert.equal((await post(url, { message: "hi" }, { traceparent })).status, 200);
+        assert.equal((await post(url, { message: "throw" }, { traceparent })).status, 500);
+        const ping = (await (await fetch(`${runtime.url}/ping`)).json()) as Record<string, unknown>;
+        assert.equal(ping.status, "Healthy");
+      },
+      { handler },
+    );
+  });
+
   test("GET /ping is Healthy when idle and HealthyBusy while an invocation runs", async () => {
     let release = (): void => {};
     let started = (): void => {};
