@@ -24,6 +24,11 @@ export interface PendingAppend {
    * `ifStatus` (when given); otherwise nothing of this item is written (`{ lost: true }`).
    */
   update?: { patch: RunPatch; ifStatus?: readonly string[] };
+  /**
+   * A new run's row, which the store inserts in the same transaction, before `events` (its first:
+   * its chain starts empty). Only stores that handle it are given such items (SQLite).
+   */
+  create?: RunRow;
 }
 
 /** A run's chain tip as its transaction sees it: the last event's seq and hash, 0 and "" when none. */
@@ -75,7 +80,17 @@ export function sealAppends(
   const patches = new Map<string, RunPatch>();
   const results = items.map((item): AppendResult => {
     const key = runKey(item.ws, item.runId);
-    if (!tips.has(key)) {
+    if (item.create && !tips.has(key)) {
+      const row = item.create;
+      tips.set(key, {
+        seq: 0,
+        hash: "",
+        agentId: row.agent_id,
+        userId: row.user_id,
+        status: row.status,
+        row,
+      });
+    } else if (!tips.has(key)) {
       const found = tipOf(item.ws, item.runId);
       tips.set(key, found && { ...found });
     }
@@ -181,6 +196,14 @@ export class AppendQueue {
     return this.#enqueue({ ws, runId, events, update }).then((done) =>
       done?.run ? { records: done.records, run: done.run } : undefined,
     );
+  }
+
+  /** A new run's row and its first `events`, in one transaction (see `PendingAppend.create`). */
+  pushCreate(row: RunRow, events: readonly NewRunEvent[]): Promise<RunEventRecord[]> {
+    return this.#enqueue({ ws: row.workspace, runId: row.id, events, create: row }).then((done) => {
+      if (!done) throw new Error(`run ${row.id}: not created`);
+      return done.records;
+    });
   }
 
   #enqueue(item: PendingAppend): Promise<Committed> {
