@@ -46,6 +46,7 @@ import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../.
 import { agentWebhook, parseRunWebhook, type RunWebhook } from "../../governance/run-webhooks.js";
 import { parseJsonOrUndefined } from "../../json.js";
 import { describeRequestSpan, injectTraceHeaders, rememberRunSpan } from "../../observability/tracing.js";
+import { timeOrderedUuid } from "../../store/rows.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
@@ -144,7 +145,8 @@ function prepare(ctx: RequestContext, admitted: AdmittedInvoke, stream: boolean)
   const backend = ctx.services.agents;
   if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
   const lease = backend.acquire({ workspace: ctx.workspace, name });
-  const runId = randomUUID();
+  // Time-ordered: a new run's row and events go to the right edge of their indexes (see rows.ts).
+  const runId = timeOrderedUuid();
   const forwarded = {
     ...admitted.forwardable,
     message,
