@@ -113,7 +113,8 @@ async function admit(ctx: RequestContext): Promise<AdmittedInvoke> {
   const name = ctx.params.name as string;
   // Who the run is for is settled first: an unauthenticated caller learns nothing about agents.
   const { userId, userAuth } = await invokeUser(ctx);
-  const agent = await ctx.store.getResource(ctx.workspace, "agent", name);
+  // Read only: the cached frozen record (no parse of the agent's document per invoke).
+  const agent = await ctx.store.readResource(ctx.workspace, "agent", name);
   if (!agent) throw notFound(`agent ${name} not found`);
   const body = ctx.body;
   if (typeof body.message !== "string") {
