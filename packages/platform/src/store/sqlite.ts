@@ -532,10 +532,14 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
             options.tail,
           ) as EventRow[]
         ).reverse();
+      } else if (options.limit === undefined) {
+        // No `LIMIT ?` bound to -1: SQLite runs that form about three times slower (a run's events
+        // of one type, e.g. the usage tally after every invoke: ~18 µs with it, ~6 without).
+        rows = stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq`).all(...args) as EventRow[];
       } else {
         rows = stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq LIMIT ?`).all(
           ...args,
-          options.limit ?? -1,
+          options.limit,
         ) as EventRow[];
       }
       return rows.map((row) => toEvent(row));
