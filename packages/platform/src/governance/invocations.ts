@@ -52,46 +52,52 @@ export function whenBegun(runId: string): Promise<void> | undefined {
 
 const ignore = (): void => undefined;
 
-/** Creates the run: `RUN_CREATED`, `USER_MESSAGE`, `INVOKE_REQUESTED`. */
+/** Creates the run with its first events, `RUN_CREATED`, `USER_MESSAGE`, `INVOKE_REQUESTED` (one commit on SQLite). */
 export function beginInvoke(
   store: Store,
   ws: string,
   input: InvokeStart,
   baseUrl: string,
 ): Promise<RunRecord> {
-  const work = (async () => {
-    const run = await store.createRun({
-      id: input.runId,
-      workspace: ws,
-      agentId: input.agent,
-      userId: input.userId,
-      userAuth: input.userAuth,
-      conversationId: input.conversationId,
-      initialMessage: input.message,
-      invokeUrl: defaultInvokeUrl(baseUrl, ws, input.agent),
-      status: "RUNNING",
-      owner: input.owner ?? "",
-    });
-    await appendInOrder(store, ws, run.id, [
+  const userAuth = input.userAuth || "none";
+  const work = store
+    .createRunWithEvents(
       {
-        type: "RUN_CREATED",
-        actor: GOVERNANCE_ACTOR,
-        data: {
-          agent_id: run.agentId,
-          user_id: run.userId,
-          user_auth: run.userAuth || "none",
-          conversation_id: run.conversationId,
+        id: input.runId,
+        workspace: ws,
+        agentId: input.agent,
+        userId: input.userId,
+        userAuth: input.userAuth,
+        conversationId: input.conversationId,
+        initialMessage: input.message,
+        invokeUrl: defaultInvokeUrl(baseUrl, ws, input.agent),
+        status: "RUNNING",
+        owner: input.owner ?? "",
+      },
+      [
+        {
+          type: "RUN_CREATED",
+          actor: GOVERNANCE_ACTOR,
+          data: {
+            agent_id: input.agent,
+            user_id: input.userId,
+            user_auth: userAuth,
+            conversation_id: input.conversationId,
+          },
         },
-      },
-      { type: "USER_MESSAGE", actor: input.userId, data: { message: input.message, content: input.message } },
-      {
-        type: "INVOKE_REQUESTED",
-        actor: GOVERNANCE_ACTOR,
-        data: { agent: input.agent, version: input.version, stream: input.stream },
-      },
-    ]);
-    return run;
-  })();
+        {
+          type: "USER_MESSAGE",
+          actor: input.userId,
+          data: { message: input.message, content: input.message },
+        },
+        {
+          type: "INVOKE_REQUESTED",
+          actor: GOVERNANCE_ACTOR,
+          data: { agent: input.agent, version: input.version, stream: input.stream },
+        },
+      ],
+    )
+    .then((done) => done.run);
   beginnings.set(input.runId, work);
   return work.finally(() => beginnings.delete(input.runId));
 }
@@ -195,15 +201,6 @@ async function complete(
     ],
   );
   if (!ended) await store.appendEvent(ws, run.id, completed);
-}
-
-/**
- * Appends `events` in this order. They are handed to the store in one turn of the event loop,
- * which a store may commit together (SQLite's group commit does: one transaction); the Store
- * contract keeps appends to one run in call order.
- */
-async function appendInOrder(store: Store, ws: string, runId: string, events: NewRunEvent[]): Promise<void> {
-  await Promise.all(events.map((event) => store.appendEvent(ws, runId, event)));
 }
 
 /** The agent could not be reached or did not answer: `INVOKE_FAILED` → `FAILED`. */

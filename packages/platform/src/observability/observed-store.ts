@@ -1,7 +1,7 @@
 /**
  * @module observability/observed-store
  * Lets metrics and run webhooks watch the store without the store (or its callers) knowing:
- * the store's own `appendEvent`, `createRun`, `updateRun` and `updateRunWithEvents` are wrapped in place, so every
+ * the store's own `appendEvent`, `createRun`, `createRunWithEvents`, `updateRun` and `updateRunWithEvents` are wrapped in place, so every
  * writer — the egress, the gateway, invoke, approvals, the /runs routes — is seen, and every
  * other method keeps its direct call.
  */
@@ -17,6 +17,7 @@ export interface StoreObserver {
 export function observeStore(store: Store, observer: StoreObserver): Store {
   const appendEvent = store.appendEvent.bind(store);
   const createRun = store.createRun.bind(store);
+  const createRunWithEvents = store.createRunWithEvents.bind(store);
   const updateRun = store.updateRun.bind(store);
   const updateRunWithEvents = store.updateRunWithEvents.bind(store);
   store.appendEvent = async (ws, runId, event) => {
@@ -29,6 +30,14 @@ export function observeStore(store: Store, observer: StoreObserver): Store {
     const record = await createRun(run);
     observer.status(record, undefined);
     return record;
+  };
+  store.createRunWithEvents = async (run, events) => {
+    const started = performance.now();
+    const done = await createRunWithEvents(run, events);
+    observer.status(done.run, undefined);
+    const seconds = (performance.now() - started) / 1000;
+    for (const event of done.events) observer.event(done.run.workspace, event, seconds);
+    return done;
   };
   store.updateRun = async (ws, id, patch, ifStatus) => {
     // The previous status is known only when the update was conditional on a single one.

@@ -24,6 +24,11 @@ export interface PendingAppend {
    * `ifStatus` (when given); otherwise nothing of this item is written (`{ lost: true }`).
    */
   update?: { patch: RunPatch; ifStatus?: readonly string[] };
+  /**
+   * A new run's row, which the store inserts in the same transaction, before `events` (its first:
+   * its chain starts empty). Only stores that handle it are given such items (SQLite).
+   */
+  create?: RunRow;
 }
 
 /** A run's chain tip as its transaction sees it: the last event's seq and hash, 0 and "" when none. */
@@ -75,7 +80,17 @@ export function sealAppends(
   const patches = new Map<string, RunPatch>();
   const results = items.map((item): AppendResult => {
     const key = runKey(item.ws, item.runId);
-    if (!tips.has(key)) {
+    if (item.create && !tips.has(key)) {
+      const row = item.create;
+      tips.set(key, {
+        seq: 0,
+        hash: "",
+        agentId: row.agent_id,
+        userId: row.user_id,
+        status: row.status,
+        row,
+      });
+    } else if (!tips.has(key)) {
       const found = tipOf(item.ws, item.runId);
       tips.set(key, found && { ...found });
     }
@@ -151,7 +166,9 @@ function sealRow(item: PendingAppend, event: NewRunEvent, tip: ChainTip): EventR
  * SQLite, async for PostgreSQL). A commit that throws fails every append of its batch.
  */
 export class AppendQueue {
-  #queued: (PendingAppend & { resolve: (r: Committed) => void; reject: (e: unknown) => void })[] = [];
+  #queued: PendingAppend[] = [];
+  /** The callers of `#queued`, index for index (kept apart: no copy of each item). */
+  #waiting: { resolve: (r: Committed) => void; reject: (e: unknown) => void }[] = [];
   readonly #listeners = new Set<(workspaces: ReadonlySet<string>) => void>();
   /** The asynchronous commit in flight: the next batch waits for it (and grows meanwhile). */
   #busy: Promise<void> | undefined;
@@ -183,10 +200,19 @@ export class AppendQueue {
     );
   }
 
+  /** A new run's row and its first `events`, in one transaction (see `PendingAppend.create`). */
+  pushCreate(row: RunRow, events: readonly NewRunEvent[]): Promise<RunEventRecord[]> {
+    return this.#enqueue({ ws: row.workspace, runId: row.id, events, create: row }).then((done) => {
+      if (!done) throw new Error(`run ${row.id}: not created`);
+      return done.records;
+    });
+  }
+
   #enqueue(item: PendingAppend): Promise<Committed> {
     return new Promise<Committed>((resolve, reject) => {
       if (this.#queued.length === 0 && !this.#busy) setImmediate(() => void this.flush());
-      this.#queued.push({ ...item, resolve, reject });
+      this.#queued.push(item);
+      this.#waiting.push({ resolve, reject });
     });
   }
 
@@ -205,23 +231,26 @@ export class AppendQueue {
   flush(): Promise<void> | undefined {
     if (this.#busy) return this.#busy.then(() => this.flush());
     const items = this.#queued;
-    this.#queued = [];
+    const waiting = this.#waiting;
     if (items.length === 0) return undefined;
+    this.#queued = [];
+    this.#waiting = [];
     const settle = (results: AppendResult[]) => {
       const workspaces = new Set<string>();
       results.forEach((result, i) => {
         const item = items[i];
-        if (!item) return;
+        const caller = waiting[i];
+        if (!item || !caller) return;
         if ("records" in result) {
           if (result.records.length > 0) workspaces.add(item.ws);
-          item.resolve(result);
-        } else if ("lost" in result) item.resolve(undefined);
-        else item.reject(result.error);
+          caller.resolve(result);
+        } else if ("lost" in result) caller.resolve(undefined);
+        else caller.reject(result.error);
       });
       if (workspaces.size > 0) for (const listener of this.#listeners) listener(workspaces);
     };
     const failAll = (error: unknown) => {
-      for (const item of items) item.reject(error);
+      for (const caller of waiting) caller.reject(error);
     };
     let outcome: AppendResult[] | Promise<AppendResult[]>;
     try {

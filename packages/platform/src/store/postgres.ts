@@ -63,8 +63,10 @@ import {
   type ClaimOptions,
   type Doc,
   type FeedEventRecord,
+  type NewRun,
   type ResourceKind,
   type RunFilter,
+  type RunRecord,
   type Store,
   VersionConflictError,
 } from "./store.js";
@@ -321,6 +323,33 @@ export function openPostgresStore(
     if (tip) rememberTip({ ...tip, status: row.status, row });
   };
 
+  const createRun = async (run: NewRun): Promise<RunRecord> => {
+    const row = newRunRow(run);
+    await query(
+      `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
+           initial_message, invoke_url, owner, user_auth, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        row.id,
+        row.workspace,
+        row.agent_id,
+        row.user_id,
+        row.conversation_id,
+        row.status,
+        row.blocked_action_id,
+        row.initial_message,
+        row.invoke_url,
+        row.owner,
+        row.user_auth,
+        row.created_at,
+        row.updated_at,
+      ],
+    );
+    // No events yet: the first append needs no query for the tip.
+    rememberTip({ seq: 0, hash: "", agentId: row.agent_id, userId: row.user_id, status: row.status, row });
+    return toRun(row);
+  };
+
   const readRow = async (ws: string, kind: ResourceKind, name: string): Promise<ResourceRow | null> => {
     await ready;
     const cached = cache.getRow(ws, kind, name) as ResourceRow | null | undefined;
@@ -523,31 +552,16 @@ export function openPostgresStore(
       return (rowCount ?? 0) > 0;
     },
 
-    async createRun(run) {
-      const row = newRunRow(run);
-      await query(
-        `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
-           initial_message, invoke_url, owner, user_auth, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [
-          row.id,
-          row.workspace,
-          row.agent_id,
-          row.user_id,
-          row.conversation_id,
-          row.status,
-          row.blocked_action_id,
-          row.initial_message,
-          row.invoke_url,
-          row.owner,
-          row.user_auth,
-          row.created_at,
-          row.updated_at,
-        ],
+    createRun,
+    async createRunWithEvents(run, events) {
+      const created = await createRun(run);
+      const records = await Promise.all(
+        events.map((event) => appends.push(created.workspace, created.id, event)),
       );
-      // No events yet: the first append needs no query for the tip.
-      rememberTip({ seq: 0, hash: "", agentId: row.agent_id, userId: row.user_id, status: row.status, row });
-      return toRun(row);
+      return {
+        run: { ...created, updatedAt: records.at(-1)?.timestamp ?? created.updatedAt },
+        events: records,
+      };
     },
     async getRun(ws, id) {
       const [row] = await query<RunRow>("SELECT * FROM runs WHERE id = $1 AND workspace = $2", [id, ws]);

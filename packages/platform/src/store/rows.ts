@@ -160,7 +160,7 @@ function parseGroups(text: string): string[] {
 export function newRunRow(run: NewRun): RunRow {
   const now = nowIso();
   return {
-    id: run.id ?? randomUUID(),
+    id: run.id ?? timeOrderedUuid(),
     workspace: run.workspace,
     agent_id: run.agentId,
     user_id: run.userId,
@@ -232,9 +232,10 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * A UUIDv7 (RFC 9562: 48-bit millisecond timestamp, then random bits): event ids grow with time,
- * so inserting one touches the right edge of the `id` index instead of a random page of it —
- * fewer pages written per commit as the event table grows.
+ * A UUIDv7 (RFC 9562: 48-bit millisecond timestamp, then random bits): event and run ids grow
+ * with time, so inserting one touches the right edge of its index instead of a random page of it
+ * (a new run's events too: they are keyed by run id) — fewer pages written per commit as the
+ * tables grow.
  */
 export function timeOrderedUuid(now = Date.now()): string {
   const random = randomUUID();

@@ -14,7 +14,13 @@ import Database from "better-sqlite3";
 import { nowIso } from "../time.js";
 import { createCheckpointer } from "./checkpointer.js";
 import type { SecretBox } from "./crypto.js";
-import { AppendQueue, type ChainTip, type PendingAppend, sealAppends } from "./event-append.js";
+import {
+  AppendQueue,
+  type AppendResult,
+  type ChainTip,
+  type PendingAppend,
+  sealAppends,
+} from "./event-append.js";
 import { MIGRATIONS } from "./migrations.js";
 import { sqlitePlacement } from "./placement-sqlite.js";
 import { ReadCache } from "./read-cache.js";
@@ -141,14 +147,45 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
     ).run(row);
   };
 
+  const insertRun = (row: RunRow): void => {
+    prepared(
+      `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
+         initial_message, invoke_url, owner, user_auth, created_at, updated_at)
+       VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
+         @initial_message, @invoke_url, @owner, @user_auth, @created_at, @updated_at)`,
+    ).run(row);
+  };
+
   // Group commit (event-append.ts): one IMMEDIATE transaction per turn's appends.
-  const appendBatch = db.transaction((items: PendingAppend[]) => {
+  const appendBatch = db.transaction((all: PendingAppend[]) => {
     const version = dataVersion.get() as number;
     if (version !== tipsVersion) {
       tips.clear();
       cache.forgetRuns();
       tipsVersion = version;
     }
+    // New runs' rows first (their events refer to them); a row that cannot be inserted (its id is
+    // taken) fails its own item only: a failed INSERT undoes that statement, not the transaction.
+    let refused: Map<PendingAppend, unknown> | undefined;
+    const created = new Map<string, RunRow>();
+    let now: string | undefined;
+    for (const item of all) {
+      if (!item.create) continue;
+      // Created as committed: at the time its first events are sealed (so usually no update).
+      now ??= nowIso();
+      item.create.created_at = now;
+      item.create.updated_at = now;
+      try {
+        insertRun(item.create);
+        created.set(item.runId, item.create);
+        cache.setRun(item.runId, item.create);
+      } catch (error) {
+        if (!String((error as { code?: unknown }).code).startsWith("SQLITE_CONSTRAINT")) throw error;
+        refused ??= new Map();
+        refused.set(item, error);
+      }
+    }
+    const items = refused ? all.filter((item) => !refused.has(item)) : all;
     const sealed = sealAppends(items, (ws, runId) => {
       const run = runRow(ws, runId);
       if (!run) return undefined;
@@ -176,9 +213,19 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
       feedInsert.run(sealed.workspaces[i], row.run_id, row.seq);
     });
     for (const [runId, at] of sealed.touched) {
-      if (!sealed.updated.has(runId)) prepared("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
+      if (sealed.updated.has(runId)) continue;
+      // A run created in this batch was inserted with its creation time: usually that of its events.
+      if (created.get(runId)?.updated_at === at) continue;
+      prepared("UPDATE runs SET updated_at = ? WHERE id = ?").run(at, runId);
     }
     for (const row of sealed.updated.values()) writeRunRow(row);
+    if (refused) {
+      const results = sealed.results;
+      let next = 0;
+      sealed.results = all.map((item) =>
+        refused.has(item) ? { error: refused.get(item) } : (results[next++] as AppendResult),
+      );
+    }
     return sealed;
   });
   const changes = new ResourceChanges();
@@ -401,14 +448,18 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
 
     async createRun(run: NewRun) {
       const row = newRunRow(run);
-      prepared(
-        `INSERT INTO runs (id, workspace, agent_id, user_id, conversation_id, status, blocked_action_id,
-           initial_message, invoke_url, owner, user_auth, created_at, updated_at)
-         VALUES (@id, @workspace, @agent_id, @user_id, @conversation_id, @status, @blocked_action_id,
-           @initial_message, @invoke_url, @owner, @user_auth, @created_at, @updated_at)`,
-      ).run(row);
+      insertRun(row);
       cache.setRun(row.id, row);
       return toRun(row);
+    },
+    async createRunWithEvents(run, events) {
+      // In the group commit with the turn's appends: no commit of its own.
+      const row = newRunRow(run);
+      const records = await appends.pushCreate(row, events);
+      return {
+        run: toRun({ ...row, updated_at: records.at(-1)?.timestamp ?? row.updated_at }),
+        events: records,
+      };
     },
     async getRun(ws, id) {
       const row = runRow(ws, id);
@@ -481,10 +532,14 @@ export function openSqliteStore(file: string, box: SecretBox): Store {
             options.tail,
           ) as EventRow[]
         ).reverse();
+      } else if (options.limit === undefined) {
+        // No `LIMIT ?` bound to -1: SQLite runs that form about three times slower (a run's events
+        // of one type, e.g. the usage tally after every invoke: ~18 µs with it, ~6 without).
+        rows = stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq`).all(...args) as EventRow[];
       } else {
         rows = stmt(`SELECT * FROM run_events WHERE ${where} ORDER BY seq LIMIT ?`).all(
           ...args,
-          options.limit ?? -1,
+          options.limit,
         ) as EventRow[];
       }
       return rows.map((row) => toEvent(row));

@@ -266,6 +266,16 @@ export interface Store extends PlacementStore {
   deleteResource(ws: string, kind: ResourceKind, name: string): Promise<boolean>;
 
   createRun(run: NewRun): Promise<RunRecord>;
+  /**
+   * `createRun` and `appendEvent` for the run's first events (in this order, the same way
+   * `appendEvent` does), settled once both are stored. SQLite writes them in one transaction, the
+   * group commit of the appends made in the same turn (no commit of the run's own); PostgreSQL
+   * inserts the run, then appends. The run's timestamps may be those of the commit.
+   */
+  createRunWithEvents(
+    run: NewRun,
+    events: NewRunEvent[],
+  ): Promise<{ run: RunRecord; events: RunEventRecord[] }>;
   getRun(ws: string, id: string): Promise<RunRecord | undefined>;
   /** Newest first (by `updated_at`); at most `limit` when given. */
   listRuns(ws: string, filter?: RunFilter): Promise<RunRecord[]>;

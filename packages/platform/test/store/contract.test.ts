@@ -89,6 +89,43 @@ for (const backend of await storeBackends()) {
       );
     });
 
+    it("creates a run with its first events, chained from seq 1; a taken id fails alone", async () => {
+      const { run, events } = await store.createRunWithEvents(
+        { workspace: "cw", agentId: "a", userId: "u", status: "RUNNING", initialMessage: "hi" },
+        [
+          { type: "RUN_CREATED", data: { n: 1 } },
+          { type: "USER_MESSAGE", actor: "u" },
+        ],
+      );
+      assert.deepEqual(
+        events.map((e) => [e.seq, e.type, e.runId]),
+        [
+          [1, "RUN_CREATED", run.id],
+          [2, "USER_MESSAGE", run.id],
+        ],
+      );
+      assert.deepEqual(await store.getRun("cw", run.id), run);
+      assert.equal(run.initialMessage, "hi");
+      assert.equal(run.updatedAt >= run.createdAt, true);
+      // A taken id in the same turn as another run's append: that append still lands.
+      const [taken, appended] = await Promise.allSettled([
+        store.createRunWithEvents({ id: run.id, workspace: "cw", agentId: "b", userId: "x" }, [
+          { type: "RUN_CREATED" },
+        ]),
+        store.appendEvent("cw", run.id, { type: "AGENT_MESSAGE" }),
+      ]);
+      assert.equal(taken.status, "rejected");
+      assert.equal(appended.status === "fulfilled" && appended.value.seq, 3);
+      assert.equal((await store.getRun("cw", run.id))?.agentId, "a");
+      const chained = await store.listChainedEvents("cw", run.id, { afterSeq: 0, limit: 10 });
+      assert.deepEqual(
+        chained.map((e) => e.type),
+        ["RUN_CREATED", "USER_MESSAGE", "AGENT_MESSAGE"],
+      );
+      for (const [i, event] of chained.entries())
+        assert.equal(event.prevHash, i === 0 ? "" : chained[i - 1]?.hash);
+    });
+
     it("creates, filters and conditionally updates runs", async () => {
       const one = await store.createRun({ workspace: "ws", agentId: "a1", userId: "u", conversationId: "c" });
       const two = await store.createRun({

@@ -46,6 +46,7 @@ import { beginInvoke, conversationHistory, failInvoke, finishInvoke } from "../.
 import { agentWebhook, parseRunWebhook, type RunWebhook } from "../../governance/run-webhooks.js";
 import { parseJsonOrUndefined } from "../../json.js";
 import { describeRequestSpan, injectTraceHeaders, rememberRunSpan } from "../../observability/tracing.js";
+import { timeOrderedUuid } from "../../store/rows.js";
 import type { RunRecord } from "../../store/store.js";
 import { isObject, optionalString } from "../../validate.js";
 import { ok, type Reply, type RequestContext, type RouteDef } from "../context.js";
@@ -112,7 +113,8 @@ async function admit(ctx: RequestContext): Promise<AdmittedInvoke> {
   const name = ctx.params.name as string;
   // Who the run is for is settled first: an unauthenticated caller learns nothing about agents.
   const { userId, userAuth } = await invokeUser(ctx);
-  const agent = await ctx.store.getResource(ctx.workspace, "agent", name);
+  // Read only: the cached frozen record (no parse of the agent's document per invoke).
+  const agent = await ctx.store.readResource(ctx.workspace, "agent", name);
   if (!agent) throw notFound(`agent ${name} not found`);
   const body = ctx.body;
   if (typeof body.message !== "string") {
@@ -144,7 +146,8 @@ function prepare(ctx: RequestContext, admitted: AdmittedInvoke, stream: boolean)
   const backend = ctx.services.agents;
   if (!backend) throw new HttpError(503, "no agent backend is running on this platform");
   const lease = backend.acquire({ workspace: ctx.workspace, name });
-  const runId = randomUUID();
+  // Time-ordered: a new run's row and events go to the right edge of their indexes (see rows.ts).
+  const runId = timeOrderedUuid();
   const forwarded = {
     ...admitted.forwardable,
     message,
