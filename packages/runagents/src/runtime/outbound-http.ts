@@ -15,15 +15,15 @@ import { TRACE_RESULT_LIMIT, type TracedCall, type TraceSession } from "./trace.
 
 type RequestFn = (...args: unknown[]) => ClientRequest;
 
+/** `request` of `node:http` / `node:https` as they were before {@link patchNodeHttp}. */
+export const unpatchedRequest = { "http:": http.request, "https:": https.request } as const;
+
 let patched = false;
 
 export function patchNodeHttp(): void {
   if (patched) return;
   patched = true;
-  const originals = {
-    "http:": http.request as unknown as RequestFn,
-    "https:": https.request as unknown as RequestFn,
-  };
+  const originals = unpatchedRequest as unknown as Record<"http:" | "https:", RequestFn>;
   for (const [mod, protocol] of [
     [http, "http:"],
     [https, "https:"],
