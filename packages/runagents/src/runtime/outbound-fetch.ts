@@ -84,6 +84,16 @@ async function outboundFetch(
       ? await request.arrayBuffer()
       : null
     : init?.body;
+  const given = request ? request.headers : init?.headers;
+  // Without headers of the caller's, the added ones go as a list (no `Headers` to build and copy).
+  const merged = given === undefined ? undefined : new Headers(given);
+  const list: Array<[string, string]> = [];
+  const add = (name: string, value: string): void => {
+    if (value === "") return;
+    if (merged === undefined) list.push([name, value]);
+    else if (!merged.has(name)) merged.set(name, value);
+  };
+  for (const [name, value] of identity ?? []) add(name, value);
   const call =
     trace && tool
       ? trace.begin({
@@ -95,24 +105,8 @@ async function outboundFetch(
           source: "fetch",
         })
       : undefined;
-  const given = request ? request.headers : init?.headers;
-  let headers: RequestInit["headers"];
-  if (given === undefined) {
-    // Nothing to merge with: the added headers as a list (no `Headers` to build and copy).
-    const list: Array<[string, string]> = [];
-    for (const [name, value] of identity ?? []) if (value !== "") list.push([name, value]);
-    if (trace && call)
-      for (const [name, value] of Object.entries(trace.headers(call))) list.push([name, value]);
-    headers = list;
-  } else {
-    const merged = new Headers(given);
-    const add = (name: string, value: string): void => {
-      if (value !== "" && !merged.has(name)) merged.set(name, value);
-    };
-    for (const [name, value] of identity ?? []) add(name, value);
-    if (trace && call) for (const [name, value] of Object.entries(trace.headers(call))) add(name, value);
-    headers = merged;
-  }
+  if (trace && call) for (const [name, value] of Object.entries(trace.headers(call))) add(name, value);
+  const headers = merged ?? list;
   const forwarded: RequestInit = request
     ? { method, headers, body, signal: request.signal, redirect: request.redirect }
     : { ...init, method, headers, body };

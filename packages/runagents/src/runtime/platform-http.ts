@@ -68,7 +68,7 @@ function send(
 ): Promise<PlatformAnswer> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = unpatchedRequest[protocol](url, { method, headers, agent: agents[protocol] });
+    const req = unpatchedRequest(protocol)(url, { method, headers, agent: agents[protocol] });
     const timer = setTimeout(() => req.destroy(timeoutError()), timeoutMs);
     const fail = (error: NodeJS.ErrnoException): void => {
       clearTimeout(timer);
@@ -82,8 +82,13 @@ function send(
       answered = true;
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      let ended = false;
       res.on("error", fail);
+      res.on("close", () => {
+        if (!ended) fail(Object.assign(new Error("aborted"), { code: "ECONNRESET" }));
+      });
       res.on("end", () => {
+        ended = true;
         clearTimeout(timer);
         const text =
           chunks.length === 1
