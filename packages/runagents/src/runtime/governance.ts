@@ -1,7 +1,8 @@
 /**
  * @module
  * The runtime's only writes to the platform: run checkpoints (`POST /runs/{run}/checkpoint`, read
- * back on resume) and tool-result reports (`POST /runs/{run}/tool-result`, fire-and-forget).
+ * back on resume) and tool-result reports (`POST /runs/{run}/tool-result`, fire-and-forget), on
+ * the runtime's own platform client (`platform-http.ts`: `node:http` with keep-alive, not `fetch`).
  */
 
 import { type JsonRecord, parseJsonObject } from "../agent/json.js";
