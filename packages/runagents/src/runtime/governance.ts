@@ -1,7 +1,8 @@
 /**
  * @module
  * The runtime's only writes to the platform: run checkpoints (`POST /runs/{run}/checkpoint`, read
- * back on resume) and tool-result reports (`POST /runs/{run}/tool-result`, fire-and-forget).
+ * back on resume) and tool-result reports (`POST /runs/{run}/tool-result`, fire-and-forget), on
+ * the runtime's own platform client (`platform-http.ts`: `node:http` with keep-alive, not `fetch`).
  */
 
 import { type JsonRecord, parseJsonObject } from "../agent/json.js";
@@ -9,6 +10,7 @@ import type { ChatMessage, OpenAITool } from "../agent/llm.js";
 import { describeNetworkError } from "../agent/tool-http.js";
 import type { ToolRoute } from "./env.js";
 import type { Logger } from "./log.js";
+import { type PlatformRequest, platformRequest } from "./platform-http.js";
 
 /** A blocked or not-yet-run call of a paused assistant turn. */
 export interface PendingCall {
@@ -73,15 +75,12 @@ export interface Governance {
   flush(runId: string | undefined): Promise<void>;
 }
 
-export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger: Logger): Governance {
+export function createGovernance(
+  baseUrl: string,
+  logger: Logger,
+  request: PlatformRequest = platformRequest,
+): Governance {
   const runUrl = (runId: string): string => `${baseUrl}/runs/${encodeURIComponent(runId)}`;
-  const post = (url: string, body: unknown, timeoutMs: number): Promise<Response> =>
-    fetchFn(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
   /** The last report of each run still in flight. */
   const reports = new Map<string, Promise<void>>();
   return {
@@ -92,10 +91,9 @@ export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger:
       }
       try {
         // Belt and braces: whatever else carried a token (a gateway URL, handler state) is stored without it.
-        const body = JSON.parse(redactCapabilities(JSON.stringify(checkpoint))) as Checkpoint;
-        const response = await post(`${runUrl(runId)}/checkpoint`, body, 10_000);
-        const text = await response.text();
-        if (!response.ok) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+        const body = redactCapabilities(JSON.stringify(checkpoint));
+        const { status, text } = await request("POST", `${runUrl(runId)}/checkpoint`, body, 10_000);
+        if (status < 200 || status > 299) throw new Error(`HTTP ${status}: ${text.slice(0, 200)}`);
         const stored = parseJsonObject(text);
         logger.info("checkpoint_stored", { run_id: runId, action_id: checkpoint.action_id, id: stored?.id });
       } catch (error) {
@@ -104,11 +102,13 @@ export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger:
     },
     async fetchCheckpoint(runId, actionId) {
       try {
-        const response = await fetchFn(`${runUrl(runId)}/checkpoint/${encodeURIComponent(actionId)}`, {
-          signal: AbortSignal.timeout(10_000),
-        });
-        const text = await response.text();
-        if (!response.ok) return undefined;
+        const { status, text } = await request(
+          "GET",
+          `${runUrl(runId)}/checkpoint/${encodeURIComponent(actionId)}`,
+          undefined,
+          10_000,
+        );
+        if (status < 200 || status > 299) return undefined;
         const checkpoint = parseJsonObject(text);
         return checkpoint && Object.keys(checkpoint).length > 0 ? checkpoint : undefined;
       } catch (error) {
@@ -119,14 +119,12 @@ export function createGovernance(baseUrl: string, fetchFn: typeof fetch, logger:
     reportToolResult(runId, report) {
       if (!runId) return;
       const send = () =>
-        post(`${runUrl(runId)}/tool-result`, report, 5_000)
-          .then((response) => response.arrayBuffer())
-          .then(
-            () => undefined,
-            (error: unknown) => {
-              logger.warn("tool_result_report_failed", { run_id: runId, error: describeNetworkError(error) });
-            },
-          );
+        request("POST", `${runUrl(runId)}/tool-result`, JSON.stringify(report), 5_000).then(
+          () => undefined,
+          (error: unknown) => {
+            logger.warn("tool_result_report_failed", { run_id: runId, error: describeNetworkError(error) });
+          },
+        );
       const next = (reports.get(runId) ?? Promise.resolve()).then(send);
       reports.set(runId, next);
       void next.then(() => {

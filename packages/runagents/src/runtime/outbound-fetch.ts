@@ -11,6 +11,7 @@ import { setRuntimeHooks } from "../agent/hooks.js";
 import { currentRequest, processWidePolicy, setProcessPolicy } from "./context.js";
 import { identityHeaders, type OutboundPolicy, resolveOutboundUrl, toolNameForUrl } from "./outbound.js";
 import { patchNodeHttp } from "./outbound-http.js";
+import type { TracedCall, TraceSession } from "./trace.js";
 
 let baseFetch: typeof fetch | undefined;
 let globalsPatched = false;
@@ -83,9 +84,14 @@ async function outboundFetch(
       ? await request.arrayBuffer()
       : null
     : init?.body;
-  const headers = new Headers(request ? request.headers : init?.headers);
+  const given = request ? request.headers : init?.headers;
+  // Without headers of the caller's, the added ones go as a list (no `Headers` to build and copy).
+  const merged = given === undefined ? undefined : new Headers(given);
+  const list: Array<[string, string]> = [];
   const add = (name: string, value: string): void => {
-    if (value !== "" && !headers.has(name)) headers.set(name, value);
+    if (value === "") return;
+    if (merged === undefined) list.push([name, value]);
+    else if (!merged.has(name)) merged.set(name, value);
   };
   for (const [name, value] of identity ?? []) add(name, value);
   const call =
@@ -100,6 +106,7 @@ async function outboundFetch(
         })
       : undefined;
   if (trace && call) for (const [name, value] of Object.entries(trace.headers(call))) add(name, value);
+  const headers = merged ?? list;
   const forwarded: RequestInit = request
     ? { method, headers, body, signal: request.signal, redirect: request.redirect }
     : { ...init, method, headers, body };
@@ -112,19 +119,155 @@ async function outboundFetch(
   }
   if (trace && call) {
     call.status_code = response.status;
-    const status = response.status;
-    trace.track(
-      response
-        .clone()
-        .text()
-        .then(
-          (text) => trace.finish(call, status, text),
-          (error: unknown) => trace.fail(call, error),
-        ),
-    );
+    captureBody(response, trace, call);
   }
   return response;
 }
+
+/** What a traced response's capture has done so far. */
+interface Capture {
+  readonly trace: TraceSession;
+  readonly call: TracedCall;
+  readonly status: number;
+  /** The body is being (or was) read: by the caller through a captured method, or by a clone. */
+  started: boolean;
+  /** The caller's read through a captured method, while it runs. */
+  reading: Promise<unknown> | undefined;
+}
+
+const CAPTURE = Symbol("runagents.capture");
+type Traced = Response & { [CAPTURE]: Capture };
+const proto = Response.prototype as Response & { bytes?: () => Promise<Uint8Array> };
+const decoder = new TextDecoder();
+
+/**
+ * Records the response body in the trace without copying the stream: the caller's `text()`,
+ * `json()`, `arrayBuffer()` or `bytes()` hand the text to the trace as they return it. Anything
+ * else that reaches the body (`body`, `clone()`, `blob()`, `formData()`) first tees it for the
+ * trace, as does {@link TraceSession.settle} for a body nobody read: the trace holds the body
+ * either way, and the caller gets the same `Response`, streaming as it would.
+ */
+function captureBody(response: Response, trace: TraceSession, call: TracedCall): void {
+  const capture: Capture = { trace, call, status: response.status, started: false, reading: undefined };
+  (response as Traced)[CAPTURE] = capture;
+  Object.defineProperties(response, CAPTURING);
+  trace.beforeSettle(() => {
+    if (call.done) return;
+    if (capture.reading) trace.track(capture.reading);
+    else teeForTrace(response, capture);
+  });
+}
+
+/** Starts reading a clone of the body for the trace, unless the body is already being read. */
+function teeForTrace(response: Response, capture: Capture): void {
+  if (capture.started || response.bodyUsed) return;
+  capture.started = true;
+  const { trace, call, status } = capture;
+  trace.track(
+    proto.clone
+      .call(response)
+      .text()
+      .then(
+        (text) => trace.finish(call, status, text),
+        (error: unknown) => trace.fail(call, error),
+      ),
+  );
+}
+
+/** The caller's read of the body, its text handed to the trace (`toText` of what it resolves to). */
+function read<T>(response: Response, method: () => Promise<T>, toText: (value: T) => string): Promise<T> {
+  const capture = (response as Traced)[CAPTURE];
+  if (capture.started) return method.call(response);
+  capture.started = true;
+  const { trace, call, status } = capture;
+  const reading = method.call(response).then(
+    (value) => {
+      capture.reading = undefined;
+      trace.finish(call, status, toText(value));
+      return value;
+    },
+    (error: unknown) => {
+      capture.reading = undefined;
+      trace.fail(call, error);
+      throw error;
+    },
+  );
+  capture.reading = reading;
+  return reading;
+}
+
+const asIs = (text: string): string => text;
+const decode = (bytes: ArrayBuffer | Uint8Array): string => decoder.decode(bytes);
+const bodyGetter = Object.getOwnPropertyDescriptor(Response.prototype, "body")?.get as (
+  this: Response,
+) => ReadableStream | null;
+
+/** Own methods of a traced response (non-enumerable, like the prototype's). */
+const CAPTURING: PropertyDescriptorMap = {
+  text: {
+    value(this: Response) {
+      return read(this, proto.text, asIs);
+    },
+    configurable: true,
+    writable: true,
+  },
+  json: {
+    value(this: Response) {
+      return read(this, proto.text, asIs).then((text) => JSON.parse(text) as unknown);
+    },
+    configurable: true,
+    writable: true,
+  },
+  arrayBuffer: {
+    value(this: Response) {
+      return read(this, proto.arrayBuffer, decode);
+    },
+    configurable: true,
+    writable: true,
+  },
+  ...(proto.bytes
+    ? {
+        bytes: {
+          value(this: Response) {
+            return read(this, proto.bytes as () => Promise<Uint8Array>, decode);
+          },
+          configurable: true,
+          writable: true,
+        },
+      }
+    : {}),
+  blob: {
+    value(this: Response) {
+      teeForTrace(this, (this as Traced)[CAPTURE]);
+      return proto.blob.call(this);
+    },
+    configurable: true,
+    writable: true,
+  },
+  formData: {
+    value(this: Response) {
+      teeForTrace(this, (this as Traced)[CAPTURE]);
+      return proto.formData.call(this);
+    },
+    configurable: true,
+    writable: true,
+  },
+  clone: {
+    value(this: Response) {
+      teeForTrace(this, (this as Traced)[CAPTURE]);
+      return proto.clone.call(this);
+    },
+    configurable: true,
+    writable: true,
+  },
+  body: {
+    get(this: Response) {
+      teeForTrace(this, (this as Traced)[CAPTURE]);
+      return bodyGetter.call(this);
+    },
+    configurable: true,
+  },
+};
 
 /** The request body as text, when it is text-like; `""` otherwise. */
 function bodyText(body: RequestInit["body"]): string {

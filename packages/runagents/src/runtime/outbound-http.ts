@@ -15,15 +15,22 @@ import { TRACE_RESULT_LIMIT, type TracedCall, type TraceSession } from "./trace.
 
 type RequestFn = (...args: unknown[]) => ClientRequest;
 
-let patched = false;
+/** `request` of `node:http` / `node:https` as {@link patchNodeHttp} found them. */
+let unpatched: Record<"http:" | "https:", RequestFn> | undefined;
+
+/** `request` of `node:http` / `node:https` without this module's instrumentation. */
+export function unpatchedRequest(protocol: "http:" | "https:"): typeof http.request {
+  const fn = unpatched?.[protocol] ?? (protocol === "https:" ? https.request : http.request);
+  return fn as unknown as typeof http.request;
+}
 
 export function patchNodeHttp(): void {
-  if (patched) return;
-  patched = true;
+  if (unpatched) return;
   const originals = {
     "http:": http.request as unknown as RequestFn,
     "https:": https.request as unknown as RequestFn,
   };
+  unpatched = originals;
   for (const [mod, protocol] of [
     [http, "http:"],
     [https, "https:"],

@@ -61,7 +61,7 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
   const rt: Runtime = {
     config,
     logger,
-    governance: createGovernance(config.governanceUrl, outbound.fetch, logger),
+    governance: createGovernance(config.governanceUrl, logger),
     policy,
     handler,
     handlerError,

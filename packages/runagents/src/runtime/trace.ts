@@ -47,6 +47,7 @@ export interface TraceListener {
 export class TraceSession {
   readonly calls: TracedCall[] = [];
   #pending: Set<Promise<unknown>> | undefined;
+  #beforeSettle: Array<() => void> | undefined;
   #listener: TraceListener | undefined;
 
   constructor(listener?: TraceListener) {
@@ -114,8 +115,20 @@ export class TraceSession {
     pending.add(tracked);
   }
 
+  /**
+   * Runs `fn` when {@link settle} is called, before it waits: a capture that starts only when
+   * needed (a response body nobody read yet) starts there, or tracks the read in flight.
+   */
+  beforeSettle(fn: () => void): void {
+    this.#beforeSettle ??= [];
+    this.#beforeSettle.push(fn);
+  }
+
   /** Waits (at most `timeoutMs`) for the body captures still running. */
   async settle(timeoutMs = 2000): Promise<void> {
+    const before = this.#beforeSettle;
+    this.#beforeSettle = undefined;
+    if (before) for (const fn of before) fn();
     if (!this.#pending || this.#pending.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
