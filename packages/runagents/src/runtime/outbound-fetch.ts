@@ -202,64 +202,40 @@ const bodyGetter = Object.getOwnPropertyDescriptor(Response.prototype, "body")?.
   this: Response,
 ) => ReadableStream | null;
 
-/** Own methods of a traced response (non-enumerable, like the prototype's). */
+/** An own method of a traced response (non-enumerable, like the prototype's). */
+const ownMethod = (value: (this: Response) => unknown): PropertyDescriptor => ({
+  value,
+  configurable: true,
+  writable: true,
+});
+
+/** A method that reaches the body another way: the trace tees the body first. */
+const teeingMethod = (method: (this: Response) => unknown): PropertyDescriptor =>
+  ownMethod(function (this: Response) {
+    teeForTrace(this, (this as Traced)[CAPTURE]);
+    return method.call(this);
+  });
+
 const CAPTURING: PropertyDescriptorMap = {
-  text: {
-    value(this: Response) {
-      return read(this, proto.text, asIs);
-    },
-    configurable: true,
-    writable: true,
-  },
-  json: {
-    value(this: Response) {
-      return read(this, proto.text, asIs).then((text) => JSON.parse(text) as unknown);
-    },
-    configurable: true,
-    writable: true,
-  },
-  arrayBuffer: {
-    value(this: Response) {
-      return read(this, proto.arrayBuffer, decode);
-    },
-    configurable: true,
-    writable: true,
-  },
+  text: ownMethod(function (this: Response) {
+    return read(this, proto.text, asIs);
+  }),
+  json: ownMethod(function (this: Response) {
+    return read(this, proto.text, asIs).then((text) => JSON.parse(text) as unknown);
+  }),
+  arrayBuffer: ownMethod(function (this: Response) {
+    return read(this, proto.arrayBuffer, decode);
+  }),
   ...(proto.bytes
     ? {
-        bytes: {
-          value(this: Response) {
-            return read(this, proto.bytes as () => Promise<Uint8Array>, decode);
-          },
-          configurable: true,
-          writable: true,
-        },
+        bytes: ownMethod(function (this: Response) {
+          return read(this, proto.bytes as () => Promise<Uint8Array>, decode);
+        }),
       }
     : {}),
-  blob: {
-    value(this: Response) {
-      teeForTrace(this, (this as Traced)[CAPTURE]);
-      return proto.blob.call(this);
-    },
-    configurable: true,
-    writable: true,
-  },
-  formData: {
-    value(this: Response) {
-      teeForTrace(this, (this as Traced)[CAPTURE]);
-      return proto.formData.call(this);
-    },
-    configurable: true,
-    writable: true,
-  },
-  clone: {
-    value(this: Response) {
-      teeForTrace(this, (this as Traced)[CAPTURE]);
-      return proto.clone.call(this);
-    },
-    configurable: true,
-    writable: true,
-  },
+  blob: teeingMethod(proto.blob),
+  formData: teeingMethod(proto.formData),
+  clone: teeingMethod(proto.clone),
   body: {
     get(this: Response) {
       teeForTrace(this, (this as Traced)[CAPTURE]);
