@@ -75,15 +75,7 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
     if (!res.headersSent) sendJson(res, 500, { error: (error as Error).message });
     else res.destroy();
   };
-  // One promise per request for the bookkeeping and the last-resort error answer.
-  const track: Track = (res, work) => {
-    if (++busy.inflight === 1) setBusy(busy, "HealthyBusy");
-    work.then(idle, (error: unknown) => {
-      idle();
-      unexpected(res, error);
-    });
-  };
-  // The same without a promise (an untraced invoke, see `invokeNow`).
+  // An invoke's bookkeeping: busy while in flight, a last-resort error answer when it failed.
   const end: Tracked = {
     begin: () => {
       if (++busy.inflight === 1) setBusy(busy, "HealthyBusy");
@@ -93,6 +85,11 @@ export async function serve(options: ServeOptions = {}): Promise<RuntimeServer> 
       idle();
       unexpected(res, error);
     },
+  };
+  // The same around a promise: one per request.
+  const track: Track = (res, work) => {
+    end.begin();
+    work.then(idle, (error: unknown) => end.failed(res, error));
   };
   const secret = config.secret === undefined ? undefined : Buffer.from(config.secret);
   const spans = { invoke: `invoke_agent ${config.agentName}`, resume: `resume_agent ${config.agentName}` };
