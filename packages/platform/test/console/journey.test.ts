@@ -8,14 +8,15 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { BrowserContext, Locator, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { runtimeConfig, waitForAgent } from "../deploy/helpers.js";
 import { sendJson, startFakeProvider, startSse } from "../gateway/fake-provider.js";
 import {
   browserMissing,
+  checkScreen,
   launchBrowser,
-  screenshot,
-  seriousViolations,
+  openScreen,
+  shown,
   type TestBrowser,
   valueIs,
 } from "../helpers/browser.js";
@@ -23,9 +24,6 @@ import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;
 const missing = browserMissing();
-/** What a person sees of an element (rendered text: table cells apart, hidden text left out). */
-// biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
-const shown = (locator: Locator): Promise<string> => locator.innerText();
 const TIMEOUT = 30_000;
 
 describe("the console in Chromium", () => {
@@ -39,15 +37,8 @@ describe("the console in Chromium", () => {
   let page: Page;
   const a11y: string[] = [];
 
-  /** axe on the current screen, and a screenshot of it. */
-  const check = async (p: Page, name: string) => {
-    await screenshot(p, name);
-    for (const line of await seriousViolations(p)) a11y.push(`${name}: ${line}`);
-  };
-  const go = async (p: Page, hash: string, heading: string) => {
-    await p.goto(`${platform.url}/${hash}`);
-    await p.getByRole("heading", { level: 1, name: heading }).waitFor();
-  };
+  const check = (p: Page, name: string) => checkScreen(p, name, a11y);
+  const go = (p: Page, hash: string, heading: string) => openScreen(p, `${platform.url}/${hash}`, heading);
 
   before(async () => {
     platform = await startTestPlatform({ config: runtimeConfig() });

@@ -16,14 +16,15 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { BrowserContext, Locator, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { phaseIs, runtimeConfig, waitForAgent } from "../deploy/helpers.js";
 import {
   type BrowserWindow,
   browserMissing,
+  checkScreen,
   launchBrowser,
-  screenshot,
-  seriousViolations,
+  openScreen,
+  shown,
   type TestBrowser,
   valueIs,
 } from "../helpers/browser.js";
@@ -31,8 +32,6 @@ import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;
 const missing = browserMissing();
-// biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
-const shown = (locator: Locator): Promise<string> => locator.innerText();
 const TIMEOUT = 30_000;
 
 const CHATTY = `export async function handler(request) {
@@ -54,14 +53,8 @@ describe("operating the platform from the console in Chromium", () => {
   /** Every /api/v1 answer the page received (bodies of the JSON ones), to look for leaked secrets. */
   const answers: string[] = [];
 
-  const check = async (p: Page, name: string) => {
-    await screenshot(p, name);
-    for (const line of await seriousViolations(p)) a11y.push(`${name}: ${line}`);
-  };
-  const go = async (p: Page, hash: string, heading: string) => {
-    await p.goto(`${platform.url}/${hash}`);
-    await p.getByRole("heading", { level: 1, name: heading }).waitFor();
-  };
+  const check = (p: Page, name: string) => checkScreen(p, name, a11y);
+  const go = (p: Page, hash: string, heading: string) => openScreen(p, `${platform.url}/${hash}`, heading);
 
   before(async () => {
     platform = await startTestPlatform({ config: runtimeConfig() });

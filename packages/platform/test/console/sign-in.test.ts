@@ -14,13 +14,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import type { BrowserContext, Locator, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { runtimeConfig, waitForAgent } from "../deploy/helpers.js";
 import {
   browserMissing,
   launchBrowser,
   screenshot,
   seriousViolations,
+  shown,
   type TestBrowser,
 } from "../helpers/browser.js";
 import {
@@ -34,8 +35,6 @@ import { startTestPlatform, type TestPlatform } from "../helpers/platform.js";
 
 type Json = Record<string, any>;
 const missing = browserMissing();
-// biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
-const shown = (locator: Locator): Promise<string> => locator.innerText();
 const TIMEOUT = 30_000;
 
 interface Storage {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AxeBuilder } from "@axe-core/playwright";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 
 /** RUNAGENTS_CHROMIUM names the browser to use (and only that one); else Debian's paths. */
 const CANDIDATES = process.env.RUNAGENTS_CHROMIUM
@@ -64,6 +64,22 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/** A screenshot of the current screen, and its serious axe violations added to `violations`. */
+export async function checkScreen(page: Page, name: string, violations: string[]): Promise<void> {
+  await screenshot(page, name);
+  for (const line of await seriousViolations(page)) violations.push(`${name}: ${line}`);
+}
+
+/** Opens `url` and waits for the screen's level-1 heading. */
+export async function openScreen(page: Page, url: string, heading: string): Promise<void> {
+  await page.goto(url);
+  await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+}
+
+/** What a person sees of an element (rendered text: table cells apart, hidden text left out). */
+// biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator, not a DOM node
+export const shown = (locator: Locator): Promise<string> => locator.innerText();
 
 /** axe-core on the page as it is: the serious and critical violations, one line each. */
 export async function seriousViolations(page: Page): Promise<string[]> {
